@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Runs the compiled CLI when it exists (npm run build), else the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(root, 'dist', 'cli', 'index.js');
+if (existsSync(compiled) && !process.env.SLIMNET_FROM_SOURCE) {
+  await import(pathToFileURL(compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(join(root, 'cli', 'index.ts')).href);
+}

@@ -1,0 +1,16 @@
+/**
+ * slimnet's programmatic API. Everything here is typed and async where it touches the runtime;
+ * the CLI and the wizard are thin layers over these same functions.
+ */
+export * from './ir/index.js';
+export { loadModel, loadModelFromBytes, saveModel, modelToBytes, type SaveOptions, type SaveResult, type LoadOptions } from './onnx/io.js';
+export { Engine, defaultEngine, type CreateSessionOptions } from './runtime/engine.js';
+export { providerStatus, ortVersion, KNOWN_PROVIDERS } from './runtime/providers.js';
+export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOptions, TensorData, ProviderStatus, OptimizationLevel } from './runtime/types.js';
+export { fromIrTensor, toIrTensor, asFloat32, ortType } from './runtime/tensor-data.js';
+export { inspectModel, formatInspectReport, type InspectReport } from './inspect/inspect.js';
+export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './quantize/op-support.js';
+export {
+  SlimnetError, InvalidModelError, UnsupportedOpError, DataError, OptionError, RuntimeError, PassError, CancelledError, GateFailedError,
+} from './errors.js';
+export { VERSION } from './version.js';

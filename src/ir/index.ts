@@ -1,0 +1,14 @@
+export { DataType, dataTypeName, dataTypeInfo, dataTypeFromName, storageBytes, integerRange } from './data-type.js';
+export { Tensor, type TypedArray, type ExternalLocation, type StringMap, typedArrayFor } from './tensor.js';
+export { Value, type Use } from './value.js';
+export { Node } from './node.js';
+export { Graph, type QuantAnnotation } from './graph.js';
+export { Model, type IrFunction } from './model.js';
+export { NameAuthority } from './names.js';
+export { AttrType, makeAttribute, floatAttr, floatsAttr, encodeString, decodeString, type Attribute, type AttrInput, type SparseTensor } from './attribute.js';
+export { tensorType, isTensorType, formatType, formatShape, type Dim, type TypeInfo, type TensorType } from './types.js';
+export { GraphBuilder, SubgraphBuilder, subgraph, type OpOptions } from './builder.js';
+export { cloneGraph, cloneModel } from './clone.js';
+export { float32ToFloat16Bits, float16BitsToFloat32, encodeFloat16, decodeFloat16, encodeBFloat16, decodeBFloat16, encodeFloat8, decodeFloat8 } from './float-formats.js';
+export { packInt4, unpackInt4, packInt2, unpackInt2 } from './packed-ints.js';
+export * from './passes/index.js';

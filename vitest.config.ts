@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Slow opt-in tests (*.large.test.ts) run with SLIMNET_LARGE=1 (npm run test:large).
+    include: process.env.SLIMNET_LARGE ? ['test/**/*.large.test.ts'] : ['test/**/*.test.ts'],
+    exclude: process.env.SLIMNET_LARGE ? ['node_modules/**'] : ['test/**/*.large.test.ts', 'node_modules/**'],
+    // onnxruntime-node is a native addon: separate processes keep each test file's runtime isolated.
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
