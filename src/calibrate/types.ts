@@ -1,0 +1,79 @@
+/**
+ * The contract between calibration and the algorithms that use it (static quantization, GPTQ,
+ * Wanda/SparseGPT pruning, mixed precision). Algorithms *request* statistics on named tensors; the
+ * collector merges all requests, runs the data through the model once and streams each batch
+ * through reducers, with memory independent of the number of samples.
+ */
+import type { Model } from '../ir/model.js';
+import type { Engine } from '../runtime/engine.js';
+import type { ProgressListener } from '../progress.js';
+
+/** Statistics an algorithm can ask for on a tensor (by value name in the main graph). */
+export type StatRequest =
+  /** Global min and max (and how they evolved over the samples, for convergence diagnostics). */
+  | { tensor: string; kind: 'minmax' }
+  /** Histogram of the values, merged online (re-binned when the range widens). */
+  | { tensor: string; kind: 'histogram'; bins?: number }
+  /** Min and max per index along `axis` (per-channel activations). */
+  | { tensor: string; kind: 'channel-minmax'; axis: number }
+  /** L2 norm per index along `axis` over all samples (Wanda's input-feature norms). */
+  | { tensor: string; kind: 'channel-l2'; axis: number }
+  /** Gram matrix X^T X of the tensor flattened to rows of its last axis (GPTQ / SparseGPT Hessians). */
+  | { tensor: string; kind: 'xtx' };
+
+export type StatKind = StatRequest['kind'];
+
+/** How a clipping range is chosen from the statistics. */
+export type RangeMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
+
+/** The integer type a range is chosen for (entropy and MSE depend on it). */
+export interface QuantTarget {
+  type: 'uint8' | 'int8' | 'uint16' | 'int16';
+  symmetric: boolean;
+}
+
+/** A real-valued clipping range for one tensor. */
+export interface TensorRange {
+  min: number;
+  max: number;
+}
+
+export interface CalibrateOptions {
+  /** Tensors to calibrate (default: every float activation in the main graph). */
+  tensors?: string[];
+  method?: RangeMethod;
+  /** For method 'percentile' (default 99.999). */
+  percentile?: number;
+  /** Target type for entropy/MSE range search (default uint8 asymmetric). */
+  target?: QuantTarget;
+  /** Use at most this many samples (a deterministic subset; `--calib-size`). */
+  limit?: number;
+  batchSize?: number;
+  engine?: Engine;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/** Per-tensor findings reported after calibration. */
+export interface TensorDiagnostic {
+  tensor: string;
+  range: TensorRange;
+  /** Fraction of observed values outside the chosen range. */
+  clippedFraction: number;
+  /** Whether the last 10% of samples still widened the min/max range. */
+  stillWidening: boolean;
+  warnings: string[];
+}
+
+export interface CalibrationResult {
+  method: RangeMethod;
+  ranges: Map<string, TensorRange>;
+  samples: number;
+  diagnostics: TensorDiagnostic[];
+  /** sha256 of the model bytes and of the data, recorded in ranges.json. */
+  modelHash: string;
+  dataHash: string;
+}
+
+/** Signature of the public entry point (src/calibrate/calibrate.ts). */
+export type CalibrateFn = (model: Model, data: import('./data/dataset.js').Dataset, options?: CalibrateOptions) => Promise<CalibrationResult>;
