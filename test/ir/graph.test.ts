@@ -130,3 +130,25 @@ describe('passes', () => {
     expect(b.floats('w', [1], [4]).constant?.scalar()).toBe(4);
   });
 });
+
+describe('constants-to-initializers', () => {
+  it('moves Constant weights (PaddleOCR style, also inside subgraphs) to initializers with identical outputs', async () => {
+    const { loadModel } = await import('../../src/onnx/io.js');
+    const { Engine } = await import('../../src/runtime/engine.js');
+    const { constantsToInitializers } = await import('../../src/ir/passes/index.js');
+    const { THIRD_PARTY, bitwiseEqual } = await import('../helpers.js');
+    const { Rng } = await import('../../fixtures/synthetic/random.js');
+    const original = loadModel(THIRD_PARTY.ocrCls());
+    const m = cloneModel(original);
+    expect(runPasses(m, [constantsToInitializers]).changed).toContain('constants-to-initializers');
+    expect(m.graph.nodes.filter((n) => n.opType === 'Constant')).toHaveLength(0);
+    expect(m.graph.initializers.size).toBe(250);
+    const engine = new Engine({ intraOpThreads: 1 });
+    const feeds = { x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Rng(1).normals(3 * 48 * 192) } };
+    const [a, b] = [await engine.createSession(original), await engine.createSession(m)];
+    const [oa, ob] = [await a.run(feeds), await b.run(feeds)];
+    const name = a.info.outputNames[0]!;
+    expect(bitwiseEqual(oa[name]!, ob[name]!)).toBe(true);
+    await engine.close();
+  });
+});
