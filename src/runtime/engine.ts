@@ -163,6 +163,11 @@ export class Engine {
   }
 
   /** @internal */
+  _time(sid: number, feeds: Feeds, iterations: number): Promise<number[]> {
+    return this.request({ op: 'time', sid, feeds, iterations });
+  }
+
+  /** @internal */
   async _release(sid: number): Promise<void> {
     await this.request({ op: 'release', sid });
     this.liveSessions--;
@@ -220,6 +225,11 @@ class OrtSession implements Session {
     const renamed: Record<string, TensorData> = {};
     for (const [k, v] of Object.entries(out)) renamed[this.aliases.get(k) ?? k] = v;
     return renamed;
+  }
+
+  time(feeds: Feeds, iterations = 1): Promise<number[]> {
+    if (this.released) throw new RuntimeError('session already released');
+    return this.engine._time(this.sid, feeds, iterations);
   }
 
   endProfiling(): Promise<string | undefined> {

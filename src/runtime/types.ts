@@ -60,6 +60,11 @@ export interface Session {
   readonly info: SessionInfo;
   /** Runs inference off the main thread. `fetch` limits the outputs returned. */
   run(feeds: Feeds, fetch?: string[]): Promise<Record<string, TensorData>>;
+  /**
+   * Runs inference `iterations` times in the worker and returns each run's time in milliseconds,
+   * measured next to the session (no message passing or output copies in the numbers).
+   */
+  time(feeds: Feeds, iterations?: number): Promise<number[]>;
   /** Ends profiling and returns the profile file path (when profilePrefix was set). */
   endProfiling(): Promise<string | undefined>;
   release(): Promise<void>;

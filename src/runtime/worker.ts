@@ -9,6 +9,7 @@ import type { ExecutionProvider, Feeds, SessionOptions, TensorData, ValueMeta } 
 export type WorkerRequest =
   | { op: 'create'; id: number; sid: number; source: { bytes: Uint8Array } | { path: string }; providers: ExecutionProvider[]; options: SessionOptions }
   | { op: 'run'; id: number; sid: number; feeds: Feeds; fetch?: string[] }
+  | { op: 'time'; id: number; sid: number; feeds: Feeds; iterations: number }
   | { op: 'endProfiling'; id: number; sid: number }
   | { op: 'release'; id: number; sid: number };
 
@@ -103,6 +104,22 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result
   return { result, transfer: [...transfer] };
 }
 
+/** Runs inference `iterations` times and returns each run's wall time in ms, measured here (no message overhead). */
+async function time(req: Extract<WorkerRequest, { op: 'time' }>): Promise<number[]> {
+  const s = sessions.get(req.sid);
+  if (!s) throw new Error(`session ${req.sid} was released`);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(req.feeds)) feeds[k] = toOrt(v);
+  const times: number[] = [];
+  for (let i = 0; i < req.iterations; i++) {
+    const t0 = performance.now();
+    const out = await s.run(feeds);
+    times.push(performance.now() - t0);
+    for (const t of Object.values(out)) t.dispose?.();
+  }
+  return times;
+}
+
 parentPort!.on('message', async (req: WorkerRequest) => {
   try {
     switch (req.op) {
@@ -114,6 +131,9 @@ parentPort!.on('message', async (req: WorkerRequest) => {
         parentPort!.postMessage({ id: req.id, ok: true, result } satisfies WorkerResponse, transfer);
         break;
       }
+      case 'time':
+        parentPort!.postMessage({ id: req.id, ok: true, result: await time(req) } satisfies WorkerResponse);
+        break;
       case 'endProfiling': {
         const s = sessions.get(req.sid);
         const file = s ? (s as unknown as { endProfiling(): string | void }).endProfiling() : undefined;

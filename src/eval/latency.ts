@@ -1,0 +1,75 @@
+/**
+ * Latency measured the way comparisons need it: all models warmed up, then run in turn (A, B, C,
+ * A, B, C, ...) so that clock drift, thermal state and neighbours hit every model equally.
+ */
+import type { Model } from '../ir/model.js';
+import { Engine } from '../runtime/engine.js';
+import type { Feeds, Session, SessionOptions } from '../runtime/types.js';
+import { throwIfAborted } from '../errors.js';
+import type { ProgressListener } from '../progress.js';
+
+export interface LatencyStats {
+  runs: number;
+  medianMs: number;
+  p90Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  minMs: number;
+}
+
+export interface InterleavedOptions {
+  /** Warm-up runs per model before measuring (default 10). */
+  warmup?: number;
+  /** Measured runs per model (default 50). */
+  runs?: number;
+  /** Session options; benchmarks default to 1 intra-op thread for stable numbers. */
+  session?: SessionOptions;
+  engine?: Engine;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export function latencyStats(times: number[]): LatencyStats {
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return {
+    runs: sorted.length,
+    medianMs: median,
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    minMs: sorted[0]!,
+  };
+}
+
+/** Measures each model on the same feeds, interleaved; returns stats in the order given. */
+export async function measureInterleaved(models: (Model | string)[], feeds: Feeds | Feeds[], options: InterleavedOptions = {}): Promise<LatencyStats[]> {
+  const engine = options.engine ?? new Engine();
+  const owned = !options.engine;
+  const sessionOptions: SessionOptions = { intraOpThreads: 1, interOpThreads: 1, ...options.session };
+  const sessions: Session[] = [];
+  try {
+    for (const m of models) sessions.push(await engine.createSession(m, sessionOptions));
+    const feedsFor = (i: number) => (Array.isArray(feeds) ? feeds[i]! : feeds);
+    const warmup = options.warmup ?? 10;
+    const runs = options.runs ?? 50;
+    for (let i = 0; i < sessions.length; i++) await sessions[i]!.time(feedsFor(i), warmup);
+    const times: number[][] = sessions.map(() => []);
+    for (let r = 0; r < runs; r++) {
+      throwIfAborted(options.signal, 'benchmark');
+      for (let i = 0; i < sessions.length; i++) times[i]!.push((await sessions[i]!.time(feedsFor(i), 1))[0]!);
+      options.onProgress?.({ stage: 'benchmark', done: r + 1, total: runs });
+    }
+    return times.map(latencyStats);
+  } finally {
+    for (const s of sessions) await s.release();
+    if (owned) await engine.close();
+  }
+}

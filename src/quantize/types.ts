@@ -1,0 +1,31 @@
+/**
+ * Shared result types of every quantization mode (static, dynamic, weight-only, fp16), so the CLI,
+ * the report and the wizard treat them alike.
+ */
+import type { Model } from '../ir/model.js';
+
+export type QuantizeMode = 'static' | 'dynamic' | 'weight-only' | 'fp16';
+
+/** What happened to one node, and why. */
+export interface NodeDecision {
+  node: string;
+  op: string;
+  /** e.g. 'int8 per-channel weights, uint8 activations', 'kept float: excluded by --exclude' */
+  detail: string;
+}
+
+export interface QuantizeSummary {
+  mode: QuantizeMode;
+  quantized: NodeDecision[];
+  /** Every node left in float, with the reason. */
+  skipped: NodeDecision[];
+  sizeBeforeBytes: number;
+  sizeAfterBytes: number;
+  /** Warnings the user should read before shipping the model. */
+  warnings: string[];
+}
+
+export interface QuantizeResult {
+  model: Model;
+  summary: QuantizeSummary;
+}
