@@ -1,0 +1,76 @@
+/**
+ * Collects what a quantization mode did to each node, and why it left the others alone, into the
+ * shared QuantizeSummary. Every node of the result ends up in exactly one list.
+ */
+import type { Model } from '../ir/model.js';
+import type { Node } from '../ir/node.js';
+import { forEachTensor } from '../onnx/tensors.js';
+import type { NodeDecision, QuantizeMode, QuantizeSummary } from './types.js';
+
+/** Bytes of every stored tensor (initializers, Constant and attribute tensors, all subgraphs). */
+export function storedTensorBytes(model: Model): number {
+  let total = 0;
+  forEachTensor(model, (t) => { total += t.byteLength; });
+  return total;
+}
+
+/** How messages name a node: its name, or its first output when unnamed. */
+export function nodeLabel(node: Node): string {
+  return node.name || node.outputs[0]?.name || node.opType;
+}
+
+function opName(node: Node): string {
+  return node.domain ? `${node.domain}.${node.opType}` : node.opType;
+}
+
+export class DecisionLog {
+  private readonly done = new Map<Node, NodeDecision>();
+  private readonly kept = new Map<Node, NodeDecision>();
+  readonly warnings: string[] = [];
+
+  constructor(readonly mode: QuantizeMode) {}
+
+  /** Records a node that was rewritten; `node` is the node as it is in the result. */
+  quantized(node: Node, detail: string): void {
+    this.kept.delete(node);
+    this.done.set(node, { node: nodeLabel(node), op: opName(node), detail });
+  }
+
+  /** Records a node left in float, with the reason (the first reason given wins). */
+  skipped(node: Node, reason: string): void {
+    if (this.done.has(node) || this.kept.has(node)) return;
+    this.kept.set(node, { node: nodeLabel(node), op: opName(node), detail: reason });
+  }
+
+  isDecided(node: Node): boolean {
+    return this.done.has(node) || this.kept.has(node);
+  }
+
+  warn(message: string): void {
+    if (!this.warnings.includes(message)) this.warnings.push(message);
+  }
+
+  /**
+   * The summary of `result`: nodes with no recorded decision get `defaultReason(node)`; decisions
+   * about nodes that are no longer in the model (folded away) are dropped.
+   */
+  summary(before: Model, result: Model, defaultReason: (node: Node) => string): QuantizeSummary {
+    const quantized: NodeDecision[] = [];
+    const skipped: NodeDecision[] = [];
+    for (const g of result.graph.allGraphs()) {
+      for (const n of g.nodes) {
+        const d = this.done.get(n);
+        if (d) quantized.push(d);
+        else skipped.push(this.kept.get(n) ?? { node: nodeLabel(n), op: opName(n), detail: defaultReason(n) });
+      }
+    }
+    return {
+      mode: this.mode,
+      quantized,
+      skipped,
+      sizeBeforeBytes: storedTensorBytes(before),
+      sizeAfterBytes: storedTensorBytes(result),
+      warnings: [...this.warnings],
+    };
+  }
+}

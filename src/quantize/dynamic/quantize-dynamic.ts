@@ -1,0 +1,102 @@
+/**
+ * Dynamic quantization: weights become int8 ahead of time, activations are quantized at run time
+ * from their actual range, so no calibration data is needed. Suits transformers and RNNs whose
+ * activation ranges vary from input to input.
+ */
+import type { Model } from '../../ir/model.js';
+import type { Node } from '../../ir/node.js';
+import { cloneModel } from '../../ir/clone.js';
+import { runPasses } from '../../ir/passes/pass.js';
+import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import { OptionError, throwIfAborted } from '../../errors.js';
+import { ProgressTracker } from '../../progress.js';
+import { detectHardware } from '../../eval/hardware.js';
+import { opSupport } from '../op-support.js';
+import { analyzeLinear } from '../linear.js';
+import { DecisionLog } from '../decisions.js';
+import type { QuantizeResult } from '../types.js';
+import { resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
+import { Int8WeightCache, toDynamicQuantizeMatMul, toMatMulInteger } from './matmul.js';
+import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
+import { embeddingBlocker, quantizeEmbedding } from './embedding.js';
+
+export type { DynamicQuantizeOptions } from './options.js';
+
+function defaultReason(node: Node): string {
+  if (node.domain === 'com.microsoft' && node.opType.startsWith('DynamicQuantize')) return 'already quantized';
+  const sup = opSupport(node.opType, node.domain);
+  if (sup?.dynamicSkip) return sup.dynamicSkip;
+  if (sup?.dynamic === 'embedding') return 'not an embedding lookup (the gathered data is not a constant float table)';
+  return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm and LSTM weights (and Gather tables with opTypes Gather)';
+}
+
+export async function quantizeDynamic(model: Model, options: DynamicQuantizeOptions = {}): Promise<QuantizeResult> {
+  const o = resolveDynamicOptions(options);
+  const opset = model.opset('') ?? 0;
+  if (o.format === 'onnx' && opset < 11) {
+    throw new OptionError(`--format onnx needs DynamicQuantizeLinear (ai.onnx opset 11); ${model.label()} uses opset ${opset}. Use --format contrib`);
+  }
+  const result = cloneModel(model);
+  // Exporters such as paddle2onnx keep weights in Constant nodes; make them initializers first.
+  runPasses(result, [constantsToInitializers]);
+  const log = new DecisionLog('dynamic');
+  const weights = new Int8WeightCache(result, o);
+  const work = [...result.graph.allGraphs()].flatMap((g) => g.nodes.map((n) => [g, n] as const));
+  const progress = new ProgressTracker('quantize', work.length, o.onProgress);
+  let usedContrib = false;
+  let done = 0;
+  for (const [graph, node] of work) {
+    throwIfAborted(o.signal, 'dynamic quantization');
+    progress.update(++done);
+    if (!node.graph) continue; // folded away by an earlier rewrite
+    const sup = opSupport(node.opType, node.domain);
+    if (!sup?.dynamic) continue;
+    // A Gather that is not an embedding lookup (shape arithmetic, indexing) is not a candidate at all.
+    const embeddingBlocked = sup.dynamic === 'embedding' ? embeddingBlocker(node) : undefined;
+    if (embeddingBlocked) continue;
+    if (!o.opTypes.has(node.opType as DynamicOpType)) {
+      log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
+      continue;
+    }
+    if (o.exclude.has(node.name)) {
+      log.skipped(node, 'excluded by option');
+      continue;
+    }
+    if (sup.dynamic === 'matmul') {
+      const op = analyzeLinear(node);
+      if (typeof op === 'string') {
+        log.skipped(node, op);
+        continue;
+      }
+      const w = weights.get(op);
+      if (o.format === 'contrib') {
+        const r = toDynamicQuantizeMatMul(result, graph, op, w);
+        log.quantized(r.node, r.detail);
+        usedContrib = true;
+      } else {
+        const r = toMatMulInteger(result, graph, op, w);
+        log.quantized(r.nodes[0]!, r.detail);
+        for (const n of r.nodes.slice(1)) log.quantized(n, `part of the dynamic int8 form of ${r.nodes[0]!.name}`);
+      }
+    } else if (sup.dynamic === 'lstm') {
+      const blocker = lstmBlocker(node);
+      if (blocker) {
+        log.skipped(node, blocker);
+        continue;
+      }
+      log.quantized(node, toDynamicQuantizeLSTM(result, graph, node, o));
+      usedContrib = true;
+    } else {
+      const r = quantizeEmbedding(result, graph, node, o.reduceRange ? 64 : 127);
+      log.quantized(r.nodes[0]!, r.detail);
+      for (const n of r.nodes.slice(1)) log.quantized(n, 'part of the int8 embedding lookup');
+    }
+  }
+  if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
+  const hw = detectHardware();
+  if (!o.reduceRange && hw.arch === 'x64' && !hw.hasVnni) {
+    log.warn('this CPU has no VNNI: uint8 x int8 products can saturate in its int8 kernels; if accuracy suffers here, quantize with reduceRange (--reduce-range)');
+  }
+  runPasses(result, CLEANUP_PASSES);
+  return { model: result, summary: log.summary(model, result, defaultReason) };
+}
