@@ -31,6 +31,7 @@ export function analyzeLinear(node: Node): LinearOp | string {
   const w = b?.constant;
   if (!a || !b) return 'missing input';
   if (!w) {
+    if (b.producer?.opType === 'DequantizeLinear') return 'already quantized: its weight comes from a DequantizeLinear';
     return a.constant
       ? 'the constant operand is A (left side); only a constant right-hand weight can be quantized'
       : 'both inputs are activations (e.g. attention scores): there is no weight to quantize ahead of time';

@@ -12,7 +12,29 @@ export interface FixtureCase {
   feeds: () => Feeds;
 }
 
-const image = (rng: Rng, dims: number[]): Feeds[string] => ({ type: 'float32', dims, data: rng.uniforms(dims.reduce((a, b) => a * b, 1), -1, 1) });
+/**
+ * A text-like picture for the OCR models: lines of dark glyph-sized blocks on white, normalized as
+ * PaddleOCR does ((x - mean) / std per channel), so the detector sees text rather than noise.
+ */
+function textImage(seed: number, H: number, W: number, lines: number): Feeds[string] {
+  const rng = new Rng(seed);
+  const px = new Float32Array(H * W).fill(1);
+  const lineHeight = Math.floor(H / lines);
+  for (let line = 0; line < lines; line++) {
+    const y0 = line * lineHeight + Math.floor(lineHeight / 4);
+    const glyph = Math.min(14, Math.floor(lineHeight / 2));
+    for (let x = 8; x < W - 14;) {
+      const w = 6 + rng.int(6);
+      for (let y = y0; y < y0 + glyph; y++) for (let xx = x; xx < x + w; xx++) if (rng.next() < 0.8) px[y * W + xx] = 0.05;
+      x += w + 3;
+    }
+  }
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const data = new Float32Array(3 * H * W);
+  for (let c = 0; c < 3; c++) for (let i = 0; i < H * W; i++) data[c * H * W + i] = (px[i]! - mean[c]!) / std[c]!;
+  return { type: 'float32', dims: [1, 3, H, W], data };
+}
 
 /** A sine sweep with noise: speech-band energy for the voice-activity models. */
 function audio(samples: number): Feeds[string] {
@@ -40,9 +62,9 @@ export const SYNTHETIC_CASES: FixtureCase[] = ['conv_block', 'convtranspose_resi
 }));
 
 export const THIRD_PARTY_CASES: FixtureCase[] = [
-  { name: 'ocr-cls', path: THIRD_PARTY.ocrCls(), feeds: () => ({ x: image(new Rng(1), [1, 3, 48, 192]) }) },
-  { name: 'ocr-det', path: THIRD_PARTY.ocrDet(), feeds: () => ({ x: image(new Rng(2), [1, 3, 64, 64]) }) },
-  { name: 'ocr-rec', path: THIRD_PARTY.ocrRec(), feeds: () => ({ x: image(new Rng(3), [1, 3, 48, 160]) }) },
+  { name: 'ocr-cls', path: THIRD_PARTY.ocrCls(), feeds: () => ({ x: textImage(1, 48, 192, 1) }) },
+  { name: 'ocr-det', path: THIRD_PARTY.ocrDet(), feeds: () => ({ x: textImage(2, 96, 160, 3) }) },
+  { name: 'ocr-rec', path: THIRD_PARTY.ocrRec(), feeds: () => ({ x: textImage(3, 48, 160, 1) }) },
   {
     name: 'silero-v4', path: THIRD_PARTY.sileroV4(), feeds: () => ({
       input: audio(512), sr,

@@ -1,0 +1,128 @@
+/**
+ * Decides which nodes compute in float16 and which stay in float32 (with the reason): the op
+ * block list of the op-support table, custom domains, control flow, arithmetic that feeds shapes
+ * (fp16 holds integers exactly only up to 2048), constants that overflow or underflow float16, and,
+ * when data was run, values seen beyond the float16 range.
+ */
+import type { Model } from '../../ir/model.js';
+import type { Node } from '../../ir/node.js';
+import type { Value } from '../../ir/value.js';
+import { DataType, dataTypeInfo } from '../../ir/data-type.js';
+import { opSupport } from '../op-support.js';
+import { isFloatType, type ElemTypes } from './elem-types.js';
+import type { ResolvedFp16Options } from './options.js';
+
+export const FP16_MAX = 65504;
+/** Below half the smallest float16 subnormal (2^-24) a value rounds to 0. */
+const FP16_UNDERFLOW = 2 ** -25;
+/** Constants this small or smaller are epsilons and scalars, where rounding to 0 changes the math. */
+const SMALL_CONSTANT = 16;
+
+export interface Fp16Plan {
+  convert: Set<Node>;
+  keep: Map<Node, string>;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(1) : String(Math.round(x * 1000) / 1000);
+}
+
+/** Why a constant cannot be stored in float16, if it cannot. */
+function constantProblem(v: Value): string | undefined {
+  const t = v.constant;
+  if (!t || t.dataType !== DataType.FLOAT) return undefined;
+  const d = t.toFloat32();
+  let max = 0;
+  let tiny = 0;
+  for (let i = 0; i < d.length; i++) {
+    const a = Math.abs(d[i]!);
+    if (a > max) max = a;
+    if (a > 0 && a < FP16_UNDERFLOW && tiny === 0) tiny = d[i]!;
+  }
+  if (max > FP16_MAX && Number.isFinite(max)) return `constant '${v.name}' holds ${fmt(max)}, beyond the float16 range (${FP16_MAX})`;
+  if (tiny !== 0 && d.length <= SMALL_CONSTANT) return `constant '${v.name}' (${fmt(tiny)}) would round to 0 in float16`;
+  return undefined;
+}
+
+/**
+ * Values whose every use feeds a shape, size, axis or count (directly, through an integer Cast, or
+ * through float arithmetic that only does that): computing them in fp16 would round sizes.
+ */
+class ShapeFlow {
+  private readonly memo = new Map<Value, boolean>();
+  constructor(private readonly types: ElemTypes) {}
+
+  isShapeOnly(v: Value): boolean {
+    const hit = this.memo.get(v);
+    if (hit !== undefined) return hit;
+    this.memo.set(v, false); // cycles (none in valid ONNX) resolve to "not shape-only"
+    let result = v.uses.length > 0 && !v.isGraphOutput;
+    for (const { node, index } of v.uses) {
+      if (!result) break;
+      result = node.graph === v.graph && this.isShapeSink(node, index);
+    }
+    this.memo.set(v, result);
+    return result;
+  }
+
+  private isShapeSink(node: Node, index: number): boolean {
+    if (opSupport(node.opType, node.domain)?.shapeInputs?.includes(index)) return true;
+    if (node.domain !== '') return false;
+    if (node.opType === 'Cast') {
+      const to = node.getInt('to');
+      return to !== undefined && dataTypeInfo(to).isInteger;
+    }
+    return this.producesOnlyShapes(node);
+  }
+
+  /** A node with float outputs that all only feed shapes. */
+  producesOnlyShapes(node: Node): boolean {
+    const floats = node.outputs.filter((o) => isFloatType(this.types.get(o)));
+    return floats.length > 0 && floats.every((o) => this.isShapeOnly(o));
+  }
+}
+
+function touchesFloat(node: Node, types: ElemTypes): boolean {
+  return [...node.inputs, ...node.outputs].some((v) => v && types.get(v) === DataType.FLOAT);
+}
+
+export function planFp16(model: Model, types: ElemTypes, o: ResolvedFp16Options, beyondRange: ReadonlyMap<string, number>): Fp16Plan {
+  const plan: Fp16Plan = { convert: new Set(), keep: new Map() };
+  const shapes = new ShapeFlow(types);
+  const constantIssues = new Map<Value, string | undefined>();
+  const constantIssue = (v: Value) => {
+    if (!constantIssues.has(v)) constantIssues.set(v, constantProblem(v));
+    return constantIssues.get(v);
+  };
+  const reasonToKeep = (node: Node): string | undefined => {
+    if (o.exclude.has(node.name)) return 'excluded by option';
+    if (o.blockOps.has(node.opType)) return `${node.opType} kept in float32 by option`;
+    if (node.domain !== '') return `custom-domain op (${node.domain}): no float16 guarantee`;
+    const sup = opSupport(node.opType, node.domain);
+    if (sup?.fp16Keep) return sup.fp16Keep;
+    if (node.opType === 'Cast' && node.getInt('to') === DataType.FLOAT) {
+      const from = node.input(0) ? types.get(node.input(0)!) : undefined;
+      if (from === DataType.FLOAT16 || from === DataType.BFLOAT16) return 'explicit Cast from 16-bit float to float32: the model asks for float32 here';
+    }
+    if (node.subgraphs().length) return 'control flow: the nodes inside its branches are converted; its own inputs and outputs stay float32';
+    if (node.outputs.some((v) => v.name && types.get(v) === undefined)) return 'an output type is unknown';
+    if (shapes.producesOnlyShapes(node)) return 'shape arithmetic: its values feed shapes or sizes, which float16 rounds above 2048';
+    for (const v of [...node.inputs, ...node.outputs]) {
+      if (!v) continue;
+      const issue = v.constant ? constantIssue(v) : undefined;
+      if (issue) return issue;
+      const seen = beyondRange.get(v.name);
+      if (seen !== undefined) return `'${v.name}' reaches ${fmt(seen)} on the data, beyond the float16 range (${FP16_MAX})`;
+    }
+    return undefined;
+  };
+  for (const graph of model.graph.allGraphs()) {
+    for (const node of graph.nodes) {
+      if (!touchesFloat(node, types)) continue;
+      const reason = reasonToKeep(node);
+      if (reason) plan.keep.set(node, reason);
+      else plan.convert.add(node);
+    }
+  }
+  return plan;
+}

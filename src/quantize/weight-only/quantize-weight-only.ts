@@ -1,0 +1,109 @@
+/**
+ * Weight-only quantization: MatMul/Gemm weights stored in 4 or 8 bits per block of K, activations
+ * stay float. For models whose size and memory traffic are dominated by weights. The output runs as
+ * com.microsoft.MatMulNBits, or as blocked DequantizeLinear -> MatMul that ORT fuses into it.
+ */
+import type { Model } from '../../ir/model.js';
+import type { Node } from '../../ir/node.js';
+import { cloneModel } from '../../ir/clone.js';
+import { runPasses } from '../../ir/passes/pass.js';
+import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import { OptionError, throwIfAborted } from '../../errors.js';
+import { ProgressTracker } from '../../progress.js';
+import { opSupport } from '../op-support.js';
+import { analyzeLinear, type LinearOp } from '../linear.js';
+import { DecisionLog } from '../decisions.js';
+import type { QuantizeResult } from '../types.js';
+import { resolveWeightOnlyOptions, type ResolvedWeightOnlyOptions, type WeightOnlyOptions } from './options.js';
+import { quantizeRtn, type BlockQuantized, type BlockSpec } from './block-quant.js';
+import { emitBlockedDq, emitMatMulNBits } from './emit.js';
+import { quantizeGptq } from './gptq.js';
+
+export type { WeightOnlyOptions } from './options.js';
+
+const MIN_BLOCK = 16;
+
+/**
+ * The block size used for a weight with K rows: the requested one, or, when K is smaller, the
+ * smallest power of two >= K (>= 16). One block then spans the whole column either way, so the
+ * numbers are the same as with the requested size, without storing padding.
+ */
+export function effectiveBlockSize(K: number, requested: number): number {
+  let p = MIN_BLOCK;
+  while (p < K) p *= 2;
+  return Math.min(requested, p);
+}
+
+function defaultReason(node: Node): string {
+  if (node.domain === 'com.microsoft' && node.opType === 'MatMulNBits') return 'already weight-only quantized';
+  return 'no MatMul/Gemm weight: weight-only mode quantizes MatMul and Gemm weights only';
+}
+
+function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog): LinearOp[] {
+  const ops: LinearOp[] = [];
+  for (const g of model.graph.allGraphs()) {
+    for (const node of g.nodes) {
+      if (!opSupport(node.opType, node.domain)?.weightOnly) continue;
+      if (o.exclude.has(node.name)) {
+        log.skipped(node, 'excluded by option');
+        continue;
+      }
+      const op = analyzeLinear(node);
+      if (typeof op === 'string') log.skipped(node, op);
+      else ops.push(op);
+    }
+  }
+  return ops;
+}
+
+export async function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}): Promise<QuantizeResult> {
+  const o = resolveWeightOnlyOptions(options);
+  const opset = model.opset('') ?? 0;
+  if (o.format === 'qdq' && opset < 21) {
+    throw new OptionError(`--format qdq needs blocked DequantizeLinear (ai.onnx opset 21); ${model.label()} uses opset ${opset}. Use --format matmulnbits`);
+  }
+  const result = cloneModel(model);
+  runPasses(result, [constantsToInitializers]);
+  const log = new DecisionLog('weight-only');
+  if (o.format === 'qdq' && o.accuracyLevelGiven) {
+    log.warn(`--accuracy-level ${o.accuracyLevel} has no effect with --format qdq: ONNX Runtime sets MatMulNBits' accuracy_level at load time from the session option session.qdq_matmulnbits_accuracy_level (default 4)`);
+  }
+  const ops = candidates(result, o, log);
+  // The calibration machinery loads only when GPTQ needs it.
+  const hessians = o.algorithm === 'gptq' ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  const cache = new Map<string, BlockQuantized>();
+  const progress = new ProgressTracker('quantize', ops.length, o.onProgress);
+  let usedContrib = false;
+  for (const [i, op] of ops.entries()) {
+    throwIfAborted(o.signal, 'weight-only quantization');
+    const graph = op.node.graph!;
+    const blockSize = effectiveBlockSize(op.K, o.blockSize);
+    const spec: BlockSpec = { bits: o.bits, blockSize, symmetric: o.symmetric };
+    // A weight shared by several nodes is quantized once (GPTQ with the first consumer's inputs).
+    const key = `${op.weightValue.name}|${op.weightKey}`;
+    let q = cache.get(key);
+    let algo = o.algorithm;
+    if (!q) {
+      const h = hessians?.get(op.input.name);
+      if (o.algorithm === 'gptq' && !h) algo = 'rtn';
+      q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(op.weight(), op.K, op.N, spec);
+      cache.set(key, q);
+    }
+    const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
+    const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
+    const algoNote = algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`;
+    if (o.format === 'matmulnbits') {
+      const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
+      log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
+      usedContrib = true;
+    } else {
+      const r = emitBlockedDq(result, graph, op, q);
+      log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
+      for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
+    }
+    progress.update(i + 1);
+  }
+  if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
+  runPasses(result, CLEANUP_PASSES);
+  return { model: result, summary: log.summary(model, result, defaultReason) };
+}

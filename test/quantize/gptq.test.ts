@@ -1,0 +1,92 @@
+/** GPTQ's linear algebra and its error compensation, on matrices built in code. */
+import { describe, expect, it } from 'vitest';
+import { choleskyLower, invertLower, upperCholeskyOfInverse } from '../../src/quantize/weight-only/linalg.js';
+import { quantizeGptq } from '../../src/quantize/weight-only/gptq.js';
+import { dequantizeBlocks, quantizeRtn, type BlockSpec } from '../../src/quantize/weight-only/block-quant.js';
+import { Rng } from '../../fixtures/synthetic/random.js';
+
+function matmul(a: Float64Array, b: Float64Array, n: number, m: number, p: number): Float64Array {
+  const out = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) for (let j = 0; j < p; j++) out[i * p + j]! += a[i * m + k]! * b[k * p + j]!;
+  return out;
+}
+
+function transpose(a: Float64Array, n: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = a[i * m + j]!;
+  return out;
+}
+
+/** Rows of inputs with strongly correlated features, like real activations; returns X [rows, K] and X^T X. */
+function correlatedInputs(rng: Rng, rows: number, K: number): { x: Float64Array; xtx: Float64Array } {
+  const latent = 6;
+  const mix = Float64Array.from(rng.normals(latent * K));
+  const x = new Float64Array(rows * K);
+  for (let r = 0; r < rows; r++) {
+    const z = rng.normals(latent);
+    for (let k = 0; k < K; k++) {
+      let v = 0.05 * rng.normal();
+      for (let l = 0; l < latent; l++) v += z[l]! * mix[l * K + k]!;
+      x[r * K + k] = v;
+    }
+  }
+  return { x, xtx: matmul(transpose(x, rows, K), x, K, rows, K) };
+}
+
+describe('GPTQ linear algebra', () => {
+  const rng = new Rng(5);
+  const n = 24;
+  const { xtx } = correlatedInputs(rng, 200, n);
+  for (let i = 0; i < n; i++) xtx[i * n + i]! += 1;
+
+  it('factors, inverts and re-factors a positive-definite matrix', () => {
+    const l = choleskyLower(xtx, n)!;
+    const llt = matmul(l, transpose(l, n, n), n, n, n);
+    for (let i = 0; i < n * n; i++) expect(llt[i]).toBeCloseTo(xtx[i]!, 6);
+    const li = invertLower(l, n);
+    const eye = matmul(l, li, n, n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(eye[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 9);
+    const u = upperCholeskyOfInverse(xtx, n)!;
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(u[i * n + j]).toBe(0);
+    const inv = matmul(transpose(u, n, n), u, n, n, n);
+    const back = matmul(inv, xtx, n, n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(back[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 6);
+  });
+
+  it('refuses a matrix that is not positive definite', () => {
+    expect(choleskyLower(Float64Array.from([1, 2, 2, 1]), 2)).toBeUndefined();
+  });
+});
+
+describe('quantizeGptq', () => {
+  const rng = new Rng(8);
+  const K = 96, N = 40, rows = 400;
+  const { x, xtx } = correlatedInputs(rng, rows, K);
+  const w = rng.normals(K * N, 0.1);
+
+  /** ||X W - X Wq|| / ||X W||: the layer's output error, what GPTQ minimizes. */
+  const outputError = (wq: Float32Array) => {
+    const d = new Float64Array(K * N);
+    for (let i = 0; i < d.length; i++) d[i] = w[i]! - wq[i]!;
+    const e = matmul(x, d, rows, K, N);
+    const y = matmul(x, Float64Array.from(w), rows, K, N);
+    let a = 0, b = 0;
+    for (let i = 0; i < e.length; i++) { a += e[i]! ** 2; b += y[i]! ** 2; }
+    return Math.sqrt(a / b);
+  };
+
+  for (const spec of [{ bits: 4, blockSize: 32, symmetric: false }, { bits: 4, blockSize: 16, symmetric: true }, { bits: 8, blockSize: 32, symmetric: false }] as BlockSpec[]) {
+    it(`cuts the output error of RTN (int${spec.bits}, block ${spec.blockSize}, ${spec.symmetric ? 'symmetric' : 'asymmetric'})`, () => {
+      const rtn = outputError(dequantizeBlocks(quantizeRtn(w, K, N, spec)));
+      const gptq = outputError(dequantizeBlocks(quantizeGptq(w, K, N, spec, xtx)));
+      expect(gptq).toBeLessThan(0.5 * rtn);
+    });
+  }
+
+  it('zeroes weights of inputs that never fire', () => {
+    const h = Float64Array.from(xtx);
+    for (let j = 0; j < K; j++) { h[3 * K + j] = 0; h[j * K + 3] = 0; }
+    const q = dequantizeBlocks(quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h));
+    for (let n = 0; n < N; n++) expect(Math.abs(q[3 * N + n]!)).toBeLessThan(0.02);
+  });
+});
