@@ -41,8 +41,11 @@ export interface OpSupport {
   dynamic?: 'matmul' | 'lstm' | 'embedding';
   /** Why dynamic mode leaves this op in float although it has weights (measured or no kernel). */
   dynamicSkip?: string;
-  /** Weight-only quantization: the weight becomes com.microsoft.MatMulNBits (or blocked DequantizeLinear). */
-  weightOnly?: boolean;
+  /**
+   * Weight-only quantization: 'matmul' weights become com.microsoft.MatMulNBits (or blocked
+   * DequantizeLinear), 'embedding' tables com.microsoft.GatherBlockQuantized (opt-in).
+   */
+  weightOnly?: 'matmul' | 'embedding';
   /** FP16 conversion keeps the op in float32, for this reason. */
   fp16Keep?: string;
   /** FP16 conversion: float inputs the op's schema requires in float32 (Resize scales). */
@@ -59,9 +62,9 @@ const FP16_INT_OUT = 'produces indices or counts: fp16 cannot hold integers abov
 export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
   Conv: { role: 'weighted', weights: [{ index: 1, axis: 0 }], bias: 2, prunableAxis: 0, dynamicSkip: CONV_DYNAMIC_SKIP },
   ConvTranspose: { role: 'weighted', weights: [{ index: 1, axis: 1 }], bias: 2, prunableAxis: 1, dynamicSkip: CONV_DYNAMIC_SKIP },
-  MatMul: { role: 'weighted', weights: [{ index: 1, axis: ({ rank }) => rank - 1 }], activationInputs: [0, 1], prunableAxis: -1, dynamic: 'matmul', weightOnly: true },
-  Gemm: { role: 'weighted', weights: [{ index: 1, axis: ({ transB }) => (transB ? 0 : 1) }], bias: 2, prunableAxis: 0, dynamic: 'matmul', weightOnly: true },
-  Gather: { role: 'scale-sharing', weights: [{ index: 0, axis: 0 }], dynamic: 'embedding', shapeInputs: [1] },
+  MatMul: { role: 'weighted', weights: [{ index: 1, axis: ({ rank }) => rank - 1 }], activationInputs: [0, 1], prunableAxis: -1, dynamic: 'matmul', weightOnly: 'matmul' },
+  Gemm: { role: 'weighted', weights: [{ index: 1, axis: ({ transB }) => (transB ? 0 : 1) }], bias: 2, prunableAxis: 0, dynamic: 'matmul', weightOnly: 'matmul' },
+  Gather: { role: 'scale-sharing', weights: [{ index: 0, axis: 0 }], dynamic: 'embedding', weightOnly: 'embedding', shapeInputs: [1] },
   Reshape: { role: 'scale-sharing', shapeInputs: [1] },
   Transpose: { role: 'scale-sharing' },
   Flatten: { role: 'scale-sharing' },

@@ -11,6 +11,7 @@ import { Tensor } from '../../src/ir/tensor.js';
 import { OptionError } from '../../src/errors.js';
 import { quantizeWeightOnly, effectiveBlockSize } from '../../src/quantize/weight-only/quantize-weight-only.js';
 import { dequantizeBlocks, quantizeRtn } from '../../src/quantize/weight-only/block-quant.js';
+import { transpose2d } from '../../src/quantize/channel-quant.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
 import { relativeError, runClassifier } from './accuracy.js';
@@ -96,6 +97,28 @@ describe('weight-only packing', () => {
       }
     }
   });
+
+  for (const c of [{ bits: 4, symmetric: false }, { bits: 4, symmetric: true }, { bits: 8, symmetric: false }, { bits: 8, symmetric: true }] as const) {
+    it(`GatherBlockQuantized int${c.bits} ${c.symmetric ? 'symmetric' : 'asymmetric'} returns exactly the dequantized rows`, async () => {
+      const rows = 10, width = 40;
+      const table = rng.normals(rows * width, 0.3);
+      const b = new GraphBuilder({ opset: 17 });
+      const ids = b.input('ids', DataType.INT64, [2, 3]);
+      b.output(b.op('Gather', [b.initializer('table', Tensor.float([rows, width], table)), ids], { axis: 0 }, { outputNames: ['emb'] }));
+      const m = b.build();
+      const { model, summary } = await quantizeWeightOnly(m, { opTypes: ['Gather'], weights: c.bits === 4 ? 'int4' : 'int8', symmetric: c.symmetric, blockSize: 16 });
+      expect(ops(model)).toEqual(['GatherBlockQuantized']);
+      expect(summary.quantized[0]!.detail).toMatch(/embedding table \[10x40\], block 16 along each row/);
+      const q = dequantizeBlocks(quantizeRtn(transpose2d(table, rows, width), width, rows, { bits: c.bits, blockSize: 16, symmetric: c.symmetric }));
+      const deq = transpose2d(q, width, rows);
+      const idx = [3, 0, 9, 3, 5, 1];
+      const feeds: Feeds = { ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from(idx.map(BigInt)) } };
+      const out = await run(model, feeds);
+      const expected = Float32Array.from(idx.flatMap((r) => Array.from(deq.subarray(r * width, (r + 1) * width))));
+      expect(relativeError(out, expected)).toBeLessThan(1e-6);
+      expect(relativeError(out, await run(m, feeds))).toBeLessThan(c.bits === 4 ? 0.15 : 0.01);
+    });
+  }
 
   it('uses the smallest block that spans a short column and says so', () => {
     expect(effectiveBlockSize(64, 128)).toBe(64);

@@ -11,23 +11,11 @@ import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
 import { quantizeSymmetric } from '../channel-quant.js';
 import { absorbOutput } from '../rewrite.js';
+import { sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 
-export function embeddingBlocker(node: Node): string | undefined {
-  const t = node.input(0)?.constant;
-  if (!t) return 'the gathered data is not a constant table';
-  if (t.dataType !== DataType.FLOAT) return 'the table is not float32';
-  if (t.dims.length !== 2) return 'the table is not 2-D [vocabulary, width]';
-  const axis = node.getInt('axis', 0);
-  if (axis !== 0 && axis !== -2) return 'Gather is not along the rows (axis 0)';
-  return undefined;
-}
-
-export function quantizeEmbedding(model: Model, graph: Graph, node: Node, qmax: number): { nodes: Node[]; detail: string } {
-  const table = node.input(0)!;
-  const indices = node.input(1)!;
-  const t = table.constant!;
-  const [rows, width] = t.dims as [number, number];
-  const q = quantizeSymmetric(t.toFloat32(), [rows, width], 0, qmax);
+export function quantizeEmbedding(model: Model, graph: Graph, lookup: EmbeddingLookup, qmax: number): { nodes: Node[]; detail: string } {
+  const { node, table, indices, rows, width } = lookup;
+  const q = quantizeSymmetric(table.constant!.toFloat32(), [rows, width], 0, qmax);
   const g = table.graph ?? graph;
   const names = model.names;
   const qTable = g.addInitializer(names.fresh(`${table.name}_int8`), Tensor.fromTyped(DataType.INT8, [rows, width], q.values));
@@ -40,6 +28,5 @@ export function quantizeEmbedding(model: Model, graph: Graph, node: Node, qmax: 
   const mul = new Node('Mul', [cast.output(0), gatherScales.output(0)], [v('dequantized')], { name: v('dequantize') });
   graph.insertBefore(node, gatherRows, gatherScales, cast, mul);
   absorbOutput(graph, mul.output(0), node.output(0));
-  const stillFloat = table.uses.length > 0 ? ` (the float table is still used by ${table.consumers().length} other node(s), so the file grows)` : '';
-  return { nodes: [gatherRows, gatherScales, cast, mul], detail: `int8 embedding table [${rows}x${width}], one scale per row${stillFloat}` };
+  return { nodes: [gatherRows, gatherScales, cast, mul], detail: `int8 embedding table [${rows}x${width}], one scale per row${sharedTableNote(table)}` };
 }

@@ -18,7 +18,8 @@ import type { QuantizeResult } from '../types.js';
 import { resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
 import { Int8WeightCache, toDynamicQuantizeMatMul, toMatMulInteger } from './matmul.js';
 import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
-import { embeddingBlocker, quantizeEmbedding } from './embedding.js';
+import { quantizeEmbedding } from './embedding.js';
+import { analyzeEmbedding } from '../embedding-table.js';
 
 export type { DynamicQuantizeOptions } from './options.js';
 
@@ -52,8 +53,8 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     const sup = opSupport(node.opType, node.domain);
     if (!sup?.dynamic) continue;
     // A Gather that is not an embedding lookup (shape arithmetic, indexing) is not a candidate at all.
-    const embeddingBlocked = sup.dynamic === 'embedding' ? embeddingBlocker(node) : undefined;
-    if (embeddingBlocked) continue;
+    const lookup = sup.dynamic === 'embedding' ? analyzeEmbedding(node) : undefined;
+    if (typeof lookup === 'string') continue;
     if (!o.opTypes.has(node.opType as DynamicOpType)) {
       log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
       continue;
@@ -87,7 +88,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
       log.quantized(node, toDynamicQuantizeLSTM(result, graph, node, o));
       usedContrib = true;
     } else {
-      const r = quantizeEmbedding(result, graph, node, o.reduceRange ? 64 : 127);
+      const r = quantizeEmbedding(result, graph, lookup!, o.reduceRange ? 64 : 127);
       log.quantized(r.nodes[0]!, r.detail);
       for (const n of r.nodes.slice(1)) log.quantized(n, 'part of the int8 embedding lookup');
     }

@@ -7,6 +7,8 @@ import type { ProgressListener } from '../../progress.js';
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
 export type WeightOnlyAlgorithm = 'rtn' | 'gptq';
 export type AccuracyLevel = 0 | 1 | 2 | 3 | 4;
+export type WeightOnlyOpType = 'MatMul' | 'Gemm' | 'Gather';
+export const WEIGHT_ONLY_OP_TYPES: readonly WeightOnlyOpType[] = ['MatMul', 'Gemm', 'Gather'];
 
 export interface WeightOnlyOptions {
   /** Weight type (default int4). */
@@ -33,6 +35,11 @@ export interface WeightOnlyOptions {
   calibSize?: number;
   /** GPTQ damping, as a fraction of the mean Hessian diagonal (default 0.01). */
   dampPercent?: number;
+  /**
+   * Op types to quantize (default MatMul, Gemm). 'Gather' adds embedding tables as
+   * com.microsoft.GatherBlockQuantized (RTN; format matmulnbits only).
+   */
+  opTypes?: WeightOnlyOpType[];
   /** Node names to leave in float. */
   exclude?: string[];
   engine?: Engine;
@@ -41,6 +48,7 @@ export interface WeightOnlyOptions {
 }
 
 export interface ResolvedWeightOnlyOptions {
+  opTypes: Set<WeightOnlyOpType>;
   bits: 4 | 8;
   blockSize: number;
   symmetric: boolean;
@@ -76,7 +84,12 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   if (!Number.isInteger(calibSize) || calibSize < 1) throw new OptionError(`--calib-size ${String(calibSize)}: give a positive number of samples`);
   const dampPercent = o.dampPercent ?? 0.01;
   if (!(dampPercent > 0 && dampPercent < 1)) throw new OptionError(`--damp ${String(dampPercent)}: give a fraction between 0 and 1 (e.g. 0.01)`);
+  const opTypes = o.opTypes ?? ['MatMul', 'Gemm'];
+  for (const t of opTypes) {
+    if (!WEIGHT_ONLY_OP_TYPES.includes(t)) throw new OptionError(`--op-types: '${String(t)}' cannot be quantized weight-only; choose from ${WEIGHT_ONLY_OP_TYPES.join(', ')}`);
+  }
   return {
+    opTypes: new Set(opTypes),
     bits: weights === 'int4' ? 4 : 8,
     blockSize, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
     calibration: o.calibration, calibSize, dampPercent, exclude: new Set(o.exclude ?? []), engine: o.engine, signal: o.signal, onProgress: o.onProgress,

@@ -14,9 +14,11 @@ import { opSupport } from '../op-support.js';
 import { analyzeLinear, type LinearOp } from '../linear.js';
 import { DecisionLog } from '../decisions.js';
 import type { QuantizeResult } from '../types.js';
-import { resolveWeightOnlyOptions, type ResolvedWeightOnlyOptions, type WeightOnlyOptions } from './options.js';
+import { resolveWeightOnlyOptions, type ResolvedWeightOnlyOptions, type WeightOnlyOpType, type WeightOnlyOptions } from './options.js';
 import { quantizeRtn, type BlockQuantized, type BlockSpec } from './block-quant.js';
 import { emitBlockedDq, emitMatMulNBits } from './emit.js';
+import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
+import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { quantizeGptq } from './gptq.js';
 
 export type { WeightOnlyOptions } from './options.js';
@@ -35,25 +37,34 @@ export function effectiveBlockSize(K: number, requested: number): number {
 }
 
 function defaultReason(node: Node): string {
-  if (node.domain === 'com.microsoft' && node.opType === 'MatMulNBits') return 'already weight-only quantized';
-  return 'no MatMul/Gemm weight: weight-only mode quantizes MatMul and Gemm weights only';
+  if (node.domain === 'com.microsoft' && (node.opType === 'MatMulNBits' || node.opType === 'GatherBlockQuantized')) return 'already weight-only quantized';
+  if (node.opType === 'Gather' && node.domain === '') return 'not an embedding lookup (the gathered data is not a constant float table)';
+  return 'no MatMul/Gemm weight: weight-only mode quantizes MatMul and Gemm weights (and Gather tables with opTypes Gather)';
 }
 
-function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog): LinearOp[] {
-  const ops: LinearOp[] = [];
+interface Candidates {
+  linear: LinearOp[];
+  tables: EmbeddingLookup[];
+}
+
+function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog): Candidates {
+  const found: Candidates = { linear: [], tables: [] };
   for (const g of model.graph.allGraphs()) {
     for (const node of g.nodes) {
-      if (!opSupport(node.opType, node.domain)?.weightOnly) continue;
-      if (o.exclude.has(node.name)) {
-        log.skipped(node, 'excluded by option');
-        continue;
-      }
-      const op = analyzeLinear(node);
-      if (typeof op === 'string') log.skipped(node, op);
-      else ops.push(op);
+      const kind = opSupport(node.opType, node.domain)?.weightOnly;
+      if (!kind) continue;
+      const analyzed = kind === 'matmul' ? analyzeLinear(node) : analyzeEmbedding(node);
+      // A Gather that is not an embedding lookup is not a candidate at all.
+      if (kind === 'embedding' && typeof analyzed === 'string') continue;
+      if (!o.opTypes.has(node.opType as WeightOnlyOpType)) log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
+      else if (o.exclude.has(node.name)) log.skipped(node, 'excluded by option');
+      else if (typeof analyzed === 'string') log.skipped(node, analyzed);
+      else if (kind === 'embedding' && o.format === 'qdq') log.skipped(node, 'the QDQ form would dequantize the whole table on every run; embedding tables need --format matmulnbits (GatherBlockQuantized)');
+      else if ('K' in analyzed) found.linear.push(analyzed);
+      else found.tables.push(analyzed);
     }
   }
-  return ops;
+  return found;
 }
 
 export async function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}): Promise<QuantizeResult> {
@@ -68,11 +79,11 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   if (o.format === 'qdq' && o.accuracyLevelGiven) {
     log.warn(`--accuracy-level ${o.accuracyLevel} has no effect with --format qdq: ONNX Runtime sets MatMulNBits' accuracy_level at load time from the session option session.qdq_matmulnbits_accuracy_level (default 4)`);
   }
-  const ops = candidates(result, o, log);
+  const { linear: ops, tables } = candidates(result, o, log);
   // The calibration machinery loads only when GPTQ needs it.
-  const hessians = o.algorithm === 'gptq' ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
   const cache = new Map<string, BlockQuantized>();
-  const progress = new ProgressTracker('quantize', ops.length, o.onProgress);
+  const progress = new ProgressTracker('quantize', ops.length + tables.length, o.onProgress);
   let usedContrib = false;
   for (const [i, op] of ops.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
@@ -102,6 +113,15 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
       for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
     }
     progress.update(i + 1);
+  }
+  for (const [i, lookup] of tables.entries()) {
+    throwIfAborted(o.signal, 'weight-only quantization');
+    const blockSize = effectiveBlockSize(lookup.width, o.blockSize);
+    const q = quantizeTable(lookup, { bits: o.bits, blockSize, symmetric: o.symmetric });
+    const node = emitGatherBlockQuantized(result, lookup, q);
+    log.quantized(node, `${o.symmetric ? 'int' : 'uint'}${o.bits} embedding table [${lookup.rows}x${lookup.width}], block ${blockSize} along each row, RTN${sharedTableNote(lookup.table)}`);
+    usedContrib = true;
+    progress.update(ops.length + i + 1);
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
   runPasses(result, CLEANUP_PASSES);
