@@ -17,3 +17,7 @@ export { VERSION } from './version.js';
 export * from './calibrate/index.js';
 export { modelHash } from './onnx/hash.js';
 export type { ProgressEvent, ProgressListener } from './progress.js';
+export type { QuantizeResult, QuantizeSummary, NodeDecision, QuantizeMode } from './quantize/types.js';
+export { quantizeDynamic, type DynamicQuantizeOptions } from './quantize/dynamic/quantize-dynamic.js';
+export { quantizeWeightOnly, type WeightOnlyOptions } from './quantize/weight-only/quantize-weight-only.js';
+export { convertToFp16, type Fp16Options } from './quantize/fp16/convert.js';
