@@ -31,7 +31,8 @@ function outputTypes(node: Node, types: ElemTypes): (DataType | undefined)[] {
   const n = node.outputs.length;
   const all = (t: DataType | undefined) => Array<DataType | undefined>(n).fill(t);
   const dtype = node.getInt('dtype');
-  if (node.domain === '') {
+  // com.microsoft Q/DQ (16-bit and 4-bit below opset 21) type their outputs like the ai.onnx ones.
+  if (node.domain === '' || node.domain === 'com.microsoft') {
     switch (node.opType) {
       case 'Cast': return all(node.getInt('to'));
       case 'CastLike': return all(input(1));
@@ -50,6 +51,8 @@ function outputTypes(node: Node, types: ElemTypes): (DataType | undefined)[] {
       case 'Dropout': return [input(0), DataType.BOOL];
       default: break;
     }
+  }
+  if (node.domain === '') {
     if (BOOL_OUT.has(node.opType)) return all(DataType.BOOL);
     if (INT64_OUT.has(node.opType)) return all(DataType.INT64);
     if (INDICES_AFTER_FIRST.has(node.opType)) return [input(0), ...Array<DataType>(n - 1).fill(DataType.INT64)];

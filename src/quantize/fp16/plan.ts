@@ -82,6 +82,15 @@ class ShapeFlow {
   }
 }
 
+const isQ = (n: Node | null | undefined) => n?.opType === 'QuantizeLinear' && (n.domain === '' || n.domain === 'com.microsoft');
+const isDQ = (n: Node | null | undefined) => n?.opType === 'DequantizeLinear' && (n.domain === '' || n.domain === 'com.microsoft');
+
+/** Reads a DequantizeLinear output or feeds a QuantizeLinear: part of a statically quantized group. */
+function inQdqGroup(node: Node): boolean {
+  if (isQ(node) || isDQ(node)) return false;
+  return node.inputs.some((v) => isDQ(v?.producer)) || node.outputs.some((v) => v.uses.some((u) => isQ(u.node)));
+}
+
 function touchesFloat(node: Node, types: ElemTypes): boolean {
   return [...node.inputs, ...node.outputs].some((v) => v && types.get(v) === DataType.FLOAT);
 }
@@ -98,6 +107,7 @@ export function planFp16(model: Model, types: ElemTypes, o: ResolvedFp16Options,
     if (o.exclude.has(node.name)) return 'excluded by option';
     if (o.blockOps.has(node.opType)) return `${node.opType} kept in float32 by option`;
     if (node.domain !== '') return `custom-domain op (${node.domain}): no float16 guarantee`;
+    if (inQdqGroup(node)) return 'inside a Q/DQ group: ONNX Runtime runs it as an integer kernel, which a float16 Cast would break';
     const sup = opSupport(node.opType, node.domain);
     if (sup?.fp16Keep) return sup.fp16Keep;
     if (node.opType === 'Cast' && node.getInt('to') === DataType.FLOAT) {
