@@ -38,7 +38,7 @@ export interface OpSupport {
    * 'matmul' becomes com.microsoft.DynamicQuantizeMatMul, 'lstm' DynamicQuantizeLSTM, 'embedding'
    * an int8 table gathered then scaled (opt-in).
    */
-  dynamic?: 'matmul' | 'lstm' | 'embedding';
+  dynamic?: 'matmul' | 'lstm' | 'embedding' | 'attention';
   /** Why dynamic mode leaves this op in float although it has weights (measured or no kernel). */
   dynamicSkip?: string;
   /**
@@ -113,6 +113,12 @@ export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
   DynamicQuantizeLinear: { role: 'none', fp16Keep: 'DynamicQuantizeLinear takes float32 only' },
 };
 
+/** Ops of the com.microsoft domain that the modes rewrite (ONNX Runtime's fused transformer ops). */
+export const CONTRIB_OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
+  Attention: { role: 'weighted', weights: [{ index: 1, axis: 1 }], dynamic: 'attention' },
+};
+
 export function opSupport(opType: string, domain = ''): OpSupport | undefined {
-  return domain === '' ? OP_SUPPORT[opType] : undefined;
+  if (domain === '') return OP_SUPPORT[opType];
+  return domain === 'com.microsoft' ? CONTRIB_OP_SUPPORT[opType] : undefined;
 }

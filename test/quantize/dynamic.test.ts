@@ -89,6 +89,21 @@ describe('quantizeDynamic', () => {
     expect(err).toBeLessThan(0.01);
   });
 
+  it('turns com.microsoft.Attention (ORT-fused transformers) into QAttention', async () => {
+    const rng = new Rng(12);
+    const H = 64, S = 16;
+    const b = new GraphBuilder({ opset: 17, opsets: { 'com.microsoft': 1 } });
+    const x = b.input('x', DataType.FLOAT, ['batch', S, H]);
+    const attn = b.op('Attention', [x, b.initializer('qkv_w', Tensor.float([H, 3 * H], rng.normals(3 * H * H, 0.1))), b.initializer('qkv_b', Tensor.float([3 * H], rng.normals(3 * H, 0.02)))], { num_heads: 4 }, { domain: 'com.microsoft', name: 'attention' });
+    b.output(b.op('MatMul', [attn, b.initializer('out_w', Tensor.float([H, H], rng.normals(H * H, 0.1)))], {}, { outputNames: ['y'] }));
+    const m = b.build();
+    const { model, summary } = await quantizeDynamic(m);
+    expect(ops(model)).toEqual(['DynamicQuantizeLinear', 'QAttention', 'DynamicQuantizeMatMul']);
+    expect(summary.quantized.find((d) => d.node === 'attention')!.detail).toMatch(/int8 per-column QKV weight \[64x192\]/);
+    const feeds: Feeds = { x: { type: 'float32', dims: [2, S, H], data: rng.normals(2 * S * H) } };
+    expect(Math.max(...await outputError(m, model, feeds))).toBeLessThan(0.03);
+  });
+
   it('turns LSTMs into DynamicQuantizeLSTM, inside If branches too', async () => {
     const lstm = SYNTHETIC_CASES.find((c) => c.name === 'lstm')!;
     const m = loadModel(join(SYNTHETIC, 'lstm.onnx'));

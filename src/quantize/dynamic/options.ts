@@ -2,8 +2,8 @@
 import { OptionError } from '../../errors.js';
 import type { ProgressListener } from '../../progress.js';
 
-export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Gather';
-export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Gather'];
+export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Attention' | 'Gather';
+export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Gather'];
 
 /**
  * 'contrib' emits com.microsoft.DynamicQuantizeMatMul; 'onnx' emits standard ops
@@ -18,7 +18,10 @@ export interface DynamicQuantizeOptions {
   /** One weight scale per output channel (default true; per-tensor is no faster on ORT CPU, measured). */
   perChannel?: boolean;
   format?: DynamicFormat;
-  /** Op types to quantize (default MatMul, Gemm, LSTM). 'Gather' adds int8 embedding tables. */
+  /**
+   * Op types to quantize (default MatMul, Gemm, LSTM, Attention: com.microsoft.Attention from ORT's
+   * transformer optimizer). 'Gather' adds int8 embedding tables.
+   */
   opTypes?: DynamicOpType[];
   /**
    * 7-bit weights ([-64, 64]): avoids the int16 saturation of u8*s8 products on x86 CPUs without
@@ -44,7 +47,7 @@ export interface ResolvedDynamicOptions {
 export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedDynamicOptions {
   const format = o.format ?? 'contrib';
   if (format !== 'contrib' && format !== 'onnx') throw new OptionError(`--format '${String(format)}' is not a dynamic format; use contrib or onnx`);
-  const opTypes = o.opTypes ?? ['MatMul', 'Gemm', 'LSTM'];
+  const opTypes = o.opTypes ?? ['MatMul', 'Gemm', 'LSTM', 'Attention'];
   for (const t of opTypes) {
     if (!DYNAMIC_OP_TYPES.includes(t)) throw new OptionError(`--ops: '${String(t)}' cannot be quantized dynamically; choose from ${DYNAMIC_OP_TYPES.join(', ')}`);
   }

@@ -18,17 +18,18 @@ import type { QuantizeResult } from '../types.js';
 import { resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
 import { Int8WeightCache, toDynamicQuantizeMatMul, toMatMulInteger } from './matmul.js';
 import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
+import { attentionBlocker, toQAttention } from './attention.js';
 import { quantizeEmbedding } from './embedding.js';
 import { analyzeEmbedding } from '../embedding-table.js';
 
 export type { DynamicQuantizeOptions } from './options.js';
 
 function defaultReason(node: Node): string {
-  if (node.domain === 'com.microsoft' && node.opType.startsWith('DynamicQuantize')) return 'already quantized';
+  if (node.domain === 'com.microsoft' && (node.opType.startsWith('DynamicQuantize') || node.opType === 'QAttention')) return 'already quantized';
   const sup = opSupport(node.opType, node.domain);
   if (sup?.dynamicSkip) return sup.dynamicSkip;
   if (sup?.dynamic === 'embedding') return 'not an embedding lookup (the gathered data is not a constant float table)';
-  return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm and LSTM weights (and Gather tables with opTypes Gather)';
+  return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm, LSTM and Attention weights (and Gather tables with opTypes Gather)';
 }
 
 export async function quantizeDynamic(model: Model, options: DynamicQuantizeOptions = {}): Promise<QuantizeResult> {
@@ -79,6 +80,16 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
         log.quantized(r.nodes[0]!, r.detail);
         for (const n of r.nodes.slice(1)) log.quantized(n, `part of the dynamic int8 form of ${r.nodes[0]!.name}`);
       }
+    } else if (sup.dynamic === 'attention') {
+      const blocker = attentionBlocker(node);
+      if (blocker) {
+        log.skipped(node, blocker);
+        continue;
+      }
+      const r = toQAttention(result, graph, node, o);
+      log.quantized(node, r.detail);
+      log.quantized(r.helper, `part of the dynamic int8 form of ${node.name || node.output(0).name}`);
+      usedContrib = true;
     } else if (sup.dynamic === 'lstm') {
       const blocker = lstmBlocker(node);
       if (blocker) {
