@@ -1,0 +1,171 @@
+/**
+ * The applier: carries out a QuantPlan on a model (in place; the caller clones). Every rewrite
+ * goes through the IR's edges: plan names are resolved to Value and Node objects once, before
+ * anything changes, and from then on only objects are used.
+ */
+import { DataType } from '../../ir/data-type.js';
+import { Tensor } from '../../ir/tensor.js';
+import { Node } from '../../ir/node.js';
+import { Value, type Use } from '../../ir/value.js';
+import type { Graph } from '../../ir/graph.js';
+import type { Model } from '../../ir/model.js';
+import { PassError } from '../../errors.js';
+import { QUANT_DATA_TYPE, type QuantParams } from '../scheme.js';
+import { quantizeBias, quantizeConstant, quantizeWeight } from '../weights.js';
+import { ensureOpsetImport } from './opset.js';
+import type { ActivationQuant, BiasQuant, InputRef, QuantPlan, WeightQuant } from './plan.js';
+
+class Resolver {
+  private readonly nodes = new Map<string, Node>();
+  private readonly values = new Map<string, Value>();
+  constructor(g: Graph, private readonly label: string) {
+    for (const n of g.nodes) if (n.name) this.nodes.set(n.name, n);
+    for (const v of g.values()) this.values.set(v.name, v);
+  }
+  node(name: string): Node {
+    const n = this.nodes.get(name);
+    if (!n) throw new PassError(`the plan names node '${name}', which ${this.label} does not have (was the plan made for another model?)`);
+    return n;
+  }
+  value(name: string): Value {
+    const v = this.values.get(name);
+    if (!v) throw new PassError(`the plan names tensor '${name}', which ${this.label} does not have (was the plan made for another model?)`);
+    return v;
+  }
+  refs(refs: InputRef[]): Use[] {
+    return refs.map((r) => ({ node: this.node(r.node), index: r.input }));
+  }
+}
+
+export class QdqWriter {
+  constructor(readonly model: Model, readonly domain: string) {}
+
+  private get g(): Graph {
+    return this.model.graph;
+  }
+
+  fresh(base: string): string {
+    return this.model.names.fresh(base);
+  }
+
+  initializer(base: string, tensor: Tensor): Value {
+    return this.g.addInitializer(this.fresh(base), tensor);
+  }
+
+  paramInitializers(base: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
+    return {
+      scale: this.initializer(`${base}_scale`, Tensor.float([], [p.scale])),
+      zeroPoint: this.initializer(`${base}_zero_point`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
+    };
+  }
+
+  /** A DequantizeLinear placed before (or after) a node, so the stable topological sort keeps it there. */
+  dequantize(base: string, input: Value, scale: Value, zeroPoint: Value | null, axis: number | null, at: { before: Node } | { after: Node }): Value {
+    const out = new Value(this.fresh(`${base}_dequantized`));
+    const attributes: Record<string, number> = axis === null ? {} : { axis };
+    const inputs = zeroPoint ? [input, scale, zeroPoint] : [input, scale];
+    const node = new Node('DequantizeLinear', inputs, [out], { name: this.fresh(`${base}_DequantizeLinear`), domain: this.domain, attributes });
+    if ('before' in at) this.g.insertBefore(at.before, node);
+    else this.g.insertAfter(at.after, node);
+    return out;
+  }
+
+  quantize(v: Value, scale: Value, zeroPoint: Value): Value {
+    const out = new Value(this.fresh(`${v.name}_quantized`));
+    const node = new Node('QuantizeLinear', [v, scale, zeroPoint], [out], { name: this.fresh(`${v.name}_QuantizeLinear`), domain: this.domain });
+    if (v.producer && v.producer.graph === this.g) this.g.insertAfter(v.producer, node);
+    else this.g.insertBefore(v.uses[0]?.node ?? this.g.nodes[0]!, node);
+    return out;
+  }
+
+  /** Rewires the listed input slots to `dq(input)`, one DequantizeLinear per reading node. */
+  readThroughDequantize(base: string, q: Value, scale: Value, zeroPoint: Value | null, axis: number | null, uses: readonly Use[]): void {
+    const byNode = new Map<Node, number[]>();
+    for (const u of uses) byNode.set(u.node, [...(byNode.get(u.node) ?? []), u.index]);
+    for (const [node, inputs] of byNode) {
+      const dq = this.dequantize(base, q, scale, zeroPoint, axis, { before: node });
+      for (const i of inputs) node.replaceInput(i, dq);
+    }
+  }
+}
+
+function applyFolds(plan: QuantPlan, r: Resolver, w: QdqWriter): void {
+  for (const f of plan.folds) {
+    const relu = r.node(f.node);
+    const x = relu.input(0)!;
+    const y = relu.output(0);
+    const wasOutput = y.isGraphOutput;
+    y.replaceAllUsesWith(x);
+    w.model.graph.remove(relu);
+    if (wasOutput) {
+      // The graph output keeps its name and declared type.
+      const name = y.name;
+      y.name = w.fresh(`${name}_removed`);
+      x.name = name;
+      x.type = y.type ?? x.type;
+    }
+  }
+}
+
+function applyWeights(weights: WeightQuant[], r: Resolver, w: QdqWriter): void {
+  for (const wq of weights) {
+    const v = r.value(wq.tensor);
+    const uses = r.refs(wq.uses);
+    const scales = { scales: Float32Array.from(wq.scales), zeroPoints: Int32Array.from(wq.zeroPoints) };
+    const q = w.initializer(`${wq.tensor}_quantized`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
+    const dims = wq.axis === null ? [] : [wq.scales.length];
+    const scale = w.initializer(`${wq.tensor}_scale`, Tensor.float(dims, wq.scales));
+    const zp = w.initializer(`${wq.tensor}_zero_point`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints));
+    w.readThroughDequantize(wq.tensor, q, scale, zp, wq.axis, uses);
+  }
+}
+
+function applyBiases(biases: BiasQuant[], r: Resolver, w: QdqWriter): void {
+  for (const b of biases) {
+    const v = r.value(b.tensor);
+    const [use] = r.refs([b.use]);
+    const t = v.constant!;
+    const flat = t.rank === 1 ? t : t.reshaped([t.size]);
+    const q = w.initializer(`${b.tensor}_quantized`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
+    const scale = w.initializer(`${b.tensor}_scale`, Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
+    w.readThroughDequantize(b.tensor, q, scale, null, b.axis, [use!]);
+  }
+}
+
+function applyActivations(acts: ActivationQuant[], r: Resolver, w: QdqWriter): void {
+  // Resolve everything first: rewiring changes uses but never the identity of the values.
+  const resolved = acts.map((a) => ({ a, v: r.value(a.tensor), refs: a.readers === 'all' ? null : r.refs(a.readers) }));
+  for (const { a, v, refs } of resolved) {
+    const { scale, zeroPoint } = w.paramInitializers(a.tensor, a.params);
+    if (a.constant) {
+      const q = w.initializer(`${a.tensor}_quantized`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
+      w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, refs ?? [...v.uses]);
+      continue;
+    }
+    const q = w.quantize(v, scale, zeroPoint);
+    const qNode = q.producer!;
+    const uses = refs ?? v.uses.filter((u) => u.node !== qNode);
+    w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, [...uses]);
+    if (a.readers === 'all' && v.isGraphOutput && !v.isGraphInput) {
+      // The graph output becomes a DequantizeLinear's output with the original name and type.
+      const g = w.model.graph;
+      const dq = w.dequantize(a.tensor, q, scale, zeroPoint, null, { after: qNode });
+      const name = v.name;
+      v.name = w.fresh(`${name}_float`);
+      dq.name = name;
+      dq.type = v.type;
+      for (let i = 0; i < g.outputs.length; i++) if (g.outputs[i] === v) g.outputs[i] = dq;
+    }
+  }
+}
+
+/** Rewrites `model` (the main graph) as the plan says. */
+export function applyQdqPlan(model: Model, plan: QuantPlan): void {
+  const r = new Resolver(model.graph, model.label());
+  const w = new QdqWriter(model, plan.qdqDomain);
+  applyFolds(plan, r, w);
+  applyWeights(plan.weights, r, w);
+  applyBiases(plan.biases, r, w);
+  applyActivations(plan.activations, r, w);
+  ensureOpsetImport(model, plan.qdqDomain);
+}

@@ -1,0 +1,51 @@
+/**
+ * Pre-processing before calibration, so that the tensors calibrated are the ones that will run:
+ * Constant nodes become initializers (paddle2onnx keeps every weight in one), ONNX Runtime's own
+ * basic-level optimizer folds BatchNormalization into Conv and folds constants (its output is
+ * plain ONNX), unused opset imports it adds are dropped, and every node gets a name so that the
+ * plan can refer to it.
+ */
+import type { Model } from '../../ir/model.js';
+import { cloneModel } from '../../ir/clone.js';
+import { runPasses, CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import type { Engine } from '../../runtime/engine.js';
+
+/** Drops opset imports of domains no node uses (ORT's optimizer writes a dozen). */
+export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): void {
+  const used = new Set<string>(['', ...keep]);
+  for (const n of model.graph.allNodes()) used.add(n.domain);
+  for (const f of model.functions) {
+    used.add(f.domain);
+    for (const n of f.body.allNodes()) used.add(n.domain);
+  }
+  for (const d of [...model.opsetImports.keys()]) if (!used.has(d)) model.opsetImports.delete(d);
+}
+
+/** Gives every unnamed node (in every graph) a unique name. */
+export function nameNodes(model: Model): void {
+  for (const n of model.graph.allNodes()) if (!n.name) n.name = model.names.fresh(n.opType);
+}
+
+export interface PreprocessOptions {
+  /** Run ORT's basic optimizer (default true). */
+  optimize?: boolean;
+}
+
+export async function preprocess(model: Model, engine: Engine, options: PreprocessOptions = {}): Promise<Model> {
+  let m = cloneModel(model);
+  runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
+  if (options.optimize ?? true) {
+    const optimized = await engine.optimize(m, 'basic');
+    optimized.sourcePath = model.sourcePath;
+    optimized.baseDir = model.baseDir;
+    // The optimizer keeps declared graph input/output types; restore the original IR version and producer.
+    optimized.irVersion = model.irVersion;
+    optimized.producerName = model.producerName;
+    optimized.producerVersion = model.producerVersion;
+    m = optimized;
+    runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
+  }
+  pruneOpsetImports(m);
+  nameNodes(m);
+  return m;
+}
