@@ -12,6 +12,19 @@ import { OptionError } from '../../errors.js';
 import type { QuantType } from '../scheme.js';
 
 export type QuantFormat = 'qdq' | 'qoperator';
+
+/**
+ * Which op classes get int8 kernels. ORT's int8 elementwise kernels (QLinearAdd, QLinearSoftmax,
+ * ...) pay off in CNNs (they save Q/DQ round trips between convolutions) but are slower than float
+ * in transformer blocks, so no single choice is fastest everywhere:
+ * - 'full': every op with an int8 kernel;
+ * - 'compute': Conv, MatMul (also activation x activation), Gemm, plus data movement;
+ * - 'weights': only ops with constant weights (Conv, MatMul with a constant B, Gemm), plus data movement;
+ * - 'auto' (default): build the candidates and keep the fastest, measured in ONNX Runtime on a
+ *   calibration sample (interleaved runs); falls back to 'full' without data.
+ */
+export type Placement = 'auto' | 'full' | 'compute' | 'weights';
+export const PLACEMENT_PROFILES: readonly Exclude<Placement, 'auto'>[] = ['full', 'compute', 'weights'];
 export type ActivationType = QuantType;
 export type WeightType = 'int8' | 'uint8';
 
@@ -42,6 +55,8 @@ export interface StaticQuantizeOptions {
   exclude?: string[];
   /** Only quantize these op types (default: every op type in the op-support table with an int8 kernel). */
   opTypes?: string[];
+  /** Which op classes get int8 kernels (default 'auto': the fastest candidate, measured). */
+  placement?: Placement;
   /** Run ORT's basic-level optimizer first (BatchNorm folding, constant folding). Default true. */
   preprocess?: boolean;
   /** Load the result in ORT and report which Q/DQ groups it fused (default true). */
@@ -63,6 +78,7 @@ export interface ResolvedStaticOptions {
   reduceRange: boolean;
   exclude: string[];
   opTypes: string[] | undefined;
+  placement: Placement;
   preprocess: boolean;
   speedCheck: boolean;
 }
@@ -108,6 +124,7 @@ export function resolveStaticOptions(o: StaticQuantizeOptions): ResolvedStaticOp
     reduceRange: o.reduceRange ?? false,
     exclude: o.exclude ?? [],
     opTypes: o.opTypes,
+    placement: oneOf(o.placement, ['auto', ...PLACEMENT_PROFILES], '--placement', 'auto'),
     preprocess: o.preprocess ?? true,
     speedCheck: o.speedCheck ?? true,
   };

@@ -76,6 +76,8 @@ export interface QuantPlan {
   biases: BiasQuant[];
   folds: FoldedActivation[];
   nodes: NodePlan[];
+  /** Model-level changes that are part of the result (opset upgrade, ...). */
+  notes: string[];
   warnings: string[];
 }
 
@@ -95,6 +97,7 @@ export function formatPlan(plan: QuantPlan): string {
   }
   for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
   for (const f of plan.folds) lines.push(`  fold ${f.node} (${f.op}) into ${f.into}`);
+  for (const n of plan.notes) lines.push(`note: ${n}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -283,6 +283,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     biases: weightPlan.biases,
     folds: [...s.folds].map(([relu, x]) => ({ node: relu.name, op: relu.opType, into: x.producer!.name })),
     nodes,
+    notes: [],
     warnings,
   };
 }

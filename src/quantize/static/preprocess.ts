@@ -9,6 +9,7 @@ import type { Model } from '../../ir/model.js';
 import { cloneModel } from '../../ir/clone.js';
 import { runPasses, CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
 import type { Engine } from '../../runtime/engine.js';
+import { upgradeOpsetTo10 } from '../../ir/passes/upgrade-opset.js';
 
 /** Drops opset imports of domains no node uses (ORT's optimizer writes a dozen). */
 export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): void {
@@ -29,11 +30,23 @@ export function nameNodes(model: Model): void {
 export interface PreprocessOptions {
   /** Run ORT's basic optimizer (default true). */
   optimize?: boolean;
+  /** Raise an older default-domain opset to 10 (ORT writes QLinearConv, an opset-10 op, when it fuses). */
+  upgradeTo10?: boolean;
 }
 
-export async function preprocess(model: Model, engine: Engine, options: PreprocessOptions = {}): Promise<Model> {
+export interface Preprocessed {
+  model: Model;
+  notes: string[];
+}
+
+export async function preprocess(model: Model, engine: Engine, options: PreprocessOptions = {}): Promise<Preprocessed> {
+  const notes: string[] = [];
   let m = cloneModel(model);
   runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
+  const from = m.opset('') ?? 1;
+  if (options.upgradeTo10 && upgradeOpsetTo10(m)) {
+    notes.push(`upgraded the default-domain opset from ${from} to 10: ONNX Runtime fuses Q/DQ into QLinearConv/QLinearMatMul, which exist from opset 10`);
+  }
   if (options.optimize ?? true) {
     const optimized = await engine.optimize(m, 'basic');
     optimized.sourcePath = model.sourcePath;
@@ -47,5 +60,5 @@ export async function preprocess(model: Model, engine: Engine, options: Preproce
   }
   pruneOpsetImports(m);
   nameNodes(m);
-  return m;
+  return { model: m, notes };
 }

@@ -5,25 +5,36 @@
  * a reason.
  */
 import type { Model } from '../../ir/model.js';
-import { cloneModel } from '../../ir/clone.js';
-import { runPasses, CLEANUP_PASSES } from '../../ir/passes/index.js';
 import { forEachTensor } from '../../onnx/tensors.js';
 import { Engine } from '../../runtime/engine.js';
 import { throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import type { QuantizeResult, QuantizeSummary } from '../types.js';
-import { resolveStaticOptions, type StaticQuantizeOptions } from './options.js';
+import { resolveStaticOptions, type ResolvedStaticOptions, type StaticQuantizeOptions } from './options.js';
 import { preprocess } from './preprocess.js';
-import { planStatic } from './planner.js';
-import { applyQdqPlan } from './apply-qdq.js';
-import { lowerToQOperator } from './qoperator.js';
-import { speedCheck, type SpeedCheckReport } from './speed-check.js';
-import { resolveRanges } from './ranges.js';
+import { speedCheck, attachLatency, type SpeedCheckReport } from './speed-check.js';
+import { buildCandidate, measureLatency, searchPlacement, type Candidate, type LatencyCheck } from './placement-search.js';
+import { resolveRanges, type RangeSource } from './ranges.js';
 import type { QuantPlan } from './plan.js';
 
 export interface StaticQuantizeResult extends QuantizeResult {
   plan: QuantPlan;
+  /** The resolved settings, for reports. */
+  settings: Record<string, string | number | boolean>;
+  /** Where the ranges came from. */
+  calibration: RangeSource;
   speedCheck?: SpeedCheckReport;
+}
+
+function settingsOf(o: ResolvedStaticOptions): Record<string, string | number | boolean> {
+  const s: Record<string, string | number | boolean> = {
+    format: o.format,
+    activations: `${o.activations}${o.symmetricActivations ? ' symmetric' : ''}`,
+    weights: `${o.weights} ${o.perChannel ? 'per-channel' : 'per-tensor'}${o.reduceRange ? ' 7-bit' : ''}`,
+  };
+  if (o.exclude.length) s.exclude = o.exclude.join(',');
+  if (o.opTypes) s.opTypes = o.opTypes.join(',');
+  return s;
 }
 
 /** Bytes the tensors take (what dominates the file size). */
@@ -39,21 +50,29 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
   try {
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
-    const pre = await preprocess(model, engine, { optimize: opts.preprocess });
+    const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
+    const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit });
     throwIfAborted(options.signal, 'quantization');
     progress.update(1, 'ranges');
-    const ranges = await resolveRanges(pre, options, opts, engine);
+    const { ranges, source, sample } = await resolveRanges(pre, options, opts, engine);
     throwIfAborted(options.signal, 'quantization');
-    progress.update(2, 'planning');
-    const plan = planStatic(pre, ranges, opts);
-    progress.update(3, 'rewriting the graph');
-    const q = cloneModel(pre);
-    applyQdqPlan(q, plan);
-    if (opts.format === 'qoperator') lowerToQOperator(q);
-    runPasses(q, CLEANUP_PASSES);
+    const measure = opts.speedCheck && sample !== undefined;
+    let candidate: Candidate;
+    let latency: LatencyCheck | undefined;
+    if (opts.placement === 'auto' && measure) {
+      progress.update(2, 'planning and timing placements (full, compute, weights)');
+      ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, engine, sample, options.signal ? { signal: options.signal } : {}));
+    } else {
+      progress.update(2, 'planning and rewriting the graph');
+      candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? 'full' : opts.placement);
+    }
+    const { plan, model: q } = candidate;
+    plan.notes.unshift(...notes);
     throwIfAborted(options.signal, 'quantization');
-    progress.update(4, 'speed check in ONNX Runtime');
+    progress.update(3, 'speed check in ONNX Runtime');
+    if (measure && !latency) latency = await measureLatency(pre, candidate, engine, sample);
     const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
+    if (latency) attachLatency(check, latency, opts.placement === 'auto');
     progress.update(5);
     const summary: QuantizeSummary = {
       mode: 'static',
@@ -62,8 +81,9 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       sizeBeforeBytes: tensorBytes(model),
       sizeAfterBytes: tensorBytes(q),
       warnings: [...plan.warnings, ...check.warnings],
+      notes: plan.notes,
     };
-    const result: StaticQuantizeResult = { model: q, summary, plan };
+    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts), calibration: source };
     if (opts.speedCheck) result.speedCheck = check;
     return result;
   } finally {

@@ -79,6 +79,12 @@ export function eligibility(node: Node, ctx: SelectContext): Eligibility {
   if (o.opTypes && !o.opTypes.includes(node.opType) && support.role !== 'scale-sharing' && support.role !== 'activation') {
     return { ok: false, reason: 'not in --op-types' };
   }
+  if (o.placement === 'compute' || o.placement === 'weights') {
+    if (support.role === 'qlinear') return { ok: false, reason: `placement '${o.placement}': int8 elementwise kernels left out (measured slower here)` };
+    if (o.placement === 'weights' && support.role === 'weighted' && !support.weights!.some((w) => node.input(w.index)?.constant)) {
+      return { ok: false, reason: "placement 'weights': activation x activation products left in float (measured slower here)" };
+    }
+  }
   const acts = activationInputIndices(support, node.inputs.length).map((i) => node.input(i)).filter((v): v is Value => v !== null);
   for (const v of [...acts, node.outputs[0]!]) {
     const t = ctx.types.get(v);

@@ -16,6 +16,7 @@ import type { Engine } from '../../runtime/engine.js';
 import { RuntimeError } from '../../errors.js';
 import type { QuantPlan } from './plan.js';
 import { lintQdqGroup } from './fusion-lint.js';
+import type { LatencyCheck } from './placement-search.js';
 
 export interface FusedGroup {
   node: string;
@@ -39,7 +40,17 @@ export interface SpeedCheckReport {
   unfused: UnfusedGroup[];
   /** QuantizeLinear/DequantizeLinear nodes still in ORT's optimized graph. */
   remainingQdq: number;
+  /** Measured float vs quantized latency (when calibration data gave a sample input). */
+  latency?: LatencyCheck;
   warnings: string[];
+}
+
+/** Adds the measured latency to the report, with a warning when int8 is not faster. */
+export function attachLatency(report: SpeedCheckReport, latency: LatencyCheck, searched: boolean): void {
+  report.latency = latency;
+  if (latency.speedup < 1) {
+    report.warnings.push(`the quantized model ran ${latency.speedup.toFixed(2)}x the speed of float32 here (${latency.quantizedMs.toFixed(3)} ms vs ${latency.floatMs.toFixed(3)} ms, batch 1, 1 thread)${searched ? ' even with the fastest placement' : '; try --placement auto'}: this model is too small or too elementwise-heavy for ONNX Runtime's int8 kernels; consider --mode dynamic or keeping it in float`);
+  }
 }
 
 const isQdq = (n: Node) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear';
