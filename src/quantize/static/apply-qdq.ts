@@ -18,9 +18,11 @@ import type { ActivationQuant, BiasQuant, InputRef, QuantPlan, WeightQuant } fro
 class Resolver {
   private readonly nodes = new Map<string, Node>();
   private readonly values = new Map<string, Value>();
-  constructor(g: Graph, private readonly label: string) {
-    for (const n of g.nodes) if (n.name) this.nodes.set(n.name, n);
-    for (const v of g.values()) this.values.set(v.name, v);
+  constructor(root: Graph, private readonly label: string) {
+    for (const g of root.allGraphs()) {
+      for (const n of g.nodes) if (n.name) this.nodes.set(n.name, n);
+      for (const v of g.values()) this.values.set(v.name, v);
+    }
   }
   node(name: string): Node {
     const n = this.nodes.get(name);
@@ -37,25 +39,26 @@ class Resolver {
   }
 }
 
+/** The graph a value is defined in (where its Q and parameters go, visible to every reader). */
+export function definingGraph(v: Value, root: Graph): Graph {
+  return v.producer?.graph ?? v.graph ?? root;
+}
+
 export class QdqWriter {
   constructor(readonly model: Model, readonly domain: string) {}
-
-  private get g(): Graph {
-    return this.model.graph;
-  }
 
   fresh(base: string): string {
     return this.model.names.fresh(base);
   }
 
-  initializer(base: string, tensor: Tensor): Value {
-    return this.g.addInitializer(this.fresh(base), tensor);
+  initializer(g: Graph, base: string, tensor: Tensor): Value {
+    return g.addInitializer(this.fresh(base), tensor);
   }
 
-  paramInitializers(base: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
+  paramInitializers(g: Graph, base: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
     return {
-      scale: this.initializer(`${base}_scale`, Tensor.float([], [p.scale])),
-      zeroPoint: this.initializer(`${base}_zero_point`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
+      scale: this.initializer(g, `${base}_scale`, Tensor.float([], [p.scale])),
+      zeroPoint: this.initializer(g, `${base}_zero_point`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
     };
   }
 
@@ -65,16 +68,20 @@ export class QdqWriter {
     const attributes: Record<string, number> = axis === null ? {} : { axis };
     const inputs = zeroPoint ? [input, scale, zeroPoint] : [input, scale];
     const node = new Node('DequantizeLinear', inputs, [out], { name: this.fresh(`${base}_DequantizeLinear`), domain: this.domain, attributes });
-    if ('before' in at) this.g.insertBefore(at.before, node);
-    else this.g.insertAfter(at.after, node);
+    if ('before' in at) at.before.graph!.insertBefore(at.before, node);
+    else at.after.graph!.insertAfter(at.after, node);
     return out;
   }
 
   quantize(v: Value, scale: Value, zeroPoint: Value): Value {
     const out = new Value(this.fresh(`${v.name}_quantized`));
     const node = new Node('QuantizeLinear', [v, scale, zeroPoint], [out], { name: this.fresh(`${v.name}_QuantizeLinear`), domain: this.domain });
-    if (v.producer && v.producer.graph === this.g) this.g.insertAfter(v.producer, node);
-    else this.g.insertBefore(v.uses[0]?.node ?? this.g.nodes[0]!, node);
+    if (v.producer?.graph) v.producer.graph.insertAfter(v.producer, node);
+    else {
+      const g = definingGraph(v, this.model.graph);
+      if (g.nodes.length) g.insertBefore(g.nodes[0]!, node);
+      else g.append(node);
+    }
     return out;
   }
 
@@ -96,7 +103,7 @@ function applyFolds(plan: QuantPlan, r: Resolver, w: QdqWriter): void {
     const y = relu.output(0);
     const wasOutput = y.isGraphOutput;
     y.replaceAllUsesWith(x);
-    w.model.graph.remove(relu);
+    relu.graph!.remove(relu);
     if (wasOutput) {
       // The graph output keeps its name and declared type.
       const name = y.name;
@@ -112,10 +119,11 @@ function applyWeights(weights: WeightQuant[], r: Resolver, w: QdqWriter): void {
     const v = r.value(wq.tensor);
     const uses = r.refs(wq.uses);
     const scales = { scales: Float32Array.from(wq.scales), zeroPoints: Int32Array.from(wq.zeroPoints) };
-    const q = w.initializer(`${wq.tensor}_quantized`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
+    const g = definingGraph(v, w.model.graph);
+    const q = w.initializer(g, `${wq.tensor}_quantized`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
     const dims = wq.axis === null ? [] : [wq.scales.length];
-    const scale = w.initializer(`${wq.tensor}_scale`, Tensor.float(dims, wq.scales));
-    const zp = w.initializer(`${wq.tensor}_zero_point`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints));
+    const scale = w.initializer(g, `${wq.tensor}_scale`, Tensor.float(dims, wq.scales));
+    const zp = w.initializer(g, `${wq.tensor}_zero_point`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints));
     w.readThroughDequantize(wq.tensor, q, scale, zp, wq.axis, uses);
   }
 }
@@ -126,8 +134,9 @@ function applyBiases(biases: BiasQuant[], r: Resolver, w: QdqWriter): void {
     const [use] = r.refs([b.use]);
     const t = v.constant!;
     const flat = t.rank === 1 ? t : t.reshaped([t.size]);
-    const q = w.initializer(`${b.tensor}_quantized`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
-    const scale = w.initializer(`${b.tensor}_scale`, Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
+    const g = definingGraph(v, w.model.graph);
+    const q = w.initializer(g, `${b.tensor}_quantized`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
+    const scale = w.initializer(g, `${b.tensor}_scale`, Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
     w.readThroughDequantize(b.tensor, q, scale, null, b.axis, [use!]);
   }
 }
@@ -136,9 +145,10 @@ function applyActivations(acts: ActivationQuant[], r: Resolver, w: QdqWriter): v
   // Resolve everything first: rewiring changes uses but never the identity of the values.
   const resolved = acts.map((a) => ({ a, v: r.value(a.tensor), refs: a.readers === 'all' ? null : r.refs(a.readers) }));
   for (const { a, v, refs } of resolved) {
-    const { scale, zeroPoint } = w.paramInitializers(a.tensor, a.params);
+    const home = definingGraph(v, w.model.graph);
+    const { scale, zeroPoint } = w.paramInitializers(home, a.tensor, a.params);
     if (a.constant) {
-      const q = w.initializer(`${a.tensor}_quantized`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
+      const q = w.initializer(home, `${a.tensor}_quantized`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
       w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, refs ?? [...v.uses]);
       continue;
     }
@@ -148,7 +158,7 @@ function applyActivations(acts: ActivationQuant[], r: Resolver, w: QdqWriter): v
     w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, [...uses]);
     if (a.readers === 'all' && v.isGraphOutput && !v.isGraphInput) {
       // The graph output becomes a DequantizeLinear's output with the original name and type.
-      const g = w.model.graph;
+      const g = home;
       const dq = w.dequantize(a.tensor, q, scale, zeroPoint, null, { after: qNode });
       const name = v.name;
       v.name = w.fresh(`${name}_float`);

@@ -21,6 +21,7 @@ import type { ActivationQuant, InputRef, NodePlan, QuantPlan } from './plan.js';
 import { clipBounds, eligibility } from './select.js';
 import { planWeights } from './plan-weights.js';
 import { qdqDomainFor } from './opset.js';
+import { quantizableNodes } from './subgraph-probe.js';
 
 const isConstant = (v: Value) => v.constant !== undefined;
 
@@ -81,10 +82,18 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   const s: State = { model, options, ranges, eligible: new Map(), compute: new Set(), shared: new Set(), folds: new Map(), decisions: new Map() };
   const float = (node: Node, detail: string) => s.decisions.set(node, { node: node.name, op: node.opType, action: 'float', detail });
 
-  for (const node of g.nodes) {
+  // The main graph and If branches, in data-flow order; Loop/Scan bodies stay float.
+  const order = [...quantizableNodes(g)];
+  const inOrder = new Set(order);
+  for (const node of g.allNodes()) if (!inOrder.has(node)) float(node, 'inside a Loop/Scan body (its values change per iteration; not calibrated)');
+  // A branch the calibration data never took has no ranges: its nodes stay float.
+  const unreached = (node: Node, sup: OpSupport) => node.graph !== g
+    && [...actInputs(node, sup).map((a) => a.value), node.output(0)].some((v) => !isConstant(v) && !ranges.has(v.name));
+  for (const node of order) {
     const e = eligibility(node, { types, options, opset });
-    if (e.ok) s.eligible.set(node, e.support);
-    else float(node, e.reason);
+    if (!e.ok) float(node, e.reason);
+    else if (unreached(node, e.support)) float(node, 'its If branch did not run on the calibration data (no ranges)');
+    else s.eligible.set(node, e.support);
   }
 
   // Every weighted op is worth quantizing; seed the quantized tensors with their activations.
@@ -97,7 +106,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   }
   // Forward, in topological order: cheap int8 ops join when their inputs are quantized anyway.
   const groups = new UnionFind<Value>();
-  for (const node of g.nodes) {
+  for (const node of order) {
     const sup = s.eligible.get(node);
     if (!sup || sup.role === 'weighted') continue;
     if (sup.role === 'qlinear') {
@@ -150,7 +159,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     return r;
   };
   // Scale-sharing ops that feed nothing quantized stay float (nothing to gain); reverse order so chains resolve.
-  for (const node of [...g.nodes].reverse()) {
+  for (const node of [...order].reverse()) {
     if (s.shared.has(node) && !node.outputs.some(needed)) {
       s.shared.delete(node);
       float(node, 'nothing quantized reads its output');
@@ -273,7 +282,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   for (const node of s.shared) s.decisions.set(node, { node: node.name, op: node.opType, action: 'share', detail: `runs on ${act} data with its input's scale` });
   for (const [relu, x] of s.folds) s.decisions.set(relu, { node: relu.name, op: relu.opType, action: 'fold', detail: `removed: the ${act} output of ${x.producer!.name} saturates where it clips` });
 
-  const nodes = g.nodes.map((n) => s.decisions.get(n) ?? { node: n.name, op: n.opType, action: 'float' as const, detail: 'not reached by quantization' });
+  const nodes = [...g.allNodes()].map((n) => s.decisions.get(n) ?? { node: n.name, op: n.opType, action: 'float' as const, detail: 'not reached by quantization' });
   return {
     schema: 'slimnet.quant-plan/1',
     format: options.format,

@@ -22,9 +22,13 @@ export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): vo
   for (const d of [...model.opsetImports.keys()]) if (!used.has(d)) model.opsetImports.delete(d);
 }
 
-/** Gives every unnamed node (in every graph) a unique name. */
+/** Gives every node (in every graph) a unique name, so the plan can refer to nodes by name. */
 export function nameNodes(model: Model): void {
-  for (const n of model.graph.allNodes()) if (!n.name) n.name = model.names.fresh(n.opType);
+  const seen = new Set<string>();
+  for (const n of model.graph.allNodes()) {
+    if (!n.name || seen.has(n.name)) n.name = model.names.fresh(n.name || n.opType);
+    seen.add(n.name);
+  }
 }
 
 export interface PreprocessOptions {

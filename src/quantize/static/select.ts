@@ -68,7 +68,8 @@ export function eligibility(node: Node, ctx: SelectContext): Eligibility {
   const support = opSupport(node.opType, node.domain);
   const floats = [...node.inputs, ...node.outputs].some((v) => v && ctx.types.get(v) === DataType.FLOAT);
   if (!support) {
-    if (node.subgraphs().length) return { ok: false, reason: 'control flow: its subgraphs are not quantized by static int8 yet' };
+    if (node.opType === 'If') return { ok: false, reason: 'control flow (the nodes of its branches are quantized one by one)' };
+    if (node.subgraphs().length) return { ok: false, reason: 'control flow: Loop/Scan bodies stay in float' };
     if (!floats) return { ok: false, reason: 'no float tensors (shape or index computation)' };
     return { ok: false, reason: `ONNX Runtime has no int8 kernel for ${node.domain ? `${node.domain}.` : ''}${node.opType} on CPU` };
   }

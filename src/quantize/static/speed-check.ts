@@ -72,9 +72,9 @@ function optimizedGraph(engine: Engine, model: Model): Promise<Model> {
 export async function speedCheck(quantized: Model, plan: QuantPlan, engine: Engine, options: { activations: string; format: string }): Promise<SpeedCheckReport> {
   const optimized = await optimizedGraph(engine, quantized);
   const byName = new Map<string, Node>();
-  for (const n of optimized.graph.nodes) byName.set(n.name, n);
+  for (const n of optimized.graph.allNodes()) byName.set(n.name, n);
   const written = new Map<string, Node>();
-  for (const n of quantized.graph.nodes) written.set(n.name, n);
+  for (const n of quantized.graph.allNodes()) written.set(n.name, n);
 
   const planned = plan.nodes.filter((n) => n.action === 'quantize');
   const fused: FusedGroup[] = [];
@@ -89,7 +89,7 @@ export async function speedCheck(quantized: Model, plan: QuantPlan, engine: Engi
     const reason = node ? lintQdqGroup(node, options) : undefined;
     unfused.push({ node: p.node, op: p.op, reason: after ? reason ?? 'ORT kept it in float (reason not known to slimnet)' : 'ORT removed or merged the node' });
   }
-  const remainingQdq = optimized.graph.nodes.filter(isQdq).length;
+  const remainingQdq = [...optimized.graph.allNodes()].filter(isQdq).length;
   const warnings: string[] = [];
   const is16 = options.activations === 'uint16' || options.activations === 'int16';
   if (!is16 && planned.length > 0 && unfused.length * 2 > planned.length) {
