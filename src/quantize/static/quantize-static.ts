@@ -16,6 +16,7 @@ import { speedCheck, attachLatency, type SpeedCheckReport } from './speed-check.
 import { buildCandidate, measureLatency, searchPlacement, type Candidate, type LatencyCheck } from './placement-search.js';
 import { resolveRanges, type RangeSource } from './ranges.js';
 import type { QuantPlan } from './plan.js';
+import type { TensorRange } from '../../calibrate/types.js';
 
 export interface StaticQuantizeResult extends QuantizeResult {
   plan: QuantPlan;
@@ -23,6 +24,8 @@ export interface StaticQuantizeResult extends QuantizeResult {
   settings: Record<string, string | number | boolean>;
   /** Where the ranges came from. */
   calibration: RangeSource;
+  /** The ranges used (tensor names of the pre-processed model): pass them back as `ranges` to re-quantize without calibrating. */
+  ranges: Map<string, TensorRange>;
   speedCheck?: SpeedCheckReport;
 }
 
@@ -83,7 +86,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       warnings: [...plan.warnings, ...check.warnings],
       notes: plan.notes,
     };
-    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts), calibration: source };
+    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts), calibration: source, ranges };
     if (opts.speedCheck) result.speedCheck = check;
     return result;
   } finally {
