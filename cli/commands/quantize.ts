@@ -19,6 +19,7 @@ interface QuantizeFlags {
   method?: string;
   percentile?: string;
   format?: string;
+  placement?: string;
   perChannel: boolean;
   activations?: string;
   weights?: string;
@@ -55,6 +56,7 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.ranges) o.ranges = f.ranges;
   if (f.method) o.method = f.method as StaticQuantizeOptions['method'];
   if (f.format) o.format = f.format as StaticQuantizeOptions['format'];
+  if (f.placement) o.placement = f.placement as StaticQuantizeOptions['placement'];
   if (f.activations) o.activations = f.activations as StaticQuantizeOptions['activations'];
   if (f.weights) o.weights = f.weights as StaticQuantizeOptions['weights'];
   if (f.opTypes) o.opTypes = f.opTypes;
@@ -78,6 +80,7 @@ export function registerQuantize(program: Command): void {
     .option('--method <method>', 'range estimator: minmax, percentile, entropy, mse')
     .option('--percentile <p>', 'for --method percentile (e.g. 99.99)')
     .option('--format <format>', 'qdq (QuantizeLinear/DequantizeLinear, default) or qoperator (QLinearConv, ...)')
+    .option('--placement <profile>', 'which ops get int8 kernels: auto (default: the fastest, timed on a calibration sample), full, compute, weights')
     .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
     .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
     .option('--weights <type>', 'int8 (default) or uint8')

@@ -4,6 +4,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { loadModel } from '../../src/onnx/io.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { quantize } from '../../src/quantize/quantize.js';
@@ -12,11 +15,20 @@ import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
 import { SYNTHETIC, THIRD_PARTY, TRAINED, FIXTURES } from '../helpers.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
-import { calibrationRanges } from './ranges-helper.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
+const TMP = mkdtempSync(join(tmpdir(), 'slimnet-static-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+let npzCount = 0;
+
+/** Calibration data as a .npz (first axis = samples), the form `--calib` takes. */
+function npz(arrays: Feeds): string {
+  const path = join(TMP, `calib${npzCount++}.npz`);
+  writeFileSync(path, encodeNpz(arrays));
+  return path;
+}
 const CALIB = join(FIXTURES, 'data', 'fmnist_calib.npz');
 const TEST = join(FIXTURES, 'data', 'fmnist_test.npz');
 
@@ -61,8 +73,7 @@ describe('static int8 on the trained fixtures (committed calibration and test se
   for (const [name, maxDrop] of [['resnet_bn', 0.005], ['mobilenet_dw', 0.005], ['vit_tiny', 0.01]] as const) {
     it(`${name}: top-1 drop within ${maxDrop * 100} points, every planned group fused, size <= 0.3x`, async () => {
       const model = loadModel(join(TRAINED, `${name}.onnx`));
-      const ranges = await calibrationRanges(model, CALIB, engine);
-      const r = await quantize(model, { ranges, calibration: CALIB, engine });
+      const r = await quantize(model, { calibration: CALIB, engine });
       const [fp, q] = [await top1(model), await top1(r.model)];
       expect(fp - q).toBeLessThanOrEqual(maxDrop);
       const sc = r.speedCheck!;
@@ -82,8 +93,7 @@ describe('static int8 structure', () => {
   it('QDQ: all Conv/Gemm fused by ORT, weights stored as int8, outputs close to float', async () => {
     const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
     const feeds = sampleFeeds('conv_block', 8, 1);
-    const ranges = await calibrationRanges(model, feeds, engine);
-    const r = await quantize(model, { ranges, engine, placement: 'full' });
+    const r = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
     const kernels = r.speedCheck!.fused.map((f) => f.kernel);
     expect(kernels.filter((k) => k === 'QLinearConv')).toHaveLength(3);
     expect(kernels).toContain('com.microsoft.QGemm');
@@ -95,8 +105,8 @@ describe('static int8 structure', () => {
   it('QOperator: writes QLinearConv/QGemm and matches the QDQ model', async () => {
     const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
     const feeds = sampleFeeds('conv_block', 8, 1);
-    const ranges = await calibrationRanges(model, feeds, engine);
-    const qdq = await quantize(model, { ranges, engine, placement: 'full' });
+    const qdq = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    const ranges = qdq.ranges;
     const qop = await quantize(model, { ranges, engine, placement: 'full', format: 'qoperator' });
     const ops = qop.model.graph.nodes.map((n) => n.opType);
     expect(ops.filter((o) => o === 'QLinearConv')).toHaveLength(3);
@@ -107,7 +117,7 @@ describe('static int8 structure', () => {
 
   it('opset 11: per-channel weights through com.microsoft Q/DQ, still fused', async () => {
     const model = loadModel(join(TRAINED, 'resnet_bn_opset11.onnx'));
-    const r = await quantize(model, { ranges: await calibrationRanges(model, CALIB, engine), engine, placement: 'full' });
+    const r = await quantize(model, { calibration: CALIB, calibSize: 100, engine, placement: 'full' });
     expect(r.plan.qdqDomain).toBe('com.microsoft');
     expect(r.model.opset('')).toBe(11);
     expect(r.speedCheck!.unfused).toEqual([]);
@@ -116,7 +126,7 @@ describe('static int8 structure', () => {
   it('opset 9 (PaddleOCR classifier, weights in Constant nodes): upgraded to opset 10, fused, runs', async () => {
     const model = loadModel(THIRD_PARTY.ocrCls());
     const feeds: Feeds = { x: { type: 'float32', dims: [4, 3, 48, 192], data: new Rng(3).normals(4 * 3 * 48 * 192) } };
-    const r = await quantize(model, { ranges: await calibrationRanges(model, feeds, engine), engine, placement: 'full' });
+    const r = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
     expect(r.model.opset('')).toBe(10);
     expect(r.summary.notes!.join()).toMatch(/upgraded the default-domain opset from 9 to 10/);
     expect(r.speedCheck!.fused.length).toBeGreaterThan(50);
@@ -128,7 +138,7 @@ describe('static int8 structure', () => {
   it('If branches: quantizes inside the branch that the calibration data takes', async () => {
     const model = loadModel(join(SYNTHETIC, 'if_branch.onnx'));
     const feeds = sampleFeeds('if_branch', 4, 1);
-    const r = await quantize(model, { ranges: await calibrationRanges(model, feeds, engine), engine, placement: 'full' });
+    const r = await quantize(model, { calibration: npz({ input: feeds.input!, use_conv: { type: 'bool', dims: [4], data: Uint8Array.from([1, 1, 1, 1]) } }), engine, placement: 'full' });
     const conv = r.plan.nodes.find((n) => n.op === 'Conv')!;
     expect(conv.action).toBe('quantize');
     expect(r.speedCheck!.fused.map((f) => f.node)).toContain(conv.node);
@@ -139,8 +149,8 @@ describe('static int8 structure', () => {
   it('16-bit activations (A16W8): contrib Q/DQ below opset 21, closer to float than uint8', async () => {
     const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
     const feeds = sampleFeeds('conv_block', 8, 2);
-    const ranges = await calibrationRanges(model, feeds, engine);
-    const a8 = await quantize(model, { ranges, engine, placement: 'full' });
+    const a8 = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    const ranges = a8.ranges;
     const a16 = await quantize(model, { ranges, engine, placement: 'full', activations: 'uint16' });
     expect(a16.plan.qdqDomain).toBe('com.microsoft');
     const ref = await run(model, feeds);

@@ -44,6 +44,17 @@ export function definingGraph(v: Value, root: Graph): Graph {
   return v.producer?.graph ?? v.graph ?? root;
 }
 
+/**
+ * Generated names keep only the last path segment of the tensor they belong to
+ * ('/blocks/blocks.2/pw/Clip_output_0' -> 'Clip_output_0_q'): each quantized tensor adds a Q, DQs,
+ * scales and zero points that repeat its name, and full exporter paths would make the structure of
+ * a small model outweigh its int8 weights.
+ */
+export function shortName(name: string): string {
+  const last = name.slice(name.lastIndexOf('/') + 1) || name;
+  return last.length > 40 ? last.slice(last.length - 40) : last;
+}
+
 export class QdqWriter {
   constructor(readonly model: Model, readonly domain: string) {}
 
@@ -51,31 +62,38 @@ export class QdqWriter {
     return this.model.names.fresh(base);
   }
 
+  /** A fresh name derived from a tensor's short name. */
+  derived(tensor: string, suffix: string): string {
+    return this.model.names.fresh(`${shortName(tensor)}_${suffix}`);
+  }
+
   initializer(g: Graph, base: string, tensor: Tensor): Value {
-    return g.addInitializer(this.fresh(base), tensor);
+    return g.addInitializer(this.fresh(shortName(base)), tensor);
   }
 
   paramInitializers(g: Graph, base: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
     return {
       scale: this.initializer(g, `${base}_scale`, Tensor.float([], [p.scale])),
-      zeroPoint: this.initializer(g, `${base}_zero_point`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
+      zeroPoint: this.initializer(g, `${base}_zp`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
     };
   }
 
   /** A DequantizeLinear placed before (or after) a node, so the stable topological sort keeps it there. */
   dequantize(base: string, input: Value, scale: Value, zeroPoint: Value | null, axis: number | null, at: { before: Node } | { after: Node }): Value {
-    const out = new Value(this.fresh(`${base}_dequantized`));
+    const out = new Value(this.derived(base, 'dq'));
     const attributes: Record<string, number> = axis === null ? {} : { axis };
     const inputs = zeroPoint ? [input, scale, zeroPoint] : [input, scale];
-    const node = new Node('DequantizeLinear', inputs, [out], { name: this.fresh(`${base}_DequantizeLinear`), domain: this.domain, attributes });
+    // Q/DQ nodes stay unnamed (names are optional in ONNX): in small models their names alone would
+    // take a tenth of the file.
+    const node = new Node('DequantizeLinear', inputs, [out], { domain: this.domain, attributes });
     if ('before' in at) at.before.graph!.insertBefore(at.before, node);
     else at.after.graph!.insertAfter(at.after, node);
     return out;
   }
 
   quantize(v: Value, scale: Value, zeroPoint: Value): Value {
-    const out = new Value(this.fresh(`${v.name}_quantized`));
-    const node = new Node('QuantizeLinear', [v, scale, zeroPoint], [out], { name: this.fresh(`${v.name}_QuantizeLinear`), domain: this.domain });
+    const out = new Value(this.derived(v.name, 'q'));
+    const node = new Node('QuantizeLinear', [v, scale, zeroPoint], [out], { domain: this.domain });
     if (v.producer?.graph) v.producer.graph.insertAfter(v.producer, node);
     else {
       const g = definingGraph(v, this.model.graph);
@@ -120,22 +138,28 @@ function applyWeights(weights: WeightQuant[], r: Resolver, w: QdqWriter): void {
     const uses = r.refs(wq.uses);
     const scales = { scales: Float32Array.from(wq.scales), zeroPoints: Int32Array.from(wq.zeroPoints) };
     const g = definingGraph(v, w.model.graph);
-    const q = w.initializer(g, `${wq.tensor}_quantized`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
+    const q = w.initializer(g, `${wq.tensor}_q`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
     const dims = wq.axis === null ? [] : [wq.scales.length];
     const scale = w.initializer(g, `${wq.tensor}_scale`, Tensor.float(dims, wq.scales));
-    const zp = w.initializer(g, `${wq.tensor}_zero_point`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints));
+    // Symmetric int8 weights need no zero point input (it defaults to 0 of the weight's type), except
+    // for Gemm: ORT fuses Gemm into QGemm only when the weight DQ has one (measured on 1.30).
+    const needsZp = !(wq.type === 'int8' && wq.zeroPoints.every((z) => z === 0)) || uses.some((u) => u.node.opType === 'Gemm');
+    const zp = needsZp ? w.initializer(g, `${wq.tensor}_zp`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints)) : null;
     w.readThroughDequantize(wq.tensor, q, scale, zp, wq.axis, uses);
   }
 }
 
 function applyBiases(biases: BiasQuant[], r: Resolver, w: QdqWriter): void {
   for (const b of biases) {
+    // A float bias stays as it is: ORT's WeightBiasQuantization turns it into int32 with exactly
+    // x_scale * w_scale when it loads the model (what the plan's scales record).
+    if (b.storage === 'float') continue;
     const v = r.value(b.tensor);
     const [use] = r.refs([b.use]);
     const t = v.constant!;
     const flat = t.rank === 1 ? t : t.reshaped([t.size]);
     const g = definingGraph(v, w.model.graph);
-    const q = w.initializer(g, `${b.tensor}_quantized`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
+    const q = w.initializer(g, `${b.tensor}_q`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
     const scale = w.initializer(g, `${b.tensor}_scale`, Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
     w.readThroughDequantize(b.tensor, q, scale, null, b.axis, [use!]);
   }
@@ -148,7 +172,7 @@ function applyActivations(acts: ActivationQuant[], r: Resolver, w: QdqWriter): v
     const home = definingGraph(v, w.model.graph);
     const { scale, zeroPoint } = w.paramInitializers(home, a.tensor, a.params);
     if (a.constant) {
-      const q = w.initializer(home, `${a.tensor}_quantized`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
+      const q = w.initializer(home, `${a.tensor}_q`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
       w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, refs ?? [...v.uses]);
       continue;
     }

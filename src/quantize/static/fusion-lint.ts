@@ -44,15 +44,18 @@ export function lintQdqGroup(node: Node, options: { activations: string }): stri
   const sup = opSupport(node.opType, node.domain);
   if (!sup?.ort) return `ONNX Runtime has no int8 kernel for ${node.opType}`;
   const inputs = node.inputs.map((v, i) => ({ v, i })).filter((x): x is { v: Value; i: number } => x.v !== null);
-  for (const { v, i } of inputs) {
-    if (node.opType === 'Clip' && i > 0) continue;
-    if (!isDq(v.producer)) return `input ${i} ('${v.name}') does not come from a DequantizeLinear`;
-  }
   const out = node.output(0);
   const consumers = out.uses.map((u) => u.node);
-  if (out.isGraphOutput) return `its output '${out.name}' is a graph output (ORT fuses only when a QuantizeLinear is the sole reader)`;
-  if (!consumers.every(isQ) || consumers.length !== 1) {
-    if (!(sup.ort.floatOutputKernel && !consumers.some(isQ))) return `its output is read by ${consumers.length} node(s), not by exactly one QuantizeLinear`;
+  const floatOutput = sup.ort.floatOutputKernel !== undefined && !consumers.some(isQ);
+  for (const { v, i } of inputs) {
+    if (node.opType === 'Clip' && i > 0) continue;
+    // A float constant bias is quantized by ORT itself when the output is quantized (WeightBiasQuantization).
+    if (i === sup.bias && v.constant && !floatOutput) continue;
+    if (!isDq(v.producer)) return `input ${i} ('${v.name}') does not come from a DequantizeLinear`;
+  }
+  if (!floatOutput) {
+    if (out.isGraphOutput) return `its output '${out.name}' is a graph output (ORT fuses only when a QuantizeLinear is the sole reader)`;
+    if (!consumers.every(isQ) || consumers.length !== 1) return `its output is read by ${consumers.length} node(s), not by exactly one QuantizeLinear`;
   }
   const inType = quantType(node.input(0)?.producer?.input(2));
   const outQ = consumers.find(isQ);

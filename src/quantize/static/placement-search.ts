@@ -12,6 +12,7 @@ import type { Engine } from '../../runtime/engine.js';
 import type { Feeds } from '../../runtime/types.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { measureInterleaved } from '../../eval/latency.js';
+import { CancelledError, RuntimeError, errorMessage } from '../../errors.js';
 import { PLACEMENT_PROFILES, type Placement, type ResolvedStaticOptions } from './options.js';
 import { planStatic } from './planner.js';
 import { applyQdqPlan } from './apply-qdq.js';
@@ -39,6 +40,11 @@ export interface LatencyCheck {
   candidates: PlacementTiming[];
   chosen: Exclude<Placement, 'auto'>;
   runs: number;
+}
+
+function rejected(err: unknown): never {
+  if (err instanceof CancelledError) throw err;
+  throw new RuntimeError(`ONNX Runtime could not run the quantized model (${errorMessage(err)}); nothing was written. Please report this with the model and options`);
 }
 
 /** Plans and applies one placement profile. */
@@ -71,7 +77,7 @@ export async function searchPlacement(
   const runs = options.runs ?? 20;
   const stats = await measureInterleaved([pre, ...candidates.map((c) => c.model)], feeds, {
     engine, runs, warmup: 5, session: { intraOpThreads: 1, interOpThreads: 1 }, ...(options.signal ? { signal: options.signal } : {}),
-  });
+  }).catch(rejected);
   const timings = candidates.map((c, i) => ({ c, ms: stats[i + 1]!.medianMs }));
   const best = Math.min(...timings.map((t) => t.ms));
   const nearBest = timings.filter((t) => t.ms <= best * 1.03).sort((a, b) => quantizedCount(a.c.plan) - quantizedCount(b.c.plan));
@@ -92,6 +98,6 @@ export async function searchPlacement(
 
 /** Times the float and one quantized model (placement chosen by the user). */
 export async function measureLatency(pre: Model, candidate: Candidate, engine: Engine, feeds: Feeds, runs = 20): Promise<LatencyCheck> {
-  const [f, q] = await measureInterleaved([pre, candidate.model], feeds, { engine, runs, warmup: 5, session: { intraOpThreads: 1, interOpThreads: 1 } });
+  const [f, q] = await measureInterleaved([pre, candidate.model], feeds, { engine, runs, warmup: 5, session: { intraOpThreads: 1, interOpThreads: 1 } }).catch(rejected);
   return { floatMs: f!.medianMs, quantizedMs: q!.medianMs, speedup: f!.medianMs / q!.medianMs, candidates: [{ placement: candidate.placement, medianMs: q!.medianMs }], chosen: candidate.placement, runs };
 }

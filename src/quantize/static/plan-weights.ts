@@ -28,7 +28,7 @@ function axisFor(node: Node, support: OpSupport, rank: number, perChannel: boole
 }
 
 export function planWeights(
-  nodes: Node[], eligible: Map<Node, OpSupport>, inputParams: (node: Node) => QuantParams, options: ResolvedStaticOptions,
+  nodes: Node[], eligible: Map<Node, OpSupport>, inputParams: (node: Node) => QuantParams, floatBias: (node: Node) => boolean, options: ResolvedStaticOptions,
 ): { weights: WeightQuant[]; biases: BiasQuant[]; warnings: string[] } {
   const entries = new Map<string, WeightEntry>();
   const byNode = new Map<Node, WeightEntry>();
@@ -71,7 +71,10 @@ export function planWeights(
     const scales = biasScales(inputParams(node).scale, e.scales.scales);
     const { clipped } = quantizeBias(node.input(index)!.constant!, scales);
     if (clipped) warnings.push(`${node.name}: ${clipped} bias value(s) clipped to the int32 range`);
-    biases.push({ tensor: node.input(index)!.name, use: { node: node.name, input: index }, axis: e.plan.axis === null ? null : 0, scales: Array.from(scales), clipped });
+    biases.push({
+      tensor: node.input(index)!.name, use: { node: node.name, input: index }, axis: e.plan.axis === null ? null : 0, scales: Array.from(scales), clipped,
+      storage: floatBias(node) ? 'float' : 'int32',
+    });
   }
   for (const e of entries.values()) {
     e.plan.scales = Array.from(e.scales.scales);

@@ -39,12 +39,18 @@ export interface WeightQuant {
   raisedChannels?: number[];
 }
 
-/** A bias stored as int32 with scale = input scale x weight scale (per channel), as ORT's kernels require. */
+/** A bias quantized to int32 with scale = input scale x weight scale (per channel), as ORT's kernels require. */
 export interface BiasQuant {
   tensor: string;
   use: InputRef;
   axis: number | null;
   scales: number[];
+  /**
+   * 'int32': stored quantized with a DequantizeLinear. 'float': left as it is; ORT converts it to
+   * exactly these int32 values when it loads the model (Conv with a quantized output), which keeps
+   * the file smaller (no per-channel bias scale) and suits runtimes that want float biases.
+   */
+  storage: 'int32' | 'float';
   /** Values clipped to the int32 range (should be 0: weight scales are raised to avoid it). */
   clipped: number;
 }
@@ -95,7 +101,7 @@ export function formatPlan(plan: QuantPlan): string {
   for (const w of plan.weights) {
     lines.push(`  ${w.tensor}: ${w.type} ${w.axis === null ? 'per-tensor' : `per-channel axis ${w.axis} (${w.scales.length})`}${w.raisedChannels?.length ? `, ${w.raisedChannels.length} scales raised for the bias` : ''}`);
   }
-  for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
+  for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.storage === 'float' ? ' (stored float, ORT converts it)' : ''}${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
   for (const f of plan.folds) lines.push(`  fold ${f.node} (${f.op}) into ${f.into}`);
   for (const n of plan.notes) lines.push(`note: ${n}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);

@@ -266,7 +266,12 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   }
 
   const inputParams = (node: Node) => paramsOf.get(groups.find(node.input(0)!))!;
-  const weightPlan = planWeights([...s.compute].filter((n) => s.eligible.get(n)!.role === 'weighted'), s.eligible, inputParams, options);
+  // ORT quantizes a float bias itself (exactly, at load) when the node's output is quantized. It
+  // writes ONNX ops for that (Round, DequantizeLinear with axis) that need opset 13, so older models,
+  // 16-bit models and the QOperator form keep explicit int32 biases.
+  const eightBit = options.activations === 'uint8' || options.activations === 'int8';
+  const floatBias = (node: Node) => options.format === 'qdq' && eightBit && opset >= 13 && !floatOutput.has(node);
+  const weightPlan = planWeights([...s.compute].filter((n) => s.eligible.get(n)!.role === 'weighted'), s.eligible, inputParams, floatBias, options);
   warnings.push(...weightPlan.warnings);
 
   // Decisions for the quantized nodes.

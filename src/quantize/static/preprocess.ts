@@ -22,6 +22,23 @@ export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): vo
   for (const d of [...model.opsetImports.keys()]) if (!used.has(d)) model.opsetImports.delete(d);
 }
 
+/**
+ * ORT's Conv+BatchNorm fusion names the new weight and bias 'ConvBnFusion_W_<weight>' and
+ * 'ConvBnFusion_BN_B_<bn bias>'; give them back the model's own names (when free), which users
+ * recognise and which keep the file smaller.
+ */
+export function restoreFusedNames(model: Model): void {
+  for (const g of model.graph.allGraphs()) {
+    for (const v of [...g.initializers.values()]) {
+      const m = /^ConvBnFusion_(?:W|BN_B)_(.+)$/.exec(v.name);
+      if (!m || g.inputs.includes(v) || model.names.has(m[1]!)) continue;
+      g.removeInitializer(v, { force: true });
+      v.name = model.names.fresh(m[1]!);
+      g.addInitializer(v);
+    }
+  }
+}
+
 /** Gives every node (in every graph) a unique name, so the plan can refer to nodes by name. */
 export function nameNodes(model: Model): void {
   const seen = new Set<string>();
@@ -63,6 +80,7 @@ export async function preprocess(model: Model, engine: Engine, options: Preproce
     runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
   }
   pruneOpsetImports(m);
+  restoreFusedNames(m);
   nameNodes(m);
   return { model: m, notes };
 }

@@ -10,6 +10,8 @@ import { Value } from '../../ir/value.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { UnsupportedOpError } from '../../errors.js';
+import { DataType } from '../../ir/data-type.js';
+import { Tensor } from '../../ir/tensor.js';
 import { opSupport } from '../op-support.js';
 import { MS_DOMAIN, ensureOpsetImport } from './opset.js';
 
@@ -67,13 +69,23 @@ class Lowering {
     return lowered;
   }
 
+  /** QLinear ops need every zero point; a symmetric int8 weight DQ may have left it out (it is 0). */
+  zeroPointFor(d: Dq): Value {
+    const t = d.x.constant;
+    const type = t?.dataType ?? DataType.UINT8;
+    const dims = d.scale.constant?.dims ?? [];
+    const count = dims.reduce((a, b) => a * b, 1);
+    const g = d.x.graph ?? this.g;
+    return g.addInitializer(this.model.names.fresh(`${d.x.name}_zp`), Tensor.fromTyped(type, [...dims], type === DataType.INT8 ? new Int8Array(count) : new Uint8Array(count)));
+  }
+
   lower(node: Node): boolean {
     const sup = opSupport(node.opType, node.domain);
     if (!sup) return false;
     const q = soleQ(node);
     const ins = node.inputs.map((v) => (v ? dqOf(v) : undefined));
     const all = node.inputs.every((v, i) => v === null || ins[i] !== undefined);
-    const qio = (d: Dq) => [d.x, d.scale, d.zp];
+    const qio = (d: Dq) => [d.x, d.scale, d.zp ?? this.zeroPointFor(d)];
     const qout = q ? [q.input(1), q.input(2)] : [];
     switch (node.opType) {
       case 'Conv':

@@ -57,7 +57,8 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit });
     throwIfAborted(options.signal, 'quantization');
     progress.update(1, 'ranges');
-    const { ranges, source, sample } = await resolveRanges(pre, options, opts, engine);
+    const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
+    notes.push(...calibrationNotes);
     throwIfAborted(options.signal, 'quantization');
     const measure = opts.speedCheck && sample !== undefined;
     let candidate: Candidate;

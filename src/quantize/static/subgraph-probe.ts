@@ -40,11 +40,12 @@ export interface Probe {
 
 /** Adds `inner` (a value of one branch of `ifNode`) as an output of the If; returns that output. */
 function liftOut(model: Model, ifNode: Node, branch: Graph, inner: Value): Value {
-  const already = branch.outputs.indexOf(inner);
-  if (already >= 0) return ifNode.output(already);
   for (const sg of ifNode.subgraphs()) {
     if (sg === branch) {
-      sg.outputs.push(inner);
+      // Through an Identity: the value may already be a branch output (of the If's own results).
+      const copy = new Value(model.names.fresh(`${inner.name}__copy`));
+      sg.append(new Node('Identity', [inner], [copy], { name: model.names.fresh(`${inner.name}__lift`) }));
+      sg.outputs.push(copy);
       continue;
     }
     const empty = new Value(model.names.fresh(`${inner.name}__empty`), tensorType(DataType.FLOAT, [0]));
