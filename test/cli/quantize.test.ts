@@ -1,6 +1,10 @@
 /** `slimnet quantize` as a user runs it: real process, real files, exit codes and messages. */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { loadModel } from '../../src/onnx/io.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { calibrate } from '../../src/calibrate/calibrate.js';
+import { saveRanges } from '../../src/calibrate/store.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
@@ -29,5 +33,48 @@ describe('slimnet quantize: bad input', () => {
     expect(slimnet(['quantize', MODEL]).stderr).toMatch(/required option '-o, --output <file>'/);
     expect(readdirSync(dir)).toEqual([]);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('slimnet quantize: a trained fixture end to end', () => {
+  it('writes the model, prints the summary, and --json follows slimnet.quantize/1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-q-'));
+    const out = join(dir, 'resnet_bn.int8.onnx');
+    const text = slimnet(['quantize', MODEL, '-o', out, '--calib', CALIB, '--calib-size', '100', '--placement', 'full']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/ranges: minmax on .*fmnist_calib.npz \(100 samples\)/);
+    expect(text.stdout).toMatch(/Nodes: 24 quantized, 13 folded into their producer/);
+    expect(text.stdout).toMatch(/24 of 24 quantized groups fused into integer kernels/);
+    expect(text.stdout).toMatch(/QLinearConv 16, QLinearAdd 6/);
+    expect(existsSync(out)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['resnet_bn.int8.onnx']);
+
+    const plan = join(dir, 'plan.json');
+    const json = slimnet(['quantize', MODEL, '-o', out, '--calib', CALIB, '--calib-size', '50', '--format', 'qoperator', '--exclude', '/fc/Gemm', '--plan-out', plan, '--json']);
+    expect(json.code).toBe(0);
+    const r = JSON.parse(json.stdout);
+    expect(r.schema).toBe('slimnet.quantize/1');
+    expect(r.settings.format).toBe('qoperator');
+    expect(r.summary.skipped).toContainEqual({ node: '/fc/Gemm', op: 'Gemm', detail: 'excluded by --exclude /fc/Gemm' });
+    expect(r.output.bytes).toBeLessThan(0.3 * r.input.bytes);
+    expect(r.speedCheck.unfused).toEqual([]);
+    expect(JSON.parse(readFileSync(plan, 'utf8')).schema).toBe('slimnet.quant-plan/1');
+  });
+
+  it('re-quantizes from a ranges file without calibrating', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-q-'));
+    const ranges = join(dir, 'ranges.json');
+    const engine = new Engine();
+    try {
+      saveRanges(await calibrate(loadModel(MODEL), CALIB, { engine, limit: 50 }), ranges, { modelSource: MODEL });
+    } finally {
+      await engine.close();
+    }
+    const r = slimnet(['quantize', MODEL, '-o', join(dir, 'q.onnx'), '--ranges', ranges, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).calibration).toMatchObject({ source: ranges, method: 'minmax', samples: 50 });
+    const wrong = slimnet(['quantize', join(TRAINED, 'mobilenet_dw.onnx'), '-o', join(dir, 'm.onnx'), '--ranges', ranges]);
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toMatch(/these ranges were computed for another model/);
   });
 });
