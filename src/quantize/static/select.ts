@@ -62,6 +62,13 @@ function weightedChecks(node: Node, ctx: SelectContext): string | undefined {
   return undefined;
 }
 
+/** Pad runs on 8-bit data when its pads and value are constants (the value becomes a quantized constant). */
+function padIsExact(node: Node, opset: number): boolean {
+  if (opset < 11) return false;
+  const value = node.input(2);
+  return (!value || value.constant !== undefined) && (node.input(1)?.constant !== undefined);
+}
+
 /** Whether static int8 may quantize this node, or why not. */
 export function eligibility(node: Node, ctx: SelectContext): Eligibility {
   const o = ctx.options;
@@ -96,6 +103,7 @@ export function eligibility(node: Node, ctx: SelectContext): Eligibility {
     return { ok: false, reason: `${node.opType} below opset ${ort.minOpset} has no 8-bit kernel in ONNX Runtime` };
   }
   if (node.opType === 'Resize' && node.getString('mode', 'nearest') !== 'nearest') return { ok: false, reason: `Resize mode '${node.getString('mode')}' interpolates: kept float (only nearest keeps the input's scale exactly)` };
+  if (node.opType === 'Pad' && !padIsExact(node, ctx.opset)) return { ok: false, reason: 'Pad with a computed pad value (or attribute form before opset 11) stays float' };
   if (node.opType === 'Gather' && node.input(0)?.constant) return { ok: false, reason: 'gathers from a constant table (an embedding: use --mode weight-only for it)' };
   if (support.role === 'weighted') {
     const why = weightedChecks(node, ctx);
