@@ -53,7 +53,8 @@ export function buildCandidate(pre: Model, ranges: Map<string, TensorRange>, opt
   const model = cloneModel(pre);
   applyQdqPlan(model, plan);
   if (opts.format === 'qoperator') lowerToQOperator(model);
-  else lowerIntegerForms(model);
+  // int8 activations must stay as Q -> DQ pairs for ORT's x86 rewrite to uint8, so only uint8 gets this.
+  else if (opts.activations === 'uint8') lowerIntegerForms(model);
   runPasses(model, CLEANUP_PASSES);
   return { placement, plan, model };
 }

@@ -54,7 +54,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
   try {
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
-    const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: eightBit && !process.env.SLIM_NO_STEM });
+    const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     progress.update(1, 'ranges');
     const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
