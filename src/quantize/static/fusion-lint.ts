@@ -64,8 +64,10 @@ export function lintQdqGroup(node: Node, options: { activations: string }): stri
     return `input is ${dataTypeName(inType)} but output is ${dataTypeName(outType)} (ORT needs the same 8-bit type)`;
   }
   if (inType === DataType.INT8) {
+    const fanOut = 'ORT converts int8 activations to uint8 only for single-reader Q/DQ pairs on x86';
     const q = node.input(0)?.producer?.input(0)?.producer;
-    if (isQ(q) && q!.output(0).uses.length > 1) return 'int8 activation read by several nodes: ORT converts int8 activations to uint8 only for single-reader Q/DQ pairs on x86';
+    if (isQ(q) && q!.output(0).uses.length > 1) return `its int8 input is read by several nodes: ${fanOut}`;
+    if (outQ && outQ.output(0).uses.length > 1) return `its int8 output is read by several nodes: ${fanOut}`;
   }
   if (node.opType === 'Conv' || node.opType === 'Gemm') return biasScaleMismatch(node);
   return undefined;
