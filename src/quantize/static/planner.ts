@@ -12,35 +12,18 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { inferElemTypes } from '../../ir/elem-types.js';
-import { DataError } from '../../errors.js';
+import type { Use } from '../../ir/value.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { activationInputIndices, type OpSupport } from '../op-support.js';
-import { computeParams, representableRange, storageRange, type QuantParams } from '../scheme.js';
 import type { ResolvedStaticOptions } from './options.js';
-import type { ActivationQuant, InputRef, NodePlan, QuantPlan } from './plan.js';
+import type { NodePlan, QuantPlan } from './plan.js';
+import { planActivations, UnionFind } from './plan-activations.js';
 import { clipBounds, eligibility } from './select.js';
 import { planWeights } from './plan-weights.js';
 import { qdqDomainFor } from './opset.js';
 import { quantizableNodes } from './subgraph-probe.js';
 
 const isConstant = (v: Value) => v.constant !== undefined;
-
-class UnionFind<T> {
-  private readonly parent = new Map<T, T>();
-  find(x: T): T {
-    let p = this.parent.get(x) ?? x;
-    if (p !== x) {
-      p = this.find(p);
-      this.parent.set(x, p);
-    }
-    return p;
-  }
-  union(a: T, b: T): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra !== rb) this.parent.set(rb, ra);
-  }
-}
 
 interface State {
   model: Model;
@@ -205,78 +188,13 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     quantized.delete(relu.output(0));
     quantized.add(x);
   }
-  const foldOf = new Map<Value, Node>([...s.folds].map(([relu, x]) => [x, relu]));
-
-  // Ranges: calibrated (a folded tensor takes the Relu/Clip output's range), unioned over sharing groups.
-  const rangeOf = (v: Value): TensorRange => {
-    const relu = foldOf.get(v);
-    const name = relu ? relu.output(0).name : v.name;
-    if (isConstant(v)) {
-      const d = v.constant!.toFloat32();
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 0; i < d.length; i++) {
-        if (d[i]! < min) min = d[i]!;
-        if (d[i]! > max) max = d[i]!;
-      }
-      return { min, max };
-    }
-    const r = ranges.get(name);
-    if (!r) {
-      const reader = v.uses[0]?.node.name ?? v.producer?.name ?? '?';
-      throw new DataError(`no calibrated range for tensor '${name}' (read by node '${reader}'): the ranges do not match this model; calibrate this model again (slimnet calibrate) or pass --calib`);
-    }
-    if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
-      throw new DataError(`tensor '${name}' reached ${r.min}..${r.max} during calibration: the float model overflows on this data; check the model or the data's preprocessing`);
-    }
-    if (relu?.opType === 'Clip') {
-      const b = clipBounds(relu, opset)!;
-      return { min: Math.max(r.min, b.min), max: Math.min(r.max, b.max) };
-    }
-    return r;
+  const reads = (u: Use): boolean => {
+    const sup = s.eligible.get(u.node);
+    return (s.compute.has(u.node) && sup !== undefined && activationInputIndices(sup, u.node.inputs.length).includes(u.index)) || (s.shared.has(u.node) && u.index === 0);
   };
-  const groupRange = new Map<Value, TensorRange>();
-  for (const v of quantized) {
-    const root = groups.find(v);
-    const r = rangeOf(v);
-    const prev = groupRange.get(root);
-    groupRange.set(root, prev ? { min: Math.min(prev.min, r.min), max: Math.max(prev.max, r.max) } : { ...r });
-  }
-  const groupSize = new Map<Value, number>();
-  for (const v of quantized) groupSize.set(groups.find(v), (groupSize.get(groups.find(v)) ?? 0) + 1);
-  const groupIds = new Map<Value, number>();
-  const paramsOf = new Map<Value, QuantParams>();
-  const activations: ActivationQuant[] = [];
-  const warnings: string[] = [];
-  for (const v of quantized) {
-    const root = groups.find(v);
-    const range = groupRange.get(root)!;
-    let params = paramsOf.get(root);
-    if (!params) {
-      params = computeParams(range, options.activations, { symmetric: options.symmetricActivations });
-      paramsOf.set(root, params);
-    }
-    const relu = foldOf.get(v);
-    if (relu && !foldHolds(relu, params, opset)) warnings.push(`${relu.name}: the Q after ${v.producer!.name} does not saturate exactly where ${relu.opType} clips; ORT will not fuse it`);
-    let readers: ActivationQuant['readers'];
-    if (producerQuantized(v) || isConstant(v)) readers = 'all';
-    else {
-      const refs: InputRef[] = [];
-      for (const u of v.uses) {
-        const sup = s.eligible.get(u.node);
-        const reads = (s.compute.has(u.node) && sup && activationInputIndices(sup, u.node.inputs.length).includes(u.index)) || (s.shared.has(u.node) && u.index === 0);
-        if (reads) refs.push({ node: u.node.name, input: u.index });
-      }
-      readers = refs;
-    }
-    const entry: ActivationQuant = { tensor: v.name, params, range: groupRange.get(root)!, readers };
-    if (isConstant(v)) entry.constant = true;
-    if (groupSize.get(root)! > 1) {
-      if (!groupIds.has(root)) groupIds.set(root, groupIds.size);
-      entry.group = groupIds.get(root)!;
-    }
-    activations.push(entry);
-  }
+  const { activations, paramsOf, warnings } = planActivations({
+    quantized, groups, folds: s.folds, ranges, opset, options, readsAll: (v) => producerQuantized(v) || isConstant(v), reads,
+  });
 
   const inputParams = (node: Node) => paramsOf.get(groups.find(node.input(0)!))!;
   // ORT quantizes a float bias itself (exactly, at load) when the node's output is quantized. It
@@ -313,13 +231,4 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     notes: [],
     warnings,
   };
-}
-
-/** ORT's condition for removing a Relu/Clip before a Q (IsClipMadeRedundantByQ). */
-function foldHolds(node: Node, p: QuantParams, opset: number): boolean {
-  if (node.opType === 'Relu') return representableRange(p).min === 0;
-  const b = clipBounds(node, opset);
-  if (!b) return false;
-  const [lo, hi] = storageRange(p.type);
-  return Math.round(b.min / p.scale) + p.zeroPoint <= lo && Math.round(b.max / p.scale) + p.zeroPoint >= hi;
 }
