@@ -48,6 +48,13 @@ describe('slimnet quantize: a trained fixture end to end', () => {
     expect(text.stdout).toMatch(/QLinearConv 16, QLinearAdd 6/);
     expect(existsSync(out)).toBe(true);
     expect(readdirSync(dir)).toEqual(['resnet_bn.int8.onnx']);
+    const twice = slimnet(['quantize', out, '-o', join(dir, 'twice.onnx'), '--calib', CALIB]);
+    expect(twice.code).toBe(4);
+    expect(twice.stderr).toMatch(/is already quantized \(node .*QuantizeLinear.*\); quantize the float model it came from/);
+    const nothing = slimnet(['quantize', MODEL, '-o', join(dir, 'none.onnx'), '--calib', CALIB, '--op-types', 'LSTM', '--placement', 'full']);
+    expect(nothing.code).toBe(4);
+    expect(nothing.stderr).toMatch(/no node can be quantized statically \(24 x not in --op-types/);
+    expect(readdirSync(dir)).toEqual(['resnet_bn.int8.onnx']);
 
     const plan = join(dir, 'plan.json');
     const json = slimnet(['quantize', MODEL, '-o', out, '--calib', CALIB, '--calib-size', '50', '--format', 'qoperator', '--exclude', '/fc/Gemm', '--plan-out', plan, '--json']);

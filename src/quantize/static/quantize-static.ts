@@ -7,7 +7,7 @@
 import type { Model } from '../../ir/model.js';
 import { forEachTensor } from '../../onnx/tensors.js';
 import { Engine } from '../../runtime/engine.js';
-import { throwIfAborted } from '../../errors.js';
+import { throwIfAborted, UnsupportedOpError } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import type { QuantizeResult, QuantizeSummary } from '../types.js';
 import { resolveStaticOptions, type ResolvedStaticOptions, type StaticQuantizeOptions } from './options.js';
@@ -47,8 +47,29 @@ export function tensorBytes(model: Model): number {
   return total;
 }
 
+const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger', 'MatMulNBits', 'QGemm', 'DynamicQuantizeMatMul']);
+
+/** A model that already holds quantized ops would be quantized twice: refuse it up front. */
+function refuseQuantized(model: Model): void {
+  for (const n of model.graph.allNodes()) {
+    if (QUANTIZED_OPS.has(n.opType)) {
+      throw new UnsupportedOpError(`${model.label()} is already quantized (node ${n.label()}); quantize the float model it came from`);
+    }
+  }
+}
+
+/** When nothing could be quantized, say why (the most common reasons) instead of writing a float copy. */
+function refuseEmpty(model: Model, plan: QuantPlan): void {
+  if (plan.nodes.some((n) => n.action === 'quantize')) return;
+  const reasons = new Map<string, number>();
+  for (const n of plan.nodes) reasons.set(n.detail, (reasons.get(n.detail) ?? 0) + 1);
+  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, c]) => `${c} x ${r}`).join('; ');
+  throw new UnsupportedOpError(`${model.label()}: no node can be quantized statically (${top})`);
+}
+
 export async function quantizeStatic(model: Model, options: StaticQuantizeOptions = {}): Promise<StaticQuantizeResult> {
   const opts = resolveStaticOptions(options);
+  refuseQuantized(model);
   const engine = options.engine ?? new Engine();
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
   try {
@@ -71,6 +92,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? 'full' : opts.placement);
     }
     const { plan, model: q } = candidate;
+    refuseEmpty(model, plan);
     plan.notes.unshift(...notes);
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
