@@ -179,15 +179,17 @@ export function lowerIntegerForms(model: Model): void {
   }
 }
 
-/** Rewrites a QDQ model (main graph) into QOperator form, in place. */
+/** Rewrites a QDQ model (every graph) into QOperator form, in place. */
 export function lowerToQOperator(model: Model): void {
   const opset = model.opset('') ?? 1;
   if (opset < 10) {
     throw new UnsupportedOpError(`${model.label()} is opset ${opset}; QLinearConv and QLinearMatMul exist from opset 10. Use --format qdq (it writes com.microsoft Q/DQ, which ONNX Runtime fuses the same way)`);
   }
-  const lowering = new Lowering(model, model.graph);
-  for (const node of [...model.graph.nodes]) {
-    if (node.graph !== model.graph || node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear') continue;
-    lowering.lower(node);
+  for (const g of [...model.graph.allGraphs()]) {
+    const lowering = new Lowering(model, g);
+    for (const node of [...g.nodes]) {
+      if (node.graph !== g || node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear') continue;
+      lowering.lower(node);
+    }
   }
 }
