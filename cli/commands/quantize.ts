@@ -77,7 +77,7 @@ export function registerQuantize(program: Command): void {
     .option('--calib <data>', 'calibration data: .npz with arrays named after the model inputs (first axis = samples)')
     .option('--calib-size <n>', 'use at most n calibration samples')
     .option('--ranges <file>', 'ranges.json written by slimnet calibrate (instead of --calib)')
-    .option('--method <method>', 'range estimator: minmax, percentile, entropy, mse')
+    .option('--method <method>', 'range estimator: mse (default, least quantization error), minmax, percentile, entropy')
     .option('--percentile <p>', 'for --method percentile (e.g. 99.99)')
     .option('--format <format>', 'qdq (QuantizeLinear/DequantizeLinear, default) or qoperator (QLinearConv, ...)')
     .option('--placement <profile>', 'which ops get int8 kernels: auto (default: the fastest, timed on a calibration sample), full, compute, weights')
