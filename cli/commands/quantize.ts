@@ -3,14 +3,17 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
 import { loadModel, saveModel } from '../../src/onnx/io.js';
 import { quantize, checkMode } from '../../src/quantize/quantize.js';
+import type { QuantizeResult } from '../../src/quantize/types.js';
+import { otherModeOptions, rejectForeignFlags, type ModeFlags } from './quantize-modes.js';
 import { formatPlan } from '../../src/quantize/static/plan.js';
 import { countDecisions, formatQuantizeReport, type QuantizeReport } from '../../src/quantize/report.js';
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { OptionError } from '../../src/errors.js';
+import type { Command as CommanderCommand } from 'commander';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
 
-interface QuantizeFlags {
+interface QuantizeFlags extends ModeFlags {
   output: string;
   mode: string;
   calib?: string;
@@ -70,31 +73,40 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
 export function registerQuantize(program: Command): void {
   program
     .command('quantize')
-    .description('quantize a model to int8 (static: calibrated activations, int8 kernels ONNX Runtime fuses)')
+    .description('quantize a model: static int8 (calibrated activations), dynamic int8, weight-only int4/int8, or fp16')
     .argument('<model>', 'ONNX model file')
     .requiredOption('-o, --output <file>', 'where to write the quantized model (written atomically)')
-    .option('--mode <mode>', 'static (default); dynamic, weight-only and fp16 as they become available', 'static')
-    .option('--calib <data>', 'calibration data: .npz with arrays named after the model inputs (first axis = samples)')
+    .option('--mode <mode>', 'static (default), dynamic (no data), weight-only (MatMul weights in 4/8 bits), fp16', 'static')
+    .option('--calib <data>', 'calibration data: .npz with arrays named after the model inputs (first axis = samples); static, weight-only GPTQ, fp16 range check')
     .option('--calib-size <n>', 'use at most n calibration samples')
     .option('--ranges <file>', 'ranges.json written by slimnet calibrate (instead of --calib)')
     .option('--method <method>', 'range estimator: mse (default, least quantization error), minmax, percentile, entropy')
     .option('--percentile <p>', 'for --method percentile (e.g. 99.99)')
-    .option('--format <format>', 'qdq (QuantizeLinear/DequantizeLinear, default) or qoperator (QLinearConv, ...)')
+    .option('--format <format>', 'static: qdq (default) or qoperator; dynamic: contrib (DynamicQuantizeMatMul, default) or onnx; weight-only: matmulnbits (default) or qdq')
     .option('--placement <profile>', 'which ops get int8 kernels: auto (default: the fastest, timed on a calibration sample), full, compute, weights')
     .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
     .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
-    .option('--weights <type>', 'int8 (default) or uint8')
+    .option('--weights <type>', 'static: int8 (default) or uint8; weight-only: int4 (default) or int8')
+    .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')
+    .option('--symmetric', 'weight-only: symmetric blocks (no zero point)')
+    .option('--algorithm <name>', 'weight-only: rtn (default) or gptq (needs --calib)')
+    .option('--accuracy-level <n>', 'weight-only MatMulNBits: 0 (fp32 math), 1, 2, 3, or 4 (int8 activations; default, measured fastest)')
+    .option('--damp-percent <f>', 'weight-only GPTQ: damping as a fraction of the mean Hessian diagonal (default 0.01)')
+    .option('--no-keep-io-types', 'fp16: make the model inputs and outputs float16 too')
+    .option('--block-ops <types>', 'fp16: more op types to keep in float32 (comma-separated)', list)
     .option('--symmetric-activations', 'zero point in the middle of the activation range')
     .option('--reduce-range', '7-bit weights, for x86 CPUs without VNNI whose int8 kernels can saturate')
     .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
-    .option('--op-types <types>', 'quantize only these op types (comma-separated)', list)
-    .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime before calibration')
+    .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Gather; weight-only: MatMul,Gemm,Gather)', list)
+    .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime first (static, fp16)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
     .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
-    .action(action(async (modelPath: string, flags: QuantizeFlags) => {
-      checkMode(flags.mode);
+    .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
+      const mode = checkMode(flags.mode);
+      rejectForeignFlags(mode, command);
+      if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
       const options = toOptions(flags);
       const model = loadModel(modelPath);
       // Ctrl-C exits through cli/index.ts; saveModel writes a temp file and renames it, so no partial output remains.
@@ -123,4 +135,28 @@ export function registerQuantize(program: Command): void {
       }
       return 0;
     }));
+}
+
+/** dynamic, weight-only and fp16: run the mode, save atomically, print the same report as static. */
+async function runOtherMode(mode: 'dynamic' | 'weight-only' | 'fp16', modelPath: string, flags: QuantizeFlags): Promise<number> {
+  const options = otherModeOptions(mode, flags);
+  const model = loadModel(modelPath);
+  const progress = !flags.json && process.stderr.isTTY;
+  const result: QuantizeResult = await quantize(model, {
+    ...options,
+    ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+  });
+  const saved = saveModel(result.model, flags.output);
+  const report: QuantizeReport = {
+    schema: 'slimnet.quantize/1',
+    input: { path: modelPath, bytes: statSync(modelPath).size },
+    output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
+    mode,
+    settings: result.settings,
+    counts: countDecisions(result.summary),
+    summary: result.summary,
+  };
+  if (flags.json) printJson(report);
+  else print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
+  return 0;
 }

@@ -36,6 +36,11 @@ function outputType(node: Node, index: number, typeOf: (v: Value | null) => Data
     case 'RandomNormal': case 'RandomUniform': case 'Multinomial': return attrType('dtype') ?? DataType.FLOAT;
     case 'Where': return typeOf(node.input(1));
     case 'TopK': case 'MaxPool': case 'Unique': return index === 0 ? typeOf(node.input(0)) : DataType.INT64;
+    case 'OneHot': return typeOf(node.input(2));
+    case 'MatMulInteger': case 'ConvInteger': return DataType.INT32;
+    // Mean and InvStdDev are float32 unless stash_type says otherwise (it only allows float32 today).
+    case 'LayerNormalization': return index === 0 ? typeOf(node.input(0)) : DataType.FLOAT;
+    case 'Dropout': return index === 0 ? typeOf(node.input(0)) : DataType.BOOL;
     case 'If': {
       for (const g of node.subgraphs()) {
         const t = typeOf(g.outputs[index] ?? null);

@@ -1,7 +1,10 @@
 /**
- * Symmetric int8 quantization of a weight tensor per channel (or per tensor), the form ONNX
- * Runtime's integer kernels want for weights: zero point 0, scale = absmax / qmax per channel.
+ * Symmetric int8 weights per channel (or per tensor) for the dynamic mode's integer kernels, on top
+ * of the shared weight arithmetic (weights.ts: zero point 0, scale = absmax / 127, or / 64 with
+ * reduce-range), plus the transpose the weight layouts need.
  */
+import { Tensor } from '../ir/tensor.js';
+import { channelAbsMax, quantizeWeight, symmetricWeightScales } from './weights.js';
 
 export interface ChannelQuantized {
   values: Int8Array;
@@ -9,38 +12,12 @@ export interface ChannelQuantized {
   scales: Float32Array;
 }
 
-/**
- * Quantizes `w` (row-major, shape `dims`) with one scale per index of `axis`, or one scale overall
- * when `axis` is undefined. `qmax` is 127, or 64 for reduce-range (7-bit) weights.
- */
-export function quantizeSymmetric(w: Float32Array, dims: readonly number[], axis: number | undefined, qmax = 127): ChannelQuantized {
-  const channels = axis === undefined ? 1 : dims[axis]!;
-  const inner = axis === undefined ? w.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const outer = w.length / (channels * inner);
-  const absmax = new Float32Array(channels);
-  for (let o = 0, i = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      let m = absmax[c]!;
-      for (const end = i + inner; i < end; i++) {
-        const a = Math.abs(w[i]!);
-        if (a > m) m = a;
-      }
-      absmax[c] = m;
-    }
-  }
-  // An all-zero channel gets scale 1 so dequantization stays finite (its values are all 0 anyway).
-  const scales = absmax.map((m) => (m > 0 ? m / qmax : 1));
-  const values = new Int8Array(w.length);
-  for (let o = 0, i = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const s = scales[c]!;
-      for (const end = i + inner; i < end; i++) {
-        const q = Math.round(w[i]! / s);
-        values[i] = q > qmax ? qmax : q < -qmax ? -qmax : q;
-      }
-    }
-  }
-  return { values, scales };
+/** Quantizes `w` (row-major, shape `dims`) with one scale per index of `axis`, or one overall when undefined. */
+export function quantizeSymmetric(w: Float32Array, dims: readonly number[], axis: number | undefined, reduceRange: boolean): ChannelQuantized {
+  const ax = axis ?? null;
+  const ws = symmetricWeightScales(channelAbsMax(w, dims, ax), 'int8', reduceRange);
+  const q = quantizeWeight(Tensor.float([...dims], w), ax, ws, 'int8');
+  return { values: q.data() as Int8Array, scales: ws.scales };
 }
 
 /** Transposes a row-major [rows, cols] matrix. */

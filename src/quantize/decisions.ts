@@ -6,6 +6,7 @@ import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { forEachTensor } from '../onnx/tensors.js';
 import type { NodeDecision, QuantizeMode, QuantizeSummary } from './types.js';
+import { UnsupportedOpError } from '../errors.js';
 
 /** Bytes of every stored tensor (initializers, Constant and attribute tensors, all subgraphs). */
 export function storedTensorBytes(model: Model): number {
@@ -27,6 +28,7 @@ export class DecisionLog {
   private readonly done = new Map<Node, NodeDecision>();
   private readonly kept = new Map<Node, NodeDecision>();
   readonly warnings: string[] = [];
+  readonly notes: string[] = [];
 
   constructor(readonly mode: QuantizeMode) {}
 
@@ -40,6 +42,11 @@ export class DecisionLog {
   skipped(node: Node, reason: string): void {
     if (this.done.has(node) || this.kept.has(node)) return;
     this.kept.set(node, { node: nodeLabel(node), op: opName(node), detail: reason });
+  }
+
+  /** Something done besides rewriting nodes, or a default the user should know about. */
+  note(message: string): void {
+    if (!this.notes.includes(message)) this.notes.push(message);
   }
 
   isDecided(node: Node): boolean {
@@ -71,6 +78,19 @@ export class DecisionLog {
       sizeBeforeBytes: storedTensorBytes(before),
       sizeAfterBytes: storedTensorBytes(result),
       warnings: [...this.warnings],
+      ...(this.notes.length ? { notes: [...this.notes] } : {}),
     };
   }
+}
+
+/**
+ * When a mode rewrote nothing, says why (the most common reasons) instead of letting the caller
+ * write a float copy under a quantized name.
+ */
+export function refuseIfNothingDone(summary: QuantizeSummary, model: Model, mode: string): void {
+  if (summary.quantized.length > 0) return;
+  const reasons = new Map<string, number>();
+  for (const d of summary.skipped) reasons.set(d.detail, (reasons.get(d.detail) ?? 0) + 1);
+  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, c]) => `${c} x ${r}`).join('; ');
+  throw new UnsupportedOpError(`${model.label()}: no node can be quantized in ${mode} mode (${top})`);
 }

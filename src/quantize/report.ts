@@ -57,9 +57,10 @@ export function formatQuantizeReport(r: QuantizeReport, options: { verbose?: boo
   for (const n of s.notes ?? []) lines.push(`  note: ${n}`);
   const c = r.counts;
   lines.push('');
-  lines.push(`Nodes: ${c.quantized} quantized, ${c.folded} folded into their producer, ${c.shared} run on 8-bit data unchanged, ${c.float} left in float`);
+  if (r.mode === 'static') lines.push(`Nodes: ${c.quantized} quantized, ${c.folded} folded into their producer, ${c.shared} run on 8-bit data unchanged, ${c.float} left in float`);
+  else lines.push(`Nodes: ${c.quantized} ${r.mode === 'fp16' ? 'converted to float16 (or inserted Casts)' : 'quantized (with the nodes their integer form adds)'}, ${c.float} left in ${r.mode === 'fp16' ? 'float32' : 'float'}`);
   if (s.skipped.length) {
-    lines.push('  left in float (reason: nodes):');
+    lines.push(`  left in ${r.mode === 'fp16' ? 'float32' : 'float'} (reason: nodes):`);
     lines.push(...floatLines(s, options.verbose ? Infinity : 4));
   }
   lines.push(`Size: ${kib(r.input.bytes)} -> ${kib(r.output.bytes)} (${(r.output.bytes / r.input.bytes).toFixed(2)}x)`);

@@ -30,4 +30,6 @@ export interface QuantizeSummary {
 export interface QuantizeResult {
   model: Model;
   summary: QuantizeSummary;
+  /** The resolved options that shaped the result (format, types, block size, ...), for reports. */
+  settings: Record<string, string | number | boolean>;
 }

@@ -14,7 +14,7 @@ import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { convertToFp16 } from '../../src/quantize/fp16/convert.js';
-import { inferElemTypes } from '../../src/quantize/fp16/elem-types.js';
+import { inferElemTypes } from '../../src/ir/elem-types.js';
 import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,7 +125,7 @@ describe('convertToFp16 block list', () => {
       expect(blind.summary.warnings.join()).toMatch(/no calibration data given/);
       // Without data the 5e6 intermediate becomes float16: infinite wherever float16 kernels run
       // (GPUs; ONNX Runtime's CPU EP computes such float16 islands in float32 behind inserted Casts).
-      const typeOf = (model: Model, name: string) => [...inferElemTypes(model)].find(([v]) => v.name === name)?.[1];
+      const typeOf = (model: Model, name: string) => [...inferElemTypes(model.graph)].find(([v]) => v.name === name)?.[1];
       expect(typeOf(blind.model, 'scale_up_more_out')).toBe(DataType.FLOAT16);
       const checked = await convertToFp16(m, { calibration: calib, engine });
       expect(checked.summary.warnings.join()).toMatch(/'scale_up_more_out' reaches 5\.00e\+6 on the data, beyond the float16 range/);

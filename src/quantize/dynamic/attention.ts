@@ -33,7 +33,7 @@ export function toQAttention(model: Model, graph: Graph, node: Node, options: Re
   const input = node.input(0)!;
   const wv = node.input(1)!;
   const [hidden, qkv] = wv.constant!.dims as [number, number];
-  const q = quantizeSymmetric(wv.constant!.toFloat32(), [hidden, qkv], options.perChannel ? 1 : undefined, options.reduceRange ? 64 : 127);
+  const q = quantizeSymmetric(wv.constant!.toFloat32(), [hidden, qkv], options.perChannel ? 1 : undefined, options.reduceRange);
   const g = wv.graph ?? graph;
   const scaleDims = options.perChannel ? [qkv] : [];
   const wq = g.addInitializer(names.fresh(`${wv.name}_int8`), Tensor.fromTyped(DataType.INT8, [hidden, qkv], q.values));

@@ -13,9 +13,9 @@ import { quantizeSymmetric } from '../channel-quant.js';
 import { absorbOutput } from '../rewrite.js';
 import { sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 
-export function quantizeEmbedding(model: Model, graph: Graph, lookup: EmbeddingLookup, qmax: number): { nodes: Node[]; detail: string } {
+export function quantizeEmbedding(model: Model, graph: Graph, lookup: EmbeddingLookup, reduceRange: boolean): { nodes: Node[]; detail: string } {
   const { node, table, indices, rows, width } = lookup;
-  const q = quantizeSymmetric(table.constant!.toFloat32(), [rows, width], 0, qmax);
+  const q = quantizeSymmetric(table.constant!.toFloat32(), [rows, width], 0, reduceRange);
   const g = table.graph ?? graph;
   const names = model.names;
   const qTable = g.addInitializer(names.fresh(`${table.name}_int8`), Tensor.fromTyped(DataType.INT8, [rows, width], q.values));

@@ -25,10 +25,10 @@ export function lstmBlocker(node: Node): string | undefined {
 }
 
 /** Quantizes [dirs, 4h, in] to int8 and returns it transposed to [dirs, in, 4h] with its scales. */
-function quantizeGateWeight(t: Tensor, perChannel: boolean, qmax: number): { values: Tensor; scales: Tensor; zeroPoints: Tensor } {
+function quantizeGateWeight(t: Tensor, perChannel: boolean, reduceRange: boolean): { values: Tensor; scales: Tensor; zeroPoints: Tensor } {
   const [dirs, gates, inner] = t.dims as [number, number, number];
   // Per channel: one scale per (direction, gate row); per tensor: one scale per direction.
-  const q = perChannel ? quantizeSymmetric(t.toFloat32(), [dirs * gates, inner], 0, qmax) : quantizeSymmetric(t.toFloat32(), [dirs, gates * inner], 0, qmax);
+  const q = perChannel ? quantizeSymmetric(t.toFloat32(), [dirs * gates, inner], 0, reduceRange) : quantizeSymmetric(t.toFloat32(), [dirs, gates * inner], 0, reduceRange);
   const out = new Int8Array(q.values.length);
   for (let d = 0; d < dirs; d++) {
     const base = d * gates * inner;
@@ -45,14 +45,13 @@ function quantizeGateWeight(t: Tensor, perChannel: boolean, qmax: number): { val
 /** Rewrites the LSTM in place; returns a description. */
 export function toDynamicQuantizeLSTM(model: Model, graph: Graph, node: Node, options: ResolvedDynamicOptions): string {
   const names = model.names;
-  const qmax = options.reduceRange ? 64 : 127;
   const [dirs, gates] = node.input(1)!.constant!.dims as [number, number, number];
   const inputs = [...node.inputs];
   while (inputs.length < 8) inputs.push(null);
   const extra = [];
   for (const i of [1, 2]) {
     const v = node.input(i)!;
-    const q = quantizeGateWeight(v.constant!, options.perChannel, qmax);
+    const q = quantizeGateWeight(v.constant!, options.perChannel, options.reduceRange);
     const g = v.graph ?? graph;
     inputs[i] = g.addInitializer(names.fresh(`${v.name}_int8`), q.values);
     extra.push(g.addInitializer(names.fresh(`${v.name}_scale`), q.scales), g.addInitializer(names.fresh(`${v.name}_zero_point`), q.zeroPoints));

@@ -33,7 +33,7 @@ export class Int8WeightCache {
     if (!byKey) this.cache.set(op.weightValue, (byKey = new Map()));
     const hit = byKey.get(op.weightKey);
     if (hit) return hit;
-    const q = quantizeSymmetric(op.weight(), [op.K, op.N], this.options.perChannel ? 1 : undefined, this.options.reduceRange ? 64 : 127);
+    const q = quantizeSymmetric(op.weight(), [op.K, op.N], this.options.perChannel ? 1 : undefined, this.options.reduceRange);
     // New initializers live where the weight lives, so nodes in subgraphs can still see them.
     const g = op.weightValue.graph ?? this.model.graph;
     const base = op.weightValue.name;

@@ -28,7 +28,7 @@ export interface DynamicQuantizeOptions {
    * VNNI (AVX2, AVX-512 without VNNI). Costs accuracy; not needed with VNNI.
    */
   reduceRange?: boolean;
-  /** Node names to leave in float. */
+  /** Nodes to leave alone: node names, op types, globs (*, ?) or /regex/ on names (as --exclude for static). */
   exclude?: string[];
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -39,7 +39,7 @@ export interface ResolvedDynamicOptions {
   format: DynamicFormat;
   opTypes: Set<DynamicOpType>;
   reduceRange: boolean;
-  exclude: Set<string>;
+  exclude: string[];
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -56,8 +56,20 @@ export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedD
     format,
     opTypes: new Set(opTypes),
     reduceRange: o.reduceRange ?? false,
-    exclude: new Set(o.exclude ?? []),
+    exclude: o.exclude ?? [],
     signal: o.signal,
     onProgress: o.onProgress,
   };
+}
+
+/** The resolved options, for reports. */
+export function dynamicSettings(o: ResolvedDynamicOptions): Record<string, string | number | boolean> {
+  const s: Record<string, string | number | boolean> = {
+    format: o.format,
+    weights: `int8 ${o.perChannel ? 'per-channel' : 'per-tensor'}${o.reduceRange ? ' 7-bit' : ''}`,
+    activations: 'uint8 at run time',
+    opTypes: [...o.opTypes].join(','),
+  };
+  if (o.exclude.length) s.exclude = o.exclude.join(',');
+  return s;
 }

@@ -12,10 +12,11 @@ import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { detectHardware } from '../../eval/hardware.js';
 import { opSupport } from '../op-support.js';
+import { excludeMatch } from '../static/options.js';
 import { analyzeLinear } from '../linear.js';
-import { DecisionLog } from '../decisions.js';
+import { DecisionLog, refuseIfNothingDone } from '../decisions.js';
 import type { QuantizeResult } from '../types.js';
-import { resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
+import { dynamicSettings, resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
 import { Int8WeightCache, toDynamicQuantizeMatMul, toMatMulInteger } from './matmul.js';
 import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
 import { attentionBlocker, toQAttention } from './attention.js';
@@ -60,8 +61,9 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
       log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
       continue;
     }
-    if (o.exclude.has(node.name)) {
-      log.skipped(node, 'excluded by option');
+    const excluded = o.exclude.find((p) => excludeMatch(p, node));
+    if (excluded !== undefined) {
+      log.skipped(node, `excluded by --exclude ${excluded}`);
       continue;
     }
     if (sup.dynamic === 'matmul') {
@@ -99,7 +101,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
       log.quantized(node, toDynamicQuantizeLSTM(result, graph, node, o));
       usedContrib = true;
     } else {
-      const r = quantizeEmbedding(result, graph, lookup!, o.reduceRange ? 64 : 127);
+      const r = quantizeEmbedding(result, graph, lookup!, o.reduceRange);
       log.quantized(r.nodes[0]!, r.detail);
       for (const n of r.nodes.slice(1)) log.quantized(n, 'part of the int8 embedding lookup');
     }
@@ -110,5 +112,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     log.warn('this CPU has no VNNI: uint8 x int8 products can saturate in its int8 kernels; if accuracy suffers here, quantize with reduceRange (--reduce-range)');
   }
   runPasses(result, CLEANUP_PASSES);
-  return { model: result, summary: log.summary(model, result, defaultReason) };
+  const summary = log.summary(model, result, defaultReason);
+  refuseIfNothingDone(summary, model, 'dynamic');
+  return { model: result, summary, settings: dynamicSettings(o) };
 }

@@ -13,7 +13,7 @@ import { Tensor } from '../../ir/tensor.js';
 import { AttrType } from '../../ir/attribute.js';
 import { isTensorType, tensorType } from '../../ir/types.js';
 import { opSupport } from '../op-support.js';
-import type { ElemTypes } from './elem-types.js';
+import type { ElemTypes } from './plan.js';
 import type { Fp16Plan } from './plan.js';
 
 export interface Fp16Changes {

@@ -6,16 +6,16 @@
  */
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
-import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/pass.js';
-import { CLEANUP_PASSES, constantsToInitializers, topologicalSort } from '../../ir/passes/index.js';
+import { CLEANUP_PASSES, topologicalSort } from '../../ir/passes/index.js';
+import { preprocess } from '../static/preprocess.js';
 import { throwIfAborted } from '../../errors.js';
 import { DecisionLog } from '../decisions.js';
 import type { QuantizeResult } from '../types.js';
-import { inferElemTypes, isFloatType } from './elem-types.js';
-import { planFp16, FP16_MAX } from './plan.js';
+import { inferElemTypes } from '../../ir/elem-types.js';
+import { isFloatType, planFp16, FP16_MAX } from './plan.js';
 import { applyFp16 } from './apply.js';
-import { resolveFp16Options, type Fp16Options, type ResolvedFp16Options } from './options.js';
+import { fp16Settings, resolveFp16Options, type Fp16Options } from './options.js';
 import { Engine } from '../../runtime/engine.js';
 import { DataType } from '../../ir/data-type.js';
 import { forEachTensor } from '../../onnx/tensors.js';
@@ -29,38 +29,36 @@ function hasFloat16(model: Model): boolean {
   return found;
 }
 
-/** ONNX Runtime's basic-level optimization (portable ONNX out), keeping the model's identity. */
-async function optimized(model: Model, o: ResolvedFp16Options): Promise<Model> {
-  const engine = o.engine ?? new Engine();
-  try {
-    const m = await engine.optimize(model, 'basic');
-    m.irVersion = model.irVersion;
-    m.producerName = model.producerName;
-    m.producerVersion = model.producerVersion;
-    // The optimizer imports every domain it knows; keep only those in use.
-    const used = new Set(['', ...[...m.graph.allNodes()].map((n) => n.domain)]);
-    for (const d of [...m.opsetImports.keys()]) if (!used.has(d)) m.opsetImports.delete(d);
-    return m;
-  } finally {
-    if (!o.engine) await engine.close();
-  }
+function hasQdq(model: Model): boolean {
+  for (const n of model.graph.allNodes()) if (n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') return true;
+  return false;
 }
 
 export async function convertToFp16(model: Model, options: Fp16Options = {}): Promise<QuantizeResult> {
   const o = resolveFp16Options(options);
   const log = new DecisionLog('fp16');
-  // On a model that already computes in float16, ORT's CPU session would write its own Casts
-  // around float16 nodes into the optimized graph: leave such models as they are.
-  const result = o.preprocess && !hasFloat16(model) ? await optimized(model, o) : cloneModel(model);
-  runPasses(result, [constantsToInitializers, topologicalSort]);
-  const types = inferElemTypes(result);
+  const engine = o.engine ?? new Engine();
+  let result: Model;
+  let types: ReturnType<typeof inferElemTypes>;
   let beyond = new Map<string, number>();
-  if (o.calibration) {
-    // The calibration machinery loads only when data is given.
-    beyond = await (await import('./range-check.js')).valuesBeyondFp16(result, types, o);
-    for (const [name, max] of beyond) log.warn(`'${name}' reaches ${max.toExponential(2)} on the data, beyond the float16 range (${FP16_MAX}): its producer and consumers stay float32`);
-  } else {
-    log.warn(`no calibration data given: only constants were checked against the float16 range (${FP16_MAX}); pass --calib to check the activations too`);
+  try {
+    // Static mode's pre-processing: ORT's basic optimizer (BatchNorm folded into Conv), Constant
+    // nodes to initializers, unused opset imports dropped, every node named. Not ORT's optimizer on
+    // a model that already computes in float16 (its CPU session writes its own Casts around float16
+    // nodes into the optimized graph) or on a QDQ model (its QDQ passes, which run even at 'basic',
+    // would rewrite the groups static quantization laid out).
+    result = (await preprocess(model, engine, { optimize: o.preprocess && !hasFloat16(model) && !hasQdq(model) })).model;
+    runPasses(result, [topologicalSort]);
+    types = inferElemTypes(result.graph);
+    if (o.calibration) {
+      // The calibration machinery loads only when data is given.
+      beyond = await (await import('./range-check.js')).valuesBeyondFp16(result, types, { ...o, engine });
+      for (const [name, max] of beyond) log.warn(`'${name}' reaches ${max.toExponential(2)} on the data, beyond the float16 range (${FP16_MAX}): its producer and consumers stay float32`);
+    } else {
+      log.warn(`no calibration data given: only constants were checked against the float16 range (${FP16_MAX}); pass --calib to check the activations too`);
+    }
+  } finally {
+    if (!o.engine) await engine.close();
   }
   throwIfAborted(o.signal, 'FP16 conversion');
   const plan = planFp16(result, types, o, beyond);
@@ -71,5 +69,5 @@ export async function convertToFp16(model: Model, options: Fp16Options = {}): Pr
   for (const cast of changes.casts) log.quantized(cast, `Cast to ${cast.getInt('to') === 10 ? 'float16' : 'float32'} at a float32/float16 boundary`);
   runPasses(result, CLEANUP_PASSES);
   const noFloat = (n: Node) => (n.outputs.some((v) => isFloatType(types.get(v))) ? 'kept float32' : 'no floating-point tensors (integer or shape op): nothing to convert');
-  return { model: result, summary: log.summary(model, result, noFloat) };
+  return { model: result, summary: log.summary(model, result, noFloat), settings: fp16Settings(o) };
 }

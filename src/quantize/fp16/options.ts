@@ -16,7 +16,7 @@ export interface Fp16Options {
   preprocess?: boolean;
   /** More op types to keep in float32, on top of the built-in block list. */
   blockOps?: string[];
-  /** Node names to keep in float32. */
+  /** Nodes to leave alone: node names, op types, globs (*, ?) or /regex/ on names (as --exclude for static). */
   exclude?: string[];
   /**
    * Calibration data (a Dataset or a path) to run through the float32 model first: any node that reads or writes a value beyond the
@@ -34,7 +34,7 @@ export interface ResolvedFp16Options {
   keepIoTypes: boolean;
   preprocess: boolean;
   blockOps: Set<string>;
-  exclude: Set<string>;
+  exclude: string[];
   calibration?: Dataset | string;
   calibSize: number;
   engine?: Engine;
@@ -52,11 +52,23 @@ export function resolveFp16Options(o: Fp16Options = {}): ResolvedFp16Options {
     keepIoTypes: o.keepIoTypes ?? true,
     preprocess: o.preprocess ?? true,
     blockOps: new Set(o.blockOps ?? []),
-    exclude: new Set(o.exclude ?? []),
+    exclude: o.exclude ?? [],
     calibration: o.calibration,
     calibSize,
     engine: o.engine,
     signal: o.signal,
     onProgress: o.onProgress,
   };
+}
+
+/** The resolved options, for reports. */
+export function fp16Settings(o: ResolvedFp16Options): Record<string, string | number | boolean> {
+  const s: Record<string, string | number | boolean> = {
+    keepIoTypes: o.keepIoTypes,
+    preprocess: o.preprocess,
+    rangeCheck: o.calibration ? `constants and data (${o.calibSize} samples at most)` : 'constants only',
+  };
+  if (o.blockOps.size) s.blockOps = [...o.blockOps].join(',');
+  if (o.exclude.length) s.exclude = o.exclude.join(',');
+  return s;
 }

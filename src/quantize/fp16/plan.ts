@@ -9,7 +9,13 @@ import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { DataType, dataTypeInfo } from '../../ir/data-type.js';
 import { opSupport } from '../op-support.js';
-import { isFloatType, type ElemTypes } from './elem-types.js';
+import { excludeMatch } from '../static/options.js';
+/** Element types of the model's values (src/ir/elem-types.ts). */
+export type ElemTypes = ReadonlyMap<Value, DataType>;
+
+export function isFloatType(t: DataType | undefined): boolean {
+  return t === DataType.FLOAT || t === DataType.FLOAT16;
+}
 import type { ResolvedFp16Options } from './options.js';
 
 export const FP16_MAX = 65504;
@@ -104,7 +110,8 @@ export function planFp16(model: Model, types: ElemTypes, o: ResolvedFp16Options,
     return constantIssues.get(v);
   };
   const reasonToKeep = (node: Node): string | undefined => {
-    if (o.exclude.has(node.name)) return 'excluded by option';
+    const excluded = o.exclude.find((p) => excludeMatch(p, node));
+    if (excluded !== undefined) return `excluded by --exclude ${excluded}`;
     if (o.blockOps.has(node.opType)) return `${node.opType} kept in float32 by option`;
     if (node.domain !== '') return `custom-domain op (${node.domain}): no float16 guarantee`;
     if (inQdqGroup(node)) return 'inside a Q/DQ group: ONNX Runtime runs it as an integer kernel, which a float16 Cast would break';

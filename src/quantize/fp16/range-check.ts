@@ -6,7 +6,7 @@ import type { Model } from '../../ir/model.js';
 import { collectStatistics } from '../../calibrate/stats/collector.js';
 import type { StatRequest } from '../../calibrate/types.js';
 import { DataType } from '../../ir/data-type.js';
-import type { ElemTypes } from './elem-types.js';
+import type { ElemTypes } from './plan.js';
 import { FP16_MAX } from './plan.js';
 import type { ResolvedFp16Options } from './options.js';
 

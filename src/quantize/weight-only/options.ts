@@ -40,7 +40,7 @@ export interface WeightOnlyOptions {
    * com.microsoft.GatherBlockQuantized (RTN; format matmulnbits only).
    */
   opTypes?: WeightOnlyOpType[];
-  /** Node names to leave in float. */
+  /** Nodes to leave alone: node names, op types, globs (*, ?) or /regex/ on names (as --exclude for static). */
   exclude?: string[];
   engine?: Engine;
   signal?: AbortSignal;
@@ -60,7 +60,7 @@ export interface ResolvedWeightOnlyOptions {
   calibration?: Dataset | string;
   calibSize: number;
   dampPercent: number;
-  exclude: Set<string>;
+  exclude: string[];
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -92,6 +92,21 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     opTypes: new Set(opTypes),
     bits: weights === 'int4' ? 4 : 8,
     blockSize, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
-    calibration: o.calibration, calibSize, dampPercent, exclude: new Set(o.exclude ?? []), engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
+}
+
+/** The resolved options, for reports. */
+export function weightOnlySettings(o: ResolvedWeightOnlyOptions): Record<string, string | number | boolean> {
+  const s: Record<string, string | number | boolean> = {
+    format: o.format,
+    weights: `${o.symmetric ? 'int' : 'uint'}${o.bits}`,
+    blockSize: o.blockSize,
+    algorithm: o.algorithm,
+    opTypes: [...o.opTypes].join(','),
+  };
+  if (o.format === 'matmulnbits') s.accuracyLevel = o.accuracyLevel;
+  if (o.algorithm === 'gptq') s.calibSize = o.calibSize;
+  if (o.exclude.length) s.exclude = o.exclude.join(',');
+  return s;
 }

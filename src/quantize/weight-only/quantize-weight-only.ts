@@ -11,10 +11,11 @@ import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.j
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { opSupport } from '../op-support.js';
+import { excludeMatch } from '../static/options.js';
 import { analyzeLinear, type LinearOp } from '../linear.js';
-import { DecisionLog } from '../decisions.js';
+import { DecisionLog, refuseIfNothingDone } from '../decisions.js';
 import type { QuantizeResult } from '../types.js';
-import { resolveWeightOnlyOptions, type ResolvedWeightOnlyOptions, type WeightOnlyOpType, type WeightOnlyOptions } from './options.js';
+import { resolveWeightOnlyOptions, weightOnlySettings, type ResolvedWeightOnlyOptions, type WeightOnlyOpType, type WeightOnlyOptions } from './options.js';
 import { quantizeRtn, type BlockQuantized, type BlockSpec } from './block-quant.js';
 import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
@@ -56,8 +57,9 @@ function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog
       const analyzed = kind === 'matmul' ? analyzeLinear(node) : analyzeEmbedding(node);
       // A Gather that is not an embedding lookup is not a candidate at all.
       if (kind === 'embedding' && typeof analyzed === 'string') continue;
+      const excluded = o.exclude.find((p) => excludeMatch(p, node));
       if (!o.opTypes.has(node.opType as WeightOnlyOpType)) log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
-      else if (o.exclude.has(node.name)) log.skipped(node, 'excluded by option');
+      else if (excluded !== undefined) log.skipped(node, `excluded by --exclude ${excluded}`);
       else if (typeof analyzed === 'string') log.skipped(node, analyzed);
       else if (kind === 'embedding' && o.format === 'qdq') log.skipped(node, 'the QDQ form would dequantize the whole table on every run; embedding tables need --format matmulnbits (GatherBlockQuantized)');
       else if ('K' in analyzed) found.linear.push(analyzed);
@@ -78,6 +80,9 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   const log = new DecisionLog('weight-only');
   if (o.format === 'qdq' && o.accuracyLevelGiven) {
     log.warn(`--accuracy-level ${o.accuracyLevel} has no effect with --format qdq: ONNX Runtime sets MatMulNBits' accuracy_level at load time from the session option session.qdq_matmulnbits_accuracy_level (default 4)`);
+  }
+  if (o.format === 'matmulnbits' && !o.accuracyLevelGiven) {
+    log.note('accuracy_level 4 (default): MatMulNBits quantizes each block of its input to int8 at run time, measured 1.2-2.4x faster than float math (level 0) on AVX-512 VNNI; --accuracy-level 0 keeps float activations');
   }
   const { linear: ops, tables } = candidates(result, o, log);
   // The calibration machinery loads only when GPTQ needs it.
@@ -125,5 +130,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
   runPasses(result, CLEANUP_PASSES);
-  return { model: result, summary: log.summary(model, result, defaultReason) };
+  const summary = log.summary(model, result, defaultReason);
+  refuseIfNothingDone(summary, model, 'weight-only');
+  return { model: result, summary, settings: weightOnlySettings(o) };
 }
