@@ -1,6 +1,8 @@
 /** The scripted CLI: one commander program; each command lives in cli/commands. */
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
+import { registerEval } from './commands/eval.js';
+import { registerBench } from './commands/bench.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run slimnet --help for usage)')
     .exitOverride();
   registerInspect(program);
+  registerEval(program);
+  registerBench(program);
   return program;
 }
 

@@ -1,0 +1,179 @@
+/**
+ * Per-layer error analysis of a QDQ model: which layer is to blame? Every quantizer is matched to
+ * its float counterpart through the Q/DQ structure (see qdq-structure.ts), the model and its float
+ * twin run on a few samples, and layers are ranked by how much their quantization alone hurts the
+ * output ("quantize only layer k"), how much leaving them float recovers ("everything but layer
+ * k"), or the noise their quantizers add. The ranking is data that mixed precision consumes.
+ */
+import type { Model } from '../ir/model.js';
+import { Engine } from '../runtime/engine.js';
+import type { Feeds, Session, SessionOptions, TensorData } from '../runtime/types.js';
+import { asFloat32 } from '../runtime/tensor-data.js';
+import type { Dataset } from '../calibrate/data/dataset.js';
+import { OptionError, UnsupportedOpError, throwIfAborted } from '../errors.js';
+import { ProgressTracker, type ProgressListener } from '../progress.js';
+import { OutputComparator } from './compare.js';
+import { findQdq, qoperatorOps, representableRange, type QuantLayer } from './qdq-structure.js';
+import { matchFloatWeights, withQuantizedLayers } from './layer-variants.js';
+import { ClipCounter, NoiseAccumulator, weightError } from './layer-stats.js';
+import { batchesOf, checkDataInputs, feedsFor, modelRef } from './model-runs.js';
+import { layerReports, rankLayers, type LayerReport, type RankBy, type VariantScore } from './layer-report.js';
+
+export type Sensitivity = 'none' | 'only' | 'all-but' | 'both';
+
+export interface LayerAnalysisOptions {
+  /** The float model that was quantized: supplies the weights' float originals (exact weight error). */
+  reference?: Model | string;
+  /** Samples to run (default 32). */
+  samples?: number;
+  /** Samples per run (default 8: every quantized activation is fetched). */
+  batchSize?: number;
+  /** One-at-a-time runs (default 'only'). */
+  sensitivity?: Sensitivity;
+  /** Ranking key (default: 'sensitivity' when computed, else 'recovery', else 'quantization'). */
+  rankBy?: RankBy;
+  /** Output the sensitivity runs compare (default: the first output). */
+  output?: string;
+  engine?: Engine;
+  session?: SessionOptions;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export interface LayerAnalysis {
+  samples: number;
+  output: string;
+  rankBy: RankBy;
+  /** Layers, the one to blame first. */
+  layers: LayerReport[];
+  /** Node names in ranking order (what mixed precision reads). */
+  ranking: string[];
+  /** The whole candidate against its float twin. */
+  model: VariantScore;
+  /** Weight quantizers whose float original was found (exact error) out of all. */
+  weightsExact: { matched: number; total: number };
+  notes: string[];
+}
+
+type Collected = Record<string, TensorData>;
+
+async function runAll(session: Session, batches: Feeds[], fetch: string[]): Promise<Collected[]> {
+  const out: Collected[] = [];
+  for (const f of batches) out.push(await session.run(feedsFor(session, f), fetch));
+  return out;
+}
+
+export async function analyzeLayers(candidate: Model | string, data: Dataset, options: LayerAnalysisOptions = {}): Promise<LayerAnalysis> {
+  const sensitivity = options.sensitivity ?? 'only';
+  if (!['none', 'only', 'all-but', 'both'].includes(sensitivity)) throw new OptionError(`sensitivity must be none, only, all-but or both, got '${sensitivity}'`);
+  const cand = modelRef(candidate);
+  const structure = findQdq(cand.model);
+  if (!structure.layers.length) {
+    const qops = qoperatorOps(cand.model);
+    throw new UnsupportedOpError(qops.length
+      ? `${cand.label}: per-layer analysis needs a QDQ model; this one uses QOperator ops (${qops.join(', ')}). Quantize with the QDQ format to analyse it`
+      : `${cand.label}: no DequantizeLinear feeds any node, so there is nothing quantized to analyse`);
+  }
+  const notes = [...structure.skipped];
+  const ref = options.reference ? modelRef(options.reference) : undefined;
+  const floatWeights = ref ? matchFloatWeights(structure, ref.model) : new Map();
+  const weightQuantizers = structure.quantizers.filter((q) => q.kind === 'weight');
+  if (weightQuantizers.length > floatWeights.size) {
+    notes.push(`${weightQuantizers.length - floatWeights.size} of ${weightQuantizers.length} weights have no float original in ${ref ? ref.label : 'a reference model (none given)'}; their error is estimated from the scale, and the float twin keeps them dequantized`);
+  }
+  const twin = withQuantizedLayers(cand.model, structure, () => false, floatWeights);
+  const engine = options.engine ?? new Engine();
+  const sessions: Session[] = [];
+  const open = async (m: Model, extra: string[] = []) => {
+    const s = await engine.createSession(m, { intraOpThreads: 1, ...options.session, extraOutputs: extra });
+    sessions.push(s);
+    return s;
+  };
+  try {
+    const inputs = new Set(cand.model.graph.inputs.map((v) => v.name));
+    const activations = structure.quantizers.filter((q) => q.kind === 'activation');
+    const floatNames = [...new Set([...activations.map((q) => q.float!.name), ...structure.layers.map((l) => l.node.output(0).name)])].filter((n) => !inputs.has(n));
+    const dqNames = activations.map((q) => q.dequantized.name);
+    const cs = await open(cand.model, [...floatNames, ...dqNames]);
+    checkDataInputs(data, [{ session: cs, label: cand.label }]);
+    const output = options.output ?? cs.info.outputNames[0]!;
+    if (!cs.info.outputNames.includes(output)) throw new OptionError(`output '${output}' is not an output of ${cand.label} (${cs.info.outputNames.join(', ')})`);
+    const ts = await open(twin, floatNames);
+
+    const batches: Feeds[] = [];
+    let samples = 0;
+    for await (const b of batchesOf(data, options.batchSize ?? 8, { limit: options.samples ?? 32, signal: options.signal })) {
+      batches.push(b.feeds);
+      samples += b.count;
+    }
+    const candOut = await runAll(cs, batches, [output, ...floatNames, ...dqNames]);
+    const twinOut = await runAll(ts, batches, [output, ...floatNames]);
+    const value = (outs: Collected, i: number, name: string) => asFloat32(outs[name] ?? batches[i]![name]!);
+
+    // Quantizer noise, clipping and float ranges; layer outputs against the twin.
+    const actStats = new Map(activations.map((q) => {
+      const r = representableRange(q.params);
+      const half = q.params.scale[0]! / 2;
+      return [q, { noise: new NoiseAccumulator(), fp32: new NoiseAccumulator(), clip: new ClipCounter(r.min - half, r.max + half) }];
+    }));
+    const layerOut = new Map(structure.layers.map((l) => [l, new NoiseAccumulator()]));
+    batches.forEach((_, i) => {
+      for (const [q, st] of actStats) {
+        const x = value(candOut[i]!, i, q.float!.name);
+        st.noise.add(x, asFloat32(candOut[i]![q.dequantized.name]!));
+        st.clip.add(x);
+        const fx = value(twinOut[i]!, i, q.float!.name);
+        st.fp32.add(fx, fx);
+      }
+      for (const [l, acc] of layerOut) {
+        const name = l.node.output(0).name;
+        acc.add(value(twinOut[i]!, i, name), value(candOut[i]!, i, name));
+      }
+    });
+    for (const s of sessions.splice(0)) await s.release();
+
+    const weights = new Map(weightQuantizers.map((q) => [q, weightError(q.integer!, q.params, floatWeights.get(q)?.toFloat32())]));
+    const twinPrimary = twinOut.map((o) => o[output]!);
+    const score = (outs: TensorData[]): VariantScore => {
+      const c = new OutputComparator(output);
+      outs.forEach((o, i) => c.add(twinPrimary[i]!, o));
+      const r = c.result();
+      return { sqnrDb: r.sqnrDb, agreement: r.agreement, cosine: r.cosine };
+    };
+    const model = score(candOut.map((o) => o[output]!));
+
+    const only = new Map<QuantLayer, VariantScore>();
+    const allBut = new Map<QuantLayer, VariantScore>();
+    const modes = sensitivity === 'both' ? ['only', 'all-but'] as const : sensitivity === 'none' ? [] : [sensitivity];
+    const progress = new ProgressTracker('layers', structure.layers.length * modes.length, options.onProgress);
+    let done = 0;
+    for (const mode of modes) {
+      for (const layer of structure.layers) {
+        throwIfAborted(options.signal, 'per-layer analysis');
+        const variant = withQuantizedLayers(cand.model, structure, mode === 'only' ? (l) => l === layer : (l) => l !== layer, floatWeights);
+        const s = await open(variant);
+        const outs = (await runAll(s, batches, [output])).map((o) => o[output]!);
+        sessions.splice(sessions.indexOf(s), 1);
+        await s.release();
+        (mode === 'only' ? only : allBut).set(layer, score(outs));
+        progress.update(++done, layer.node.name);
+      }
+    }
+    const layers = layerReports(structure, { actStats, layerOut, weights, only, allBut, model });
+    const rankBy = options.rankBy ?? (only.size ? 'sensitivity' : allBut.size ? 'recovery' : 'quantization');
+    const ranked = rankLayers(layers, rankBy);
+    return {
+      samples,
+      output,
+      rankBy,
+      layers: ranked,
+      ranking: ranked.map((l) => l.node),
+      model,
+      weightsExact: { matched: floatWeights.size, total: weightQuantizers.length },
+      notes,
+    };
+  } finally {
+    for (const s of sessions) await s.release();
+    if (!options.engine) await engine.close();
+  }
+}

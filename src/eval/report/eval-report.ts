@@ -1,0 +1,143 @@
+/**
+ * The evaluation report: one plain, JSON-ready object (schema slimnet.eval/1, documented in
+ * docs/eval-json.md) that every renderer (text, Markdown, HTML) and the gates read. Non-finite
+ * numbers become null in JSON: an SQNR of null means the outputs are identical.
+ */
+import { VERSION } from '../../version.js';
+import type { EvaluationResult } from '../evaluate.js';
+import type { LatencyStats } from '../latency.js';
+import type { LayerAnalysis } from '../per-layer.js';
+import type { HardwareInfo } from '../hardware.js';
+import type { GateResult, GateScope } from '../gate.js';
+import type { ExecutionProvider } from '../../runtime/types.js';
+
+export interface ModelEntry {
+  model: string;
+  sha256: string;
+  sizeBytes: number;
+  /** Median latency in ms, when speed was measured. */
+  latencyMs: number | null;
+  /** Metric name -> score (top1, top5, rmse, mae, cosine, user metrics). */
+  [metric: string]: number | string | null;
+}
+
+export interface OutputEntry {
+  agreement: number | null;
+  cosine: number;
+  cosineMin: number;
+  /** dB; null when identical. */
+  sqnr: number | null;
+  mse: number;
+  maxAbsError: number;
+  elements: number;
+  identical: boolean;
+}
+
+export interface SpeedEntry {
+  provider: ExecutionProvider;
+  threads: number;
+  batch: number;
+  runs: number;
+  reference: LatencyStats;
+  candidate: LatencyStats;
+  /** Reference median / candidate median. */
+  speedup: number;
+}
+
+export interface EvalReport {
+  schema: 'slimnet.eval/1';
+  slimnet: string;
+  createdAt: string;
+  task: EvaluationResult['task'];
+  output: string;
+  samples: number;
+  data: { source: string; sha256: string; labels: boolean };
+  reference: ModelEntry;
+  candidate: ModelEntry;
+  /** The primary metric, its drop (points for accuracies, else metric units; positive = worse) and relative drop (%). */
+  metric: string | null;
+  drop: number | null;
+  relativeDrop: number | null;
+  metrics: Record<string, { reference: number | null; candidate: number | null; drop: number | null; relativeDrop: number | null; higherIsBetter: boolean; fraction: boolean }>;
+  /** Agreement and SQNR (dB) of the primary output. */
+  agreement: number | null;
+  sqnr: number | null;
+  outputs: Record<string, OutputEntry>;
+  speed: SpeedEntry | null;
+  /** Candidate size / reference size on disk. */
+  sizeRatio: number;
+  layers: LayerAnalysis | null;
+  hardware: HardwareInfo | null;
+  gates: GateResult[];
+  passed: boolean;
+  notes: string[];
+}
+
+const RESERVED = new Set(['model', 'sha256', 'sizeBytes', 'latencyMs']);
+
+/** Finite numbers as is; Infinity/NaN as null (JSON has neither). */
+export function finite(x: number | null | undefined): number | null {
+  return x === null || x === undefined || !Number.isFinite(x) ? null : x;
+}
+
+export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntry | null; layers?: LayerAnalysis | null; hardware?: HardwareInfo | null; gates?: GateResult[] } = {}): EvalReport {
+  const entry = (which: 'reference' | 'candidate'): ModelEntry => {
+    const m = e[which];
+    const out: ModelEntry = { model: m.path ?? m.label, sha256: m.sha256, sizeBytes: m.sizeBytes, latencyMs: extras.speed ? extras.speed[which].medianMs : null };
+    for (const [k, v] of Object.entries(m.scores)) out[RESERVED.has(k) ? `metric_${k}` : k] = finite(v);
+    return out;
+  };
+  const primaryOut = e.outputs.find((o) => o.name === e.output) ?? e.outputs[0]!;
+  const gates = extras.gates ?? [];
+  return {
+    schema: 'slimnet.eval/1',
+    slimnet: VERSION,
+    createdAt: new Date().toISOString(),
+    task: e.task,
+    output: e.output,
+    samples: e.samples,
+    data: { source: e.data.source, sha256: e.data.sha256, labels: e.data.hasLabels },
+    reference: entry('reference'),
+    candidate: entry('candidate'),
+    metric: e.primary?.name ?? null,
+    drop: finite(e.primary?.drop),
+    relativeDrop: finite(e.primary?.relativeDrop),
+    metrics: Object.fromEntries(e.metrics.map((m) => [m.name, { reference: finite(m.reference), candidate: finite(m.candidate), drop: finite(m.drop), relativeDrop: finite(m.relativeDrop), higherIsBetter: m.higherIsBetter, fraction: m.fraction }])),
+    agreement: primaryOut.agreement,
+    sqnr: finite(primaryOut.sqnrDb),
+    outputs: Object.fromEntries(e.outputs.map((o) => [o.name, {
+      agreement: o.agreement, cosine: o.cosine, cosineMin: o.cosineMin, sqnr: finite(o.sqnrDb), mse: o.mse, maxAbsError: o.maxAbsError, elements: o.elements, identical: o.sqnrDb === Infinity,
+    }])),
+    speed: extras.speed ?? null,
+    sizeRatio: e.candidate.sizeBytes / e.reference.sizeBytes,
+    layers: extras.layers ?? null,
+    hardware: extras.hardware ?? null,
+    gates,
+    passed: gates.every((g) => g.passed),
+    notes: e.notes,
+  };
+}
+
+/** The variables gates can read from an evaluation. */
+export function evalGateScope(e: EvaluationResult, speed: SpeedEntry | null): GateScope {
+  const primaryOut = e.outputs.find((o) => o.name === e.output) ?? e.outputs[0]!;
+  const noMetric = 'the task has no accuracy metric: give labels (--labels) with --task classification or regression, or a --metric module';
+  const noSpeed = 'speed was not measured (drop --no-speed)';
+  const scope: GateScope = {
+    drop: { value: e.primary?.drop, description: 'accuracy drop of the primary metric, in points for accuracies', missing: noMetric },
+    relative_drop: { value: e.primary?.relativeDrop, description: 'drop as % of the reference score', missing: noMetric },
+    agreement: { value: primaryOut.agreement, description: `top-1 agreement on '${primaryOut.name}' (0..1)`, missing: 'the output has no class axis to agree on' },
+    sqnr: { value: primaryOut.sqnrDb, description: `SQNR of '${primaryOut.name}' in dB` },
+    cosine: { value: primaryOut.cosine, description: `mean cosine similarity of '${primaryOut.name}'` },
+    mse: { value: primaryOut.mse, description: `mean squared error of '${primaryOut.name}'` },
+    max_abs_error: { value: primaryOut.maxAbsError, description: `max abs error of '${primaryOut.name}'` },
+    speedup: { value: speed?.speedup, description: 'reference median latency / candidate median latency', missing: noSpeed },
+    latency_ms: { value: speed?.candidate.medianMs, description: 'candidate median latency in ms', missing: noSpeed },
+    size_ratio: { value: e.candidate.sizeBytes / e.reference.sizeBytes, description: 'candidate size / reference size' },
+  };
+  for (const m of e.metrics) {
+    scope[m.name] ??= { value: m.candidate, description: `candidate ${m.name}` };
+    scope[`ref_${m.name}`] ??= { value: m.reference, description: `reference ${m.name}` };
+  }
+  return scope;
+}
