@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { benchmark } from '../../src/eval/benchmark.js';
-import { checkGates, enforceGates, type GateResult } from '../../src/eval/gate.js';
-import { benchGateScopes, buildBenchReport, formatBenchText } from '../../src/eval/report/bench-report.js';
+import { checkGates, enforceGates, validateFailIf, type GateResult } from '../../src/eval/gate.js';
+import { BENCH_VARIABLES, benchGateScopes, buildBenchReport, formatBenchText } from '../../src/eval/report/bench-report.js';
 import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
 import { action } from '../run-command.js';
@@ -41,6 +41,7 @@ export function registerBench(program: Command): void {
       if ((flags.minSpeedup !== undefined || flags.failIf !== undefined) && models.length < 2) {
         throw new OptionError('--min-speedup and --fail-if compare models with the first one: give at least two models');
       }
+      if (flags.failIf !== undefined) await validateFailIf(flags.failIf, BENCH_VARIABLES);
       const data = flags.data ? openEvalData(flags.data) : undefined;
       const result = await benchmark(models, {
         providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data, memory: flags.memory,

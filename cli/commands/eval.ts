@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { compareModels } from '../../src/eval/compare-models.js';
 import { loadMetricModule } from '../../src/eval/metric-module.js';
-import { enforceGates, parseMaxDrop, type GateSpec } from '../../src/eval/gate.js';
+import { enforceGates, parseMaxDrop, validateFailIf, type GateSpec } from '../../src/eval/gate.js';
 import { TASKS, type Task } from '../../src/eval/task-metrics.js';
 import { formatEvalText } from '../../src/eval/report/text.js';
 import { formatEvalMarkdown } from '../../src/eval/report/markdown.js';
 import { formatEvalHtml } from '../../src/eval/report/html.js';
-import type { EvalReport } from '../../src/eval/report/eval-report.js';
+import { EVAL_VARIABLES, evalVariableNames, type EvalReport } from '../../src/eval/report/eval-report.js';
 import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
 import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
@@ -78,8 +78,11 @@ export function registerEval(program: Command): void {
       const gates: GateSpec = { maxDrop: flags.maxDrop, minSpeedup: flags.minSpeedup, failIf: flags.failIf };
       const wantsSpeed = flags.minSpeedup !== undefined || /\b(speedup|latency_ms)\b/.test(flags.failIf ?? '');
       if (!flags.speed && wantsSpeed) throw new OptionError('--no-speed cannot be combined with a speed gate (--min-speedup, or speedup/latency_ms in --fail-if)');
-      const data = openEvalData(flags.data, flags.labels);
       const metrics = flags.metric ? [await loadMetricModule(flags.metric)] : [];
+      if (flags.failIf !== undefined) {
+        await validateFailIf(flags.failIf, evalVariableNames(metrics.map((m) => m.name)), (n) => EVAL_VARIABLES[n as keyof typeof EVAL_VARIABLES]);
+      }
+      const data = openEvalData(flags.data, flags.labels);
       const layers = flags.layers ?? (format !== undefined ? 'auto' : false);
       const report = await compareModels(reference, candidate, data, {
         task, output: flags.output, metrics, limit: flags.limit, batchSize: flags.batch,

@@ -1,6 +1,7 @@
 /**
  * Inputs for timing: a batch of real samples when data is given, else deterministic random values
- * shaped from the model's declared inputs (symbolic first dimension = the batch size).
+ * shaped from the model's declared inputs (a symbolic first dimension, or one named like 'batch',
+ * is the batch size; any other symbolic dimension needs real data).
  */
 import type { Model } from '../ir/model.js';
 import { DataType, dataTypeName } from '../ir/data-type.js';
@@ -32,7 +33,7 @@ export function syntheticFeeds(model: Model, batch: number, label = model.label(
     if (!shape || type === undefined) throw new OptionError(`${label}: input '${input.name}' has no declared shape or type; give sample data with --data`);
     const dims = shape.map((d, i) => {
       if (typeof d === 'number' && d >= 0) return d;
-      if (i === 0) return batch;
+      if (i === 0 || (typeof d === 'string' && /batch|^n$/i.test(d))) return batch;
       throw new OptionError(`${label}: input '${input.name}' has a symbolic dimension '${d}' besides the batch; give sample data with --data so the benchmark uses real shapes`);
     });
     const n = dims.reduce((a, b) => a * b, 1);

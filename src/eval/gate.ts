@@ -65,10 +65,11 @@ export async function checkGates(spec: GateSpec, scope: GateScope): Promise<Gate
   return results;
 }
 
-/** Evaluates a --fail-if expression; unknown or unmeasured variables are errors that list the known ones. */
-export async function evaluateFailIf(expression: string, scope: GateScope): Promise<GateResult> {
+type MathNode = import('mathjs').MathNode;
+
+async function parseExpression(expression: string): Promise<{ node: MathNode; used: Set<string> }> {
   const { parse } = await import('mathjs');
-  let node;
+  let node: MathNode;
   try {
     node = parse(expression);
   } catch (err) {
@@ -78,12 +79,26 @@ export async function evaluateFailIf(expression: string, scope: GateScope): Prom
   node.traverse((n, path, parent) => {
     if ((n as { isSymbolNode?: boolean }).isSymbolNode && !((parent as { isFunctionNode?: boolean } | null)?.isFunctionNode && path === 'fn')) used.add((n as unknown as { name: string }).name);
   });
+  return { node, used };
+}
+
+function unknownVariable(name: string, expression: string, known: string[], describe: (k: string) => string | undefined): OptionError {
+  return new OptionError(`--fail-if: unknown variable '${name}' in "${expression}"; known: ${known.map((k) => { const d = describe(k); return d ? `${k} (${d})` : k; }).join(', ')}`);
+}
+
+/** Checks a --fail-if expression's syntax and variable names before any work starts. */
+export async function validateFailIf(expression: string, known: string[], describe: (name: string) => string | undefined = () => undefined): Promise<void> {
+  const { used } = await parseExpression(expression);
+  for (const name of used) if (!known.includes(name)) throw unknownVariable(name, expression, known, describe);
+}
+
+/** Evaluates a --fail-if expression; unknown or unmeasured variables are errors that list the known ones. */
+export async function evaluateFailIf(expression: string, scope: GateScope): Promise<GateResult> {
+  const { node, used } = await parseExpression(expression);
   const known = Object.keys(scope);
   const values: Record<string, number> = {};
   for (const name of used) {
-    if (!(name in scope)) {
-      throw new OptionError(`--fail-if: unknown variable '${name}' in "${expression}"; known: ${known.map((k) => `${k} (${scope[k]!.description})`).join(', ')}`);
-    }
+    if (!(name in scope)) throw unknownVariable(name, expression, known, (k) => scope[k]?.description);
     values[name] = need(scope, name, '--fail-if');
   }
   let result: unknown;

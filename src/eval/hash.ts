@@ -54,7 +54,7 @@ export class DataHasher {
 
   digest(): string {
     const all = createHash('sha256');
-    for (const name of [...this.parts.keys()].sort()) all.update(this.parts.get(name)!.digest());
+    for (const name of [...this.parts.keys()].sort()) all.update(this.parts.get(name)!.copy().digest());
     return all.digest('hex');
   }
 }

@@ -19,7 +19,8 @@ export interface ModelRef {
 
 export function modelRef(m: Model | string): ModelRef {
   if (typeof m === 'string') return { model: loadModel(m), path: m, label: m };
-  return { model: m, label: m.label() };
+  // An IR model may differ from the file it came from: say so, since its hash is of the encoded bytes.
+  return { model: m, label: `${m.label()} (in memory)` };
 }
 
 /** The batch size a session's inputs fix (first dimension a number), or undefined when symbolic. */

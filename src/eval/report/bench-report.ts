@@ -48,6 +48,8 @@ export function formatBenchText(r: BenchReport): string {
   return lines.join('\n');
 }
 
+export const BENCH_VARIABLES = ['speedup', 'size_ratio', 'latency_ms', 'p90_ms', 'throughput', 'peak_memory_mb'];
+
 /** Gate variables of each model after the first (the baseline), per provider it ran on. */
 export function benchGateScopes(r: BenchmarkResult): { label: string; scope: GateScope }[] {
   const first = r.rows[0]?.model;

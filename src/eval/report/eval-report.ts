@@ -118,26 +118,55 @@ export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntr
   };
 }
 
+/** Gate variables of an evaluation, besides each metric m (candidate) and ref_m (reference). */
+export const EVAL_VARIABLES = {
+  drop: 'accuracy drop of the primary metric, in points for accuracies',
+  relative_drop: 'drop as % of the reference score',
+  agreement: 'top-1 agreement on the primary output (0..1)',
+  sqnr: 'SQNR of the primary output in dB',
+  cosine: 'mean cosine similarity of the primary output',
+  mse: 'mean squared error of the primary output',
+  max_abs_error: 'max abs error of the primary output',
+  speedup: 'reference median latency / candidate median latency',
+  latency_ms: 'candidate median latency in ms',
+  size_ratio: 'candidate size / reference size',
+} as const;
+
+/** Metrics any evaluation may report (gate variables m and ref_m). */
+export const BUILTIN_METRICS = ['top1', 'top5', 'rmse', 'mae', 'cosine'];
+
+/** Every variable name a --fail-if may use with these user metrics (checked before any work). */
+export function evalVariableNames(userMetrics: string[] = []): string[] {
+  const metrics = [...BUILTIN_METRICS, ...userMetrics];
+  return [...new Set([...Object.keys(EVAL_VARIABLES), ...metrics, ...metrics.map((m) => `ref_${m}`)])];
+}
+
 /** The variables gates can read from an evaluation. */
 export function evalGateScope(e: EvaluationResult, speed: SpeedEntry | null): GateScope {
   const primaryOut = e.outputs.find((o) => o.name === e.output) ?? e.outputs[0]!;
   const noMetric = 'the task has no accuracy metric: give labels (--labels) with --task classification or regression, or a --metric module';
   const noSpeed = 'speed was not measured (drop --no-speed)';
+  const v = (name: keyof typeof EVAL_VARIABLES, value: number | null | undefined, missing?: string) => ({ value, description: EVAL_VARIABLES[name], ...(missing ? { missing } : {}) });
   const scope: GateScope = {
-    drop: { value: e.primary?.drop, description: 'accuracy drop of the primary metric, in points for accuracies', missing: noMetric },
-    relative_drop: { value: e.primary?.relativeDrop, description: 'drop as % of the reference score', missing: noMetric },
-    agreement: { value: primaryOut.agreement, description: `top-1 agreement on '${primaryOut.name}' (0..1)`, missing: 'the output has no class axis to agree on' },
-    sqnr: { value: primaryOut.sqnrDb, description: `SQNR of '${primaryOut.name}' in dB` },
-    cosine: { value: primaryOut.cosine, description: `mean cosine similarity of '${primaryOut.name}'` },
-    mse: { value: primaryOut.mse, description: `mean squared error of '${primaryOut.name}'` },
-    max_abs_error: { value: primaryOut.maxAbsError, description: `max abs error of '${primaryOut.name}'` },
-    speedup: { value: speed?.speedup, description: 'reference median latency / candidate median latency', missing: noSpeed },
-    latency_ms: { value: speed?.candidate.medianMs, description: 'candidate median latency in ms', missing: noSpeed },
-    size_ratio: { value: e.candidate.sizeBytes / e.reference.sizeBytes, description: 'candidate size / reference size' },
+    drop: v('drop', e.primary?.drop, noMetric),
+    relative_drop: v('relative_drop', e.primary?.relativeDrop, noMetric),
+    agreement: v('agreement', primaryOut.agreement, 'the output has no class axis to agree on'),
+    sqnr: v('sqnr', primaryOut.sqnrDb),
+    cosine: v('cosine', primaryOut.cosine),
+    mse: v('mse', primaryOut.mse),
+    max_abs_error: v('max_abs_error', primaryOut.maxAbsError),
+    speedup: v('speedup', speed?.speedup, noSpeed),
+    latency_ms: v('latency_ms', speed?.candidate.medianMs, noSpeed),
+    size_ratio: v('size_ratio', e.candidate.sizeBytes / e.reference.sizeBytes),
   };
+  for (const name of evalVariableNames()) {
+    if (name in scope) continue;
+    const ref = name.startsWith('ref_');
+    scope[name] = { value: undefined, description: `${ref ? 'reference' : 'candidate'} ${ref ? name.slice(4) : name}`, missing: `this evaluation has no ${ref ? name.slice(4) : name} metric` };
+  }
   for (const m of e.metrics) {
-    scope[m.name] ??= { value: m.candidate, description: `candidate ${m.name}` };
-    scope[`ref_${m.name}`] ??= { value: m.reference, description: `reference ${m.name}` };
+    scope[m.name] = { value: m.candidate, description: `candidate ${m.name}` };
+    scope[`ref_${m.name}`] = { value: m.reference, description: `reference ${m.name}` };
   }
   return scope;
 }

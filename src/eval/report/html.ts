@@ -5,7 +5,7 @@
  */
 import type { EvalReport } from './eval-report.js';
 import type { LayerAnalysis } from '../per-layer.js';
-import { barChart, esc, rangePlot, sqnrColor, RANGE_LEGEND, type Bar } from './svg.js';
+import { barChart, esc, rangePlot, responsive, sqnrColor, COMPACT, RANGE_LEGEND, type Bar } from './svg.js';
 import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
 
 const CSS = `
@@ -17,7 +17,8 @@ main{max-width:1100px;margin:0 auto;padding:20px 16px 40px}h1{font-size:22px;mar
 table{width:100%;border-collapse:collapse;table-layout:fixed}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #eef1f4;overflow-wrap:anywhere;vertical-align:top}
 th{font-weight:600;color:#3d4a5a}.grid3{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:12px}
 svg{display:block;max-width:100%;height:auto}svg .lbl{font-size:12px;fill:#2d3846}svg .val{font-size:12px;fill:#2d3846}svg .val.bad{fill:#c0392b}svg .axis{font-size:11px;fill:#6b7684}
-.note{color:#5b6776;font-size:13px}section>h2:first-child{margin-top:4px}code{font-size:13px;overflow-wrap:anywhere}`;
+.note{color:#5b6776;font-size:13px}.narrow-only{display:none}
+@media (max-width:640px){.wide-only{display:none}.narrow-only{display:block}main{padding:12px 8px 30px}section{padding:10px 8px}table{font-size:12.5px}th,td{padding:4px 3px}}section>h2:first-child{margin-top:4px}code{font-size:13px;overflow-wrap:anywhere}`;
 
 function card(value: string, label: string, cls = ''): string {
   return `<div class="card"><b class="${cls}">${esc(value)}</b><span>${esc(label)}</span></div>`;
@@ -35,15 +36,15 @@ function variantsSection(r: EvalReport): string {
   const primary = r.metric ? r.metrics[r.metric] : undefined;
   if (primary && r.metric) {
     const bars: Bar[] = variants.map((v) => ({ label: v.name, value: (v.m[r.metric!] as number | null) ?? 0, text: score(v.m[r.metric!] as number | null, primary.fraction), color: v.color }));
-    charts.push(`<div><h3 class="note">${esc(r.metric)}${primary.higherIsBetter ? ' (higher is better)' : ' (lower is better)'}</h3>${barChart(bars, { title: r.metric, compact: true })}</div>`);
+    charts.push(`<div><h3 class="note">${esc(r.metric)}${primary.higherIsBetter ? ' (higher is better)' : ' (lower is better)'}</h3>${barChart(bars, { title: r.metric, layout: COMPACT })}</div>`);
   }
   if (r.speed) {
     const s = r.speed;
     const bars: Bar[] = [{ label: 'reference', value: s.reference.medianMs, text: ms(s.reference.medianMs), color: '#8a94a3' }, { label: 'candidate', value: s.candidate.medianMs, text: ms(s.candidate.medianMs), color: '#3b73b9' }];
-    charts.push(`<div><h3 class="note">median latency, ${esc(s.provider)}, batch ${s.batch}, ${s.threads} thread(s) (lower is better)</h3>${barChart(bars, { title: 'latency', compact: true })}</div>`);
+    charts.push(`<div><h3 class="note">median latency, ${esc(s.provider)}, batch ${s.batch}, ${s.threads} thread(s) (lower is better)</h3>${barChart(bars, { title: 'latency', layout: COMPACT })}</div>`);
   }
   const sizes: Bar[] = variants.map((v) => ({ label: v.name, value: v.m.sizeBytes as number, text: bytes(v.m.sizeBytes as number), color: v.color }));
-  charts.push(`<div><h3 class="note">size on disk (lower is better)</h3>${barChart(sizes, { title: 'size', compact: true })}</div>`);
+  charts.push(`<div><h3 class="note">size on disk (lower is better)</h3>${barChart(sizes, { title: 'size', layout: COMPACT })}</div>`);
   const rows: string[][] = [['', 'reference', 'candidate', 'change']];
   for (const [name, m] of Object.entries(r.metrics)) rows.push([esc(name), score(m.reference, m.fraction), score(m.candidate, m.fraction), change(m.drop, m.relativeDrop, m.fraction)]);
   if (r.speed) rows.push(['latency (median / p90)', `${ms(r.speed.reference.medianMs)} / ${ms(r.speed.reference.p90Ms)}`, `${ms(r.speed.candidate.medianMs)} / ${ms(r.speed.candidate.p90Ms)}`, `${ratio(r.speed.speedup)} speedup`]);
@@ -74,7 +75,7 @@ function layersSection(a: LayerAnalysis): string {
   shown.forEach((l, i) => rows.push([String(i + 1), `<code>${esc(l.node)}</code>`, esc(l.op), l.only ? db(l.only.sqnrDb) : '-', db(l.quantSqnrDb), db(l.outputSqnrDb)]));
   const more = a.layers.length > LAYER_LIMIT ? `<p class="note">${a.layers.length - LAYER_LIMIT} more layers in the JSON report.</p>` : '';
   return `<section><h2>Layers to blame</h2><p class="note">${esc(what)}. ${a.samples} samples; the whole quantized model scores ${db(a.model.sqnrDb)} (agreement ${pct(a.model.agreement)}) against its float twin.</p>`
-    + `${barChart(bars, { title: 'per-layer error', axis: 'dB' })}${more}<details><summary>table</summary>${tableHtml(rows)}</details></section>`;
+    + `${responsive((layout) => barChart(bars, { title: 'per-layer error', axis: 'dB', layout }))}${more}<details><summary>table</summary>${tableHtml(rows)}</details></section>`;
 }
 
 function rangesSection(a: LayerAnalysis): string {
@@ -94,8 +95,8 @@ function rangesSection(a: LayerAnalysis): string {
     tolerance: q.scale / 2,
     tooltip: `${q.tensor} (${q.type}${q.perChannel ? ', per channel' : ''}): observed [${num(q.observed.min)}, ${num(q.observed.max)}], representable [${num(q.representable.min)}, ${num(q.representable.max)}]${q.clippedFraction ? `, ${pct(q.clippedFraction, 2)} clipped` : ''}; SQNR ${db(q.sqnrDb)}${q.exact ? '' : ' (estimated)'}`,
   }));
-  return `<section><h2>Activation ranges</h2><p class="note">Float values seen on the samples against the range each activation quantizer covers, in graph order. ${esc(RANGE_LEGEND)}</p>${rangePlot(rows([...acts.values()]), 'activation ranges')}</section>`
-    + `<section><h2>Weight ranges</h2><p class="note">Weights against the range of their integer grid (widest channel for per-channel weights), one row per layer. ${esc(RANGE_LEGEND)}</p>${rangePlot(rows(weights), 'weight ranges')}</section>`;
+  return `<section><h2>Activation ranges</h2><p class="note">Float values seen on the samples against the range each activation quantizer covers, in graph order. ${esc(RANGE_LEGEND)}</p>${responsive((layout) => rangePlot(rows([...acts.values()]), 'activation ranges', layout))}</section>`
+    + `<section><h2>Weight ranges</h2><p class="note">Weights against the range of their integer grid (widest channel for per-channel weights), one row per layer. ${esc(RANGE_LEGEND)}</p>${responsive((layout) => rangePlot(rows(weights), 'weight ranges', layout))}</section>`;
 }
 
 export function formatEvalHtml(r: EvalReport): string {

@@ -22,26 +22,34 @@ export interface Bar {
   tooltip?: string;
 }
 
-const WIDE = 720;
-const WIDE_LABEL = 250;
+/** Chart geometry: total width, label column, room for the value text, label length. */
+export interface Layout { width: number; label: number; value: number; chars: number }
+export const WIDE: Layout = { width: 720, label: 250, value: 90, chars: 34 };
+/** For phones: drawn 1:1 at about 360 px, so its 12 px text stays 12 px. */
+export const NARROW: Layout = { width: 360, label: 120, value: 62, chars: 16 };
+/** Small multiples side by side. */
+export const COMPACT: Layout = { width: 340, label: 80, value: 75, chars: 10 };
 const ROW_H = 22;
 
-/**
- * Horizontal bars from 0 (values below 0 are drawn as a sliver). `compact` draws a narrow chart
- * for small multiples placed side by side (its text stays legible when the column is narrow).
- */
-export function barChart(bars: Bar[], options: { max?: number; title: string; axis?: string; compact?: boolean }): string {
+/** Both a wide and a narrow drawing; CSS shows the one that fits the screen. */
+export function responsive(draw: (layout: Layout) => string): string {
+  return `<div class="wide-only">${draw(WIDE)}</div><div class="narrow-only">${draw(NARROW)}</div>`;
+}
+
+/** Horizontal bars from 0 (values below 0 are drawn as a sliver). */
+export function barChart(bars: Bar[], options: { max?: number; title: string; axis?: string; layout?: Layout }): string {
   const max = options.max ?? Math.max(1e-12, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
-  const W = options.compact ? 340 : WIDE;
-  const LABEL_W = options.compact ? 80 : WIDE_LABEL;
-  const plotW = W - LABEL_W - (options.compact ? 75 : 90);
+  const L = options.layout ?? WIDE;
+  const W = L.width;
+  const LABEL_W = L.label;
+  const plotW = W - LABEL_W - L.value;
   const h = bars.length * ROW_H + (options.axis ? 30 : 10);
   const rows = bars.map((b, i) => {
     const y = i * ROW_H + 6;
     const v = Number.isFinite(b.value) ? b.value : max;
     const len = Math.max(2, (Math.max(0, v) / max) * plotW);
     return `<g><title>${esc(b.tooltip ?? `${b.label}: ${b.text ?? b.value}`)}</title>`
-      + `<text x="${LABEL_W - 8}" y="${y + 14}" text-anchor="end" class="lbl">${esc(shorten(b.label, options.compact ? 10 : 34))}</text>`
+      + `<text x="${LABEL_W - 8}" y="${y + 14}" text-anchor="end" class="lbl">${esc(shorten(b.label, L.chars))}</text>`
       + `<rect x="${LABEL_W}" y="${y + 2}" width="${len.toFixed(1)}" height="${ROW_H - 6}" rx="2" fill="${b.color}"/>`
       + `<text x="${(LABEL_W + len + 6).toFixed(1)}" y="${y + 14}" class="val">${esc(b.text ?? String(b.value))}</text></g>`;
   });
@@ -65,10 +73,10 @@ export interface RangeRow {
  * layers): grey = representable range, blue = observed values inside it, red = observed values
  * outside it (clipped). The legend belongs in the surrounding page (RANGE_LEGEND).
  */
-export function rangePlot(rows: RangeRow[], title: string): string {
-  const W = WIDE;
-  const LABEL_W = WIDE_LABEL;
-  const plotW = W - LABEL_W - 150;
+export function rangePlot(rows: RangeRow[], title: string, layout: Layout = WIDE): string {
+  const W = layout.width;
+  const LABEL_W = layout.label;
+  const plotW = W - LABEL_W - (layout === WIDE ? 150 : 92);
   const h = rows.length * ROW_H + 10;
   const body = rows.map((r, i) => {
     const y = i * ROW_H + 6;
@@ -84,8 +92,8 @@ export function rangePlot(rows: RangeRow[], title: string): string {
     const zero = `<line x1="${x(0).toFixed(1)}" x2="${x(0).toFixed(1)}" y1="${y}" y2="${y + ROW_H - 2}" stroke="#8a94a3" stroke-width="1"/>`;
     const clipped = r.observed.min < r.representable.min - r.tolerance || r.observed.max > r.representable.max + r.tolerance;
     return `<g><title>${esc(r.tooltip ?? r.label)}</title>`
-      + `<text x="${LABEL_W - 8}" y="${y + 14}" text-anchor="end" class="lbl">${esc(shorten(r.label, 34))}</text>${rep}${obs}${zero}`
-      + `<text x="${LABEL_W + plotW + 8}" y="${y + 14}" class="val${clipped ? ' bad' : ''}">±${fmtExtent(extent)}${clipped ? ' clipped' : ''}</text></g>`;
+      + `<text x="${LABEL_W - 8}" y="${y + 14}" text-anchor="end" class="lbl">${esc(shorten(r.label, layout.chars))}</text>${rep}${obs}${zero}`
+      + `<text x="${LABEL_W + plotW + 8}" y="${y + 14}" class="val${clipped ? ' bad' : ''}">±${fmtExtent(extent)}${clipped ? (layout === WIDE ? ' clipped' : ' clip') : ''}</text></g>`;
   });
   return `<svg viewBox="0 0 ${W} ${h}" width="100%" style="max-width:${Math.round(W * 1.25)}px" role="img" aria-label="${esc(title)}">${body.join('')}</svg>`;
 }
