@@ -1,0 +1,53 @@
+/**
+ * The cross-suite summary table: every suite's `summary.<model>.<variant>.<field>` metrics gathered
+ * into rows (accuracy drop, speedup, size ratio, quantization time, calibration memory), printed by
+ * `npm run bench` and written to bench/results/latest.json as `summary`.
+ */
+import { SUMMARY_FIELDS, type BenchReport, type BenchTable, type SummaryFields } from './types.js';
+
+export interface SummaryRow extends SummaryFields {
+  suite: string;
+  model: string;
+  variant: string;
+}
+
+export function gatherSummary(results: Record<string, BenchReport>): SummaryRow[] {
+  const rows = new Map<string, SummaryRow>();
+  for (const [suite, report] of Object.entries(results)) {
+    for (const [key, value] of Object.entries(report.metrics)) {
+      const parts = key.split('.');
+      if (parts[0] !== 'summary' || parts.length !== 4) continue;
+      const [, model, variant, field] = parts as [string, string, string, keyof SummaryFields];
+      if (!SUMMARY_FIELDS.includes(field)) continue;
+      const id = `${suite}/${model}/${variant}`;
+      const row = rows.get(id) ?? { suite, model, variant };
+      row[field] = value;
+      rows.set(id, row);
+    }
+  }
+  return [...rows.values()];
+}
+
+const HEADERS: Record<keyof SummaryFields, string> = {
+  accuracy_drop: 'acc. drop (pt)',
+  speedup: 'speedup',
+  size_ratio: 'size ratio',
+  quantize_s: 'quantize (s)',
+  calib_peak_mb: 'calib. peak (MB)',
+};
+
+export function summaryTable(rows: SummaryRow[], previous: SummaryRow[] = []): BenchTable {
+  const before = new Map(previous.map((r) => [`${r.suite}/${r.model}/${r.variant}`, r]));
+  const cell = (r: SummaryRow, f: keyof SummaryFields): string => {
+    const v = r[f];
+    if (v === undefined) return '-';
+    const text = f === 'speedup' || f === 'size_ratio' ? `${v.toFixed(2)}x` : f === 'calib_peak_mb' ? v.toFixed(0) : v.toFixed(2);
+    const old = before.get(`${r.suite}/${r.model}/${r.variant}`)?.[f];
+    return old === undefined || Math.abs(old - v) < 1e-9 ? text : `${text} (was ${f === 'speedup' || f === 'size_ratio' ? `${old.toFixed(2)}x` : old.toFixed(2)})`;
+  };
+  return {
+    title: 'Summary across suites (FP32 baseline = 1.00x)',
+    columns: ['suite', 'model', 'variant', ...SUMMARY_FIELDS.map((f) => HEADERS[f])],
+    rows: rows.map((r) => [r.suite, r.model, r.variant, ...SUMMARY_FIELDS.map((f) => cell(r, f))]),
+  };
+}
