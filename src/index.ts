@@ -10,6 +10,25 @@ export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOp
 export { fromIrTensor, toIrTensor, asFloat32, ortType } from './runtime/tensor-data.js';
 export { inspectModel, formatInspectReport, type InspectReport } from './inspect/inspect.js';
 export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './quantize/op-support.js';
+export { evaluate, type EvaluateOptions, type EvaluationResult, type MetricComparison, type ModelSummary } from './eval/evaluate.js';
+export { compareModels, type CompareOptions } from './eval/compare-models.js';
+export { analyzeLayers, type LayerAnalysis, type LayerAnalysisOptions, type Sensitivity } from './eval/per-layer.js';
+export { rankLayers, type LayerReport, type QuantizerReport, type RankBy, type VariantScore } from './eval/layer-report.js';
+export { findQdq, type QdqStructure, type Quantizer, type QuantLayer } from './eval/qdq-structure.js';
+export { NpzDataset } from './calibrate/data/npz-dataset.js';
+export type { Dataset, Batch } from './calibrate/data/dataset.js';
+export { benchmark, int8Warnings, type BenchmarkOptions, type BenchmarkResult, type BenchmarkRow } from './eval/benchmark.js';
+export { measureInterleaved, latencyStats, type LatencyStats } from './eval/latency.js';
+export { detectHardware, type HardwareInfo } from './eval/hardware.js';
+export { sampleMetric, type Metric, type MetricAccumulator, type MetricBatch } from './eval/metric.js';
+export { topK, type Task } from './eval/task-metrics.js';
+export type { OutputComparison } from './eval/compare.js';
+export { checkGates, enforceGates, type GateSpec, type GateResult } from './eval/gate.js';
+export { buildEvalReport, type EvalReport } from './eval/report/eval-report.js';
+export { formatEvalText, formatLayersText } from './eval/report/text.js';
+export { formatEvalMarkdown } from './eval/report/markdown.js';
+export { formatEvalHtml } from './eval/report/html.js';
+export { buildBenchReport, formatBenchText, type BenchReport } from './eval/report/bench-report.js';
 export {
   SlimnetError, InvalidModelError, UnsupportedOpError, DataError, OptionError, RuntimeError, PassError, CancelledError, GateFailedError,
 } from './errors.js';

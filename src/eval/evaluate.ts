@@ -12,7 +12,7 @@ import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator, type OutputComparison } from './compare.js';
 import { metricDrop, type Metric, type MetricAccumulator } from './metric.js';
 import { inferTask, taskMetrics, TASKS, type Task } from './task-metrics.js';
-import { DataHasher, modelHash, modelSizeBytes } from './hash.js';
+import { DataHasher, modelSha256, modelSizeBytes } from './hash.js';
 import { batchesOf, checkDataInputs, feedsFor, fixedBatch, modelRef, trimRows, type ModelRef } from './model-runs.js';
 
 export interface EvaluateOptions {
@@ -152,7 +152,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
     const summary = (m: ModelRef, which: 'reference' | 'candidate'): ModelSummary => ({
       label: m.label,
       ...(m.path ? { path: m.path } : {}),
-      sha256: modelHash(m.model, m.path),
+      sha256: modelSha256(m.model, m.path),
       sizeBytes: modelSizeBytes(m.model, m.path),
       scores: Object.fromEntries(comparisons.map((c) => [c.name, c[which]])),
     });

@@ -17,7 +17,7 @@ export function modelFiles(model: Model, path: string): string[] {
   return [...files];
 }
 
-export function modelHash(model: Model, path?: string): string {
+export function modelSha256(model: Model, path?: string): string {
   const h = createHash('sha256');
   if (path) for (const f of modelFiles(model, path)) h.update(readFileSync(f));
   else h.update(modelToBytes(model));
