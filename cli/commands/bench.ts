@@ -7,6 +7,7 @@ import type { ExecutionProvider } from '../../src/runtime/types.js';
 import { action } from '../run-command.js';
 import { print, printJson } from '../output.js';
 import { openEvalData } from '../eval-data.js';
+import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList } from '../options.js';
 
 interface BenchFlags {
@@ -44,7 +45,7 @@ export function registerBench(program: Command): void {
       if (flags.failIf !== undefined) await validateFailIf(flags.failIf, BENCH_VARIABLES);
       const data = flags.data ? openEvalData(flags.data) : undefined;
       const result = await benchmark(models, {
-        providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data, memory: flags.memory,
+        providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data, memory: flags.memory, onProgress: terminalProgress(),
       });
       const gates: GateResult[] = [];
       if (flags.minSpeedup !== undefined || flags.failIf !== undefined) {

@@ -13,6 +13,7 @@ import type { ExecutionProvider } from '../../src/runtime/types.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
 import { openEvalData } from '../eval-data.js';
+import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList, reportFormat, type ReportFormat } from '../options.js';
 
 interface EvalFlags {
@@ -88,6 +89,7 @@ export function registerEval(program: Command): void {
         task, output: flags.output, metrics, limit: flags.limit, batchSize: flags.batch,
         speed: flags.speed ? { provider: flags.ep[0], threads: flags.threads, runs: flags.runs } : false,
         layers,
+        onProgress: terminalProgress(),
         gates: flags.maxDrop !== undefined || flags.minSpeedup !== undefined || flags.failIf !== undefined ? gates : undefined,
       });
       if (flags.json) printJson(report);

@@ -44,7 +44,7 @@ export async function compareModels(reference: Model | string, candidate: Model 
       const inputs = ref.model.graph.inputs.filter((v) => !v.isInitializer).map((v) => v.name);
       const feeds = await dataFeeds(data, 1, inputs, ref.label);
       const [r, c] = await measureInterleaved([ref.path ?? ref.model, cand.path ?? cand.model], feeds, {
-        engine, runs, warmup: s.warmup ?? 10, signal: options.signal,
+        engine, runs, warmup: s.warmup ?? 10, signal: options.signal, onProgress: options.onProgress,
         session: { providers: [provider], strictProviders: true, intraOpThreads: threads, interOpThreads: 1 },
       });
       speed = { provider, threads, batch: 1, runs, reference: r!, candidate: c!, speedup: r!.medianMs / c!.medianMs };

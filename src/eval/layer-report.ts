@@ -2,7 +2,8 @@
 import { OptionError } from '../errors.js';
 import type { QdqStructure, QuantLayer, Quantizer } from './qdq-structure.js';
 import { representableRange } from './qdq-structure.js';
-import type { ClipCounter, NoiseAccumulator, WeightError } from './layer-stats.js';
+import type { NoiseAccumulator, WeightError } from './layer-stats.js';
+import type { ActivationStats } from './layer-pass.js';
 
 /** The model output of a variant compared with the float twin's. */
 export interface VariantScore {
@@ -51,7 +52,7 @@ export interface LayerReport {
 export type RankBy = 'sensitivity' | 'recovery' | 'quantization';
 
 export interface CollectedStats {
-  actStats: Map<Quantizer, { noise: NoiseAccumulator; fp32: NoiseAccumulator; clip: ClipCounter }>;
+  actStats: Map<Quantizer, ActivationStats>;
   layerOut: Map<QuantLayer, NoiseAccumulator>;
   weights: Map<Quantizer, WeightError>;
   only: Map<QuantLayer, VariantScore>;
@@ -91,18 +92,23 @@ export function layerReports(structure: QdqStructure, st: CollectedStats): Layer
   });
 }
 
-/** Sorts layers, the one to blame first; ties keep graph order. */
+/**
+ * Sorts layers, the one to blame first; ties keep graph order. Layers without the runs the ranking
+ * needs (sensitivity limited to some layers) come after the others, by quantizer SQNR.
+ */
 export function rankLayers(layers: LayerReport[], by: RankBy): LayerReport[] {
-  const key = (l: LayerReport): number => {
-    if (by === 'sensitivity') {
-      if (!l.only) throw new OptionError("ranking by 'sensitivity' needs the 'only' sensitivity runs (sensitivity: 'only' or 'both')");
-      return l.only.sqnrDb; // lowest output SQNR with only this layer quantized = most harmful
-    }
-    if (by === 'recovery') {
-      if (!l.allBut) throw new OptionError("ranking by 'recovery' needs the 'all-but' sensitivity runs (sensitivity: 'all-but' or 'both')");
-      return -l.allBut.recoveryDb; // largest gain from keeping it float first
-    }
-    return l.quantSqnrDb;
+  if (by === 'sensitivity' && !layers.some((l) => l.only)) throw new OptionError("ranking by 'sensitivity' needs the 'only' sensitivity runs (sensitivity: 'only' or 'both')");
+  if (by === 'recovery' && !layers.some((l) => l.allBut)) throw new OptionError("ranking by 'recovery' needs the 'all-but' sensitivity runs (sensitivity: 'all-but' or 'both')");
+  const key = (l: LayerReport): [number, number] => {
+    // lowest output SQNR with only this layer quantized = most harmful; largest recovery first
+    if (by === 'sensitivity') return l.only ? [0, l.only.sqnrDb] : [1, l.quantSqnrDb];
+    if (by === 'recovery') return l.allBut ? [0, -l.allBut.recoveryDb] : [1, l.quantSqnrDb];
+    return [0, l.quantSqnrDb];
   };
-  return [...layers].sort((a, b) => key(a) - key(b) || a.position - b.position);
+  const cmp = (x: number, y: number) => (x === y ? 0 : x < y ? -1 : 1); // Infinity-safe
+  return [...layers].sort((a, b) => {
+    const [ga, va] = key(a);
+    const [gb, vb] = key(b);
+    return ga - gb || cmp(va, vb) || a.position - b.position;
+  });
 }

@@ -25,6 +25,16 @@ export class NoiseAccumulator {
     this.count += clean.length;
   }
 
+  /** Records only the range of `values` (no noise). */
+  observe(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const a = values[i]!;
+      if (a < this.min) this.min = a;
+      if (a > this.max) this.max = a;
+    }
+    this.count += values.length;
+  }
+
   get sqnrDb(): number {
     return sqnrDb(this.signal, this.noise);
   }

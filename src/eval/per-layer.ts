@@ -8,14 +8,14 @@
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
 import type { Feeds, Session, SessionOptions, TensorData } from '../runtime/types.js';
-import { asFloat32 } from '../runtime/tensor-data.js';
 import type { Dataset } from '../calibrate/data/dataset.js';
 import { OptionError, UnsupportedOpError, throwIfAborted } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator } from './compare.js';
-import { findQdq, qoperatorOps, representableRange, type QuantLayer } from './qdq-structure.js';
+import { findQdq, qoperatorOps, type QuantLayer } from './qdq-structure.js';
 import { matchFloatWeights, withQuantizedLayers } from './layer-variants.js';
-import { ClipCounter, NoiseAccumulator, weightError } from './layer-stats.js';
+import { weightError } from './layer-stats.js';
+import { passTensors, runLayerPass } from './layer-pass.js';
 import { batchesOf, checkDataInputs, feedsFor, modelRef } from './model-runs.js';
 import { layerReports, rankLayers, type LayerReport, type RankBy, type VariantScore } from './layer-report.js';
 
@@ -30,6 +30,8 @@ export interface LayerAnalysisOptions {
   batchSize?: number;
   /** One-at-a-time runs (default 'only'). */
   sensitivity?: Sensitivity;
+  /** Run them for at most this many layers, the ones with the noisiest quantizers (default 64). */
+  sensitivityLayers?: number;
   /** Ranking key (default: 'sensitivity' when computed, else 'recovery', else 'quantization'). */
   rankBy?: RankBy;
   /** Output the sensitivity runs compare (default: the first output). */
@@ -55,11 +57,9 @@ export interface LayerAnalysis {
   notes: string[];
 }
 
-type Collected = Record<string, TensorData>;
-
-async function runAll(session: Session, batches: Feeds[], fetch: string[]): Promise<Collected[]> {
-  const out: Collected[] = [];
-  for (const f of batches) out.push(await session.run(feedsFor(session, f), fetch));
+async function primaryOutputs(session: Session, batches: Feeds[], output: string): Promise<TensorData[]> {
+  const out: TensorData[] = [];
+  for (const f of batches) out.push((await session.run(feedsFor(session, f), [output]))[output]!);
   return out;
 }
 
@@ -91,14 +91,12 @@ export async function analyzeLayers(candidate: Model | string, data: Dataset, op
   };
   try {
     const inputs = new Set(cand.model.graph.inputs.map((v) => v.name));
-    const activations = structure.quantizers.filter((q) => q.kind === 'activation');
-    const floatNames = [...new Set([...activations.map((q) => q.float!.name), ...structure.layers.map((l) => l.node.output(0).name)])].filter((n) => !inputs.has(n));
-    const dqNames = activations.map((q) => q.dequantized.name);
-    const cs = await open(cand.model, [...floatNames, ...dqNames]);
+    const { floats, dequantized } = passTensors(structure, inputs);
+    const cs = await open(cand.model, [...floats, ...dequantized]);
     checkDataInputs(data, [{ session: cs, label: cand.label }]);
     const output = options.output ?? cs.info.outputNames[0]!;
     if (!cs.info.outputNames.includes(output)) throw new OptionError(`output '${output}' is not an output of ${cand.label} (${cs.info.outputNames.join(', ')})`);
-    const ts = await open(twin, floatNames);
+    const ts = await open(twin, floats);
 
     const batches: Feeds[] = [];
     let samples = 0;
@@ -106,60 +104,46 @@ export async function analyzeLayers(candidate: Model | string, data: Dataset, op
       batches.push(b.feeds);
       samples += b.count;
     }
-    const candOut = await runAll(cs, batches, [output, ...floatNames, ...dqNames]);
-    const twinOut = await runAll(ts, batches, [output, ...floatNames]);
-    const value = (outs: Collected, i: number, name: string) => asFloat32(outs[name] ?? batches[i]![name]!);
-
-    // Quantizer noise, clipping and float ranges; layer outputs against the twin.
-    const actStats = new Map(activations.map((q) => {
-      const r = representableRange(q.params);
-      const half = q.params.scale[0]! / 2;
-      return [q, { noise: new NoiseAccumulator(), fp32: new NoiseAccumulator(), clip: new ClipCounter(r.min - half, r.max + half) }];
-    }));
-    const layerOut = new Map(structure.layers.map((l) => [l, new NoiseAccumulator()]));
-    batches.forEach((_, i) => {
-      for (const [q, st] of actStats) {
-        const x = value(candOut[i]!, i, q.float!.name);
-        st.noise.add(x, asFloat32(candOut[i]![q.dequantized.name]!));
-        st.clip.add(x);
-        const fx = value(twinOut[i]!, i, q.float!.name);
-        st.fp32.add(fx, fx);
-      }
-      for (const [l, acc] of layerOut) {
-        const name = l.node.output(0).name;
-        acc.add(value(twinOut[i]!, i, name), value(candOut[i]!, i, name));
-      }
-    });
+    const pass = await runLayerPass(structure, cs, ts, batches, output, inputs, options.signal);
     for (const s of sessions.splice(0)) await s.release();
 
     const weights = new Map(weightQuantizers.map((q) => [q, weightError(q.integer!, q.params, floatWeights.get(q)?.toFloat32())]));
-    const twinPrimary = twinOut.map((o) => o[output]!);
     const score = (outs: TensorData[]): VariantScore => {
       const c = new OutputComparator(output);
-      outs.forEach((o, i) => c.add(twinPrimary[i]!, o));
+      outs.forEach((o, i) => c.add(pass.twinPrimary[i]!, o));
       const r = c.result();
       return { sqnrDb: r.sqnrDb, agreement: r.agreement, cosine: r.cosine };
     };
-    const model = score(candOut.map((o) => o[output]!));
+    const model = score(pass.candPrimary);
 
     const only = new Map<QuantLayer, VariantScore>();
     const allBut = new Map<QuantLayer, VariantScore>();
+    const stats = { actStats: pass.actStats, layerOut: pass.layerOut, weights, only, allBut, model };
     const modes = sensitivity === 'both' ? ['only', 'all-but'] as const : sensitivity === 'none' ? [] : [sensitivity];
-    const progress = new ProgressTracker('layers', structure.layers.length * modes.length, options.onProgress);
+    // One-at-a-time runs cost a session per layer and mode: on large models, only the layers whose
+    // own quantizers are noisiest get them (the rest rank after, by that noise).
+    const limit = options.sensitivityLayers ?? 64;
+    let targets = structure.layers;
+    if (modes.length && targets.length > limit) {
+      const noisiest = new Set(rankLayers(layerReports(structure, stats), 'quantization').slice(0, limit).map((l) => l.position));
+      targets = targets.filter((l) => noisiest.has(l.position));
+      notes.push(`one-at-a-time sensitivity ran for the ${limit} layers with the noisiest quantizers of ${structure.layers.length} (sensitivityLayers); the others rank after them by quantizer SQNR`);
+    }
+    const progress = new ProgressTracker('layers', targets.length * modes.length, options.onProgress);
     let done = 0;
     for (const mode of modes) {
-      for (const layer of structure.layers) {
+      for (const layer of targets) {
         throwIfAborted(options.signal, 'per-layer analysis');
         const variant = withQuantizedLayers(cand.model, structure, mode === 'only' ? (l) => l === layer : (l) => l !== layer, floatWeights);
         const s = await open(variant);
-        const outs = (await runAll(s, batches, [output])).map((o) => o[output]!);
+        const outs = await primaryOutputs(s, batches, output);
         sessions.splice(sessions.indexOf(s), 1);
         await s.release();
         (mode === 'only' ? only : allBut).set(layer, score(outs));
         progress.update(++done, layer.node.name);
       }
     }
-    const layers = layerReports(structure, { actStats, layerOut, weights, only, allBut, model });
+    const layers = layerReports(structure, stats);
     const rankBy = options.rankBy ?? (only.size ? 'sensitivity' : allBut.size ? 'recovery' : 'quantization');
     const ranked = rankLayers(layers, rankBy);
     return {

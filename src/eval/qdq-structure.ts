@@ -116,6 +116,9 @@ export function findQdq(model: Model): QdqStructure {
     });
     if (inputs.length) layers.push({ node, position, inputs });
   });
+  let nested = 0;
+  for (const n of g.nodes) for (const sg of n.subgraphs()) for (const m of sg.allNodes()) if (isDQ(m)) nested++;
+  if (nested) skipped.push(`${nested} DequantizeLinear node${nested > 1 ? 's' : ''} inside subgraphs (If/Loop bodies) not analysed: per-layer analysis covers the main graph`);
   for (const qz of byDQ.values()) {
     if (qz.dequantized.isGraphOutput) skipped.push(`${qz.dequantize.name || 'DequantizeLinear'}: its output is a graph output, not read by a layer`);
   }

@@ -1,6 +1,6 @@
 /** slimnet eval and slimnet bench as a pipeline runs them: real processes, files, exit codes. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/runtime/engine.js';
@@ -65,6 +65,29 @@ describe('slimnet eval', () => {
     expect(r.stdout).toMatch(/Layers to blame/);
     expect(r.stderr).toMatch(/missed 2 gates: --max-drop 0.5 \(drop = [\d.]+\); --fail-if "agreement < 0.99" \(agreement = [\d.]+\)/);
     expect(readFileSync(report, 'utf8')).toMatch(/<svg /);
+  });
+
+  it('scores with a user metric module and writes a Markdown report', () => {
+    const metric = join(dir, 'positive-logit-share.mjs');
+    // Share of samples whose largest logit is positive: a task metric slimnet does not know.
+    writeFileSync(metric, `export default function positiveShare(outputs, batch) {
+      const v = outputs.logits.data; const n = batch.count; const c = v.length / n; const s = [];
+      for (let i = 0; i < n; i++) { let m = -Infinity; for (let j = 0; j < c; j++) m = Math.max(m, v[i * c + j]); s.push(m > 0 ? 1 : 0); }
+      return s;
+    }\n`);
+    const md = join(dir, 'report.md');
+    const r = slimnet(['eval', fp32, int8, '--data', data, '--limit', '100', '--no-speed', '--no-layers', '--metric', metric, '--json', '--report', md]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.metric).toBe('positiveShare');
+    expect(j.reference.positiveShare).toBe(1);
+    expect(j.metrics.top1.reference).toBe(j.reference.top1);
+    expect(readFileSync(md, 'utf8')).toMatch(/\| positiveShare \| 1 \|/);
+    const bad = join(dir, 'not-a-metric.mjs');
+    writeFileSync(bad, 'export const x = 1;\n');
+    const e = slimnet(['eval', fp32, int8, '--data', data, '--metric', bad]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/--metric .*not-a-metric.mjs: export a function \(outputs, batch\) => score/);
   });
 
   it('gives one clear line and exit 2 for bad flags, before any work', () => {

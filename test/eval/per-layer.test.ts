@@ -72,8 +72,14 @@ describe('Q/DQ structure', () => {
 
 describe('per-layer analysis of a trained CNN', () => {
   let clean: QdqPair;
+  let bad: QdqPair;
+  let tensor: string;
+  let culprit: string;
   beforeAll(async () => {
     clean = await makeQdqPair(engine, loadModel(join(TRAINED, 'resnet_bn.onnx')), calib());
+    tensor = singleReaderActivations(clean)[4]!;
+    culprit = soleReader(clean.float, tensor);
+    bad = await makeQdqPair(engine, loadModel(join(TRAINED, 'resnet_bn.onnx')), calib(), { badRange: { tensor, factor: 0.25 } });
   });
 
   it('builds a float twin that computes exactly what the float model does', async () => {
@@ -91,9 +97,6 @@ describe('per-layer analysis of a trained CNN', () => {
   });
 
   it('puts the layer with a deliberately bad range first, whichever ranking is used', async () => {
-    const tensor = singleReaderActivations(clean)[4]!;
-    const culprit = soleReader(clean.float, tensor);
-    const bad = await makeQdqPair(engine, loadModel(join(TRAINED, 'resnet_bn.onnx')), calib(), { badRange: { tensor, factor: 0.25 } });
     const a = await analyzeLayers(bad.qdq, test(), { engine, reference: bad.float, sensitivity: 'both' });
     expect(a.samples).toBe(32);
     expect(a.weightsExact).toEqual({ matched: 17, total: 17 });
@@ -110,6 +113,14 @@ describe('per-layer analysis of a trained CNN', () => {
     // The clean model has no such outlier: its worst layer is far better than the culprit.
     const ok = await analyzeLayers(clean.qdq, test(), { engine, reference: clean.float, sensitivity: 'only' });
     expect(ok.layers[0]!.only!.sqnrDb).toBeGreaterThan(top.only!.sqnrDb + 10);
+  });
+
+  it('limits the one-at-a-time runs to the noisiest layers on request', async () => {
+    const a = await analyzeLayers(bad.qdq, test(), { engine, reference: bad.float, sensitivityLayers: 3, samples: 16 });
+    expect(a.layers.filter((l) => l.only)).toHaveLength(3);
+    expect(a.ranking[0]).toBe(culprit);
+    expect(a.layers.slice(0, 3).every((l) => l.only)).toBe(true);
+    expect(a.notes.join(' ')).toMatch(/sensitivity ran for the 3 layers with the noisiest quantizers of 23/);
   });
 
   it('estimates the weight error when the reference has BatchNorm still unfolded', async () => {
