@@ -33,3 +33,6 @@ export {
   SlimnetError, InvalidModelError, UnsupportedOpError, DataError, OptionError, RuntimeError, PassError, CancelledError, GateFailedError,
 } from './errors.js';
 export { VERSION } from './version.js';
+export * from './calibrate/index.js';
+export { modelHash } from './onnx/hash.js';
+export type { ProgressEvent, ProgressListener } from './progress.js';

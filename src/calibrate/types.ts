@@ -7,6 +7,8 @@
 import type { Model } from '../ir/model.js';
 import type { Engine } from '../runtime/engine.js';
 import type { ProgressListener } from '../progress.js';
+import type { SessionOptions } from '../runtime/types.js';
+import type { Statistics } from './stats/statistics.js';
 
 /** Statistics an algorithm can ask for on a tensor (by value name in the main graph). */
 export type StatRequest =
@@ -44,12 +46,21 @@ export interface CalibrateOptions {
   method?: RangeMethod;
   /** For method 'percentile' (default 99.999). */
   percentile?: number;
-  /** Target type for entropy/MSE range search (default uint8 asymmetric). */
+  /** For method 'minmax': mean of per-sample min/max instead of the extremes (ORT's moving average). */
+  movingAverage?: boolean;
+  /** Target type the ranges are chosen for (default uint8 asymmetric); entropy and MSE depend on it. */
   target?: QuantTarget;
   /** Use at most this many samples (a deterministic subset; `--calib-size`). */
   limit?: number;
+  /** Seed of that subset (default 0). */
+  seed?: number;
+  /** Samples per inference for models with a symbolic batch axis (default 16). */
   batchSize?: number;
+  /** More statistics to collect in the same pass (e.g. `xtx` for GPTQ); read them from `result.statistics`. */
+  extraRequests?: StatRequest[];
   engine?: Engine;
+  /** Options for the probe session when no engine is given (threads). */
+  session?: SessionOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -58,6 +69,8 @@ export interface CalibrateOptions {
 export interface TensorDiagnostic {
   tensor: string;
   range: TensorRange;
+  /** Extremes actually observed. */
+  observed: TensorRange;
   /** Fraction of observed values outside the chosen range. */
   clippedFraction: number;
   /** Whether the last 10% of samples still widened the min/max range. */
@@ -67,13 +80,28 @@ export interface TensorDiagnostic {
 
 export interface CalibrationResult {
   method: RangeMethod;
+  /** The target the ranges were chosen for. */
+  target: QuantTarget;
+  /** Percentile used (method 'percentile'), moving average (method 'minmax'). */
+  percentile?: number;
+  movingAverage?: boolean;
+  /** Clipping range per tensor; every range contains 0 and is symmetric for symmetric targets. */
   ranges: Map<string, TensorRange>;
   samples: number;
   diagnostics: TensorDiagnostic[];
-  /** sha256 of the model bytes and of the data, recorded in ranges.json. */
+  /** sha256 of the model (src/onnx/hash.ts) and of the data, recorded in ranges.json. */
   modelHash: string;
   dataHash: string;
+  /** Where the data came from (for reports). */
+  dataSource?: string;
+  /** Things to tell the user: skipped tensors, ignored arrays, subsets, conversions. */
+  notes: string[];
+  /** Everything collected (absent when loaded from ranges.json); re-estimate with estimateRange(). */
+  statistics?: Statistics;
 }
 
-/** Signature of the public entry point (src/calibrate/calibrate.ts). */
-export type CalibrateFn = (model: Model, data: import('./data/dataset.js').Dataset, options?: CalibrateOptions) => Promise<CalibrationResult>;
+/**
+ * Signature of the public entry point (src/calibrate/calibrate.ts). `data` may also be a path
+ * (anything openDataset accepts).
+ */
+export type CalibrateFn = (model: Model, data: import('./data/dataset.js').Dataset | string, options?: CalibrateOptions) => Promise<CalibrationResult>;

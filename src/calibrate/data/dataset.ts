@@ -19,6 +19,11 @@ export interface Batch {
 export interface BatchOptions {
   /** Stop after this many samples. */
   limit?: number;
+  /**
+   * Yield exactly these samples, in this order (a deterministic subset). Only datasets with a known
+   * `size` support it; streaming sources ignore it and the caller falls back to `limit`.
+   */
+  indices?: readonly number[];
   signal?: AbortSignal;
 }
 
@@ -42,6 +47,17 @@ export function sliceRows(t: TensorData, start: number, end: number): TensorData
   if (Array.isArray(t.data)) return { type: t.type, dims: [end - start, ...t.dims.slice(1)], data: t.data.slice(start * per, end * per) };
   if (end > rows) end = rows;
   return { type: t.type, dims: [end - start, ...t.dims.slice(1)], data: t.data.subarray(start * per, end * per) };
+}
+
+/** The rows at `indices` along axis 0, gathered into a new tensor (one copy). */
+export function gatherRows(t: TensorData, indices: readonly number[]): TensorData {
+  const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const dims = [indices.length, ...t.dims.slice(1)];
+  if (Array.isArray(t.data)) return { type: t.type, dims, data: indices.flatMap((i) => (t.data as string[]).slice(i * per, (i + 1) * per)) };
+  const src = t.data;
+  const out = new (src.constructor as new (n: number) => typeof src)(indices.length * per);
+  indices.forEach((row, k) => (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(src.subarray(row * per, (row + 1) * per) as ArrayLike<unknown>, k * per));
+  return { type: t.type, dims, data: out };
 }
 
 /** Concatenates tensors along axis 0 (all must share type and trailing dims). */

@@ -2,7 +2,7 @@
 import type { TensorData } from '../../runtime/types.js';
 import { DataError, throwIfAborted } from '../../errors.js';
 import { NpzFile } from './npz.js';
-import { sliceRows, type Batch, type BatchOptions, type Dataset } from './dataset.js';
+import { gatherRows, sliceRows, type Batch, type BatchOptions, type Dataset } from './dataset.js';
 
 export const LABELS_KEY = 'labels';
 
@@ -56,6 +56,10 @@ export class NpzDataset implements Dataset {
   }
 
   async *batches(batchSize: number, options: BatchOptions = {}): AsyncIterable<Batch> {
+    if (options.indices) {
+      yield* this.gathered(batchSize, options.indices, options.signal);
+      return;
+    }
     const total = Math.min(this.size, options.limit ?? Infinity);
     for (let first = 0; first < total; first += batchSize) {
       throwIfAborted(options.signal, 'reading data');
@@ -64,6 +68,21 @@ export class NpzDataset implements Dataset {
       for (const n of this.inputNames) feeds[n] = sliceRows(this.npz.get(n), first, end);
       const batch: Batch = { feeds, count: end - first, first };
       if (this.hasLabels) batch.labels = sliceRows(this.npz.get(this.labelsKey), first, end);
+      yield batch;
+    }
+  }
+
+  private async *gathered(batchSize: number, indices: readonly number[], signal?: AbortSignal): AsyncIterable<Batch> {
+    for (const i of indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new DataError(`${this.source}: sample index ${i} is out of range (the file has ${this.size} samples)`);
+    }
+    for (let first = 0; first < indices.length; first += batchSize) {
+      throwIfAborted(signal, 'reading data');
+      const rows = indices.slice(first, first + batchSize);
+      const feeds: Record<string, TensorData> = {};
+      for (const n of this.inputNames) feeds[n] = gatherRows(this.npz.get(n), rows);
+      const batch: Batch = { feeds, count: rows.length, first };
+      if (this.hasLabels) batch.labels = gatherRows(this.npz.get(this.labelsKey), rows);
       yield batch;
     }
   }

@@ -1,0 +1,98 @@
+/**
+ * What the reducers hand back: plain data (typed arrays and numbers) that algorithms read and that
+ * can be saved. One type per StatRequest kind.
+ */
+import type { StatRequest } from '../types.js';
+
+/** Sample count at which a tensor's min/max range widened, and the range after it. */
+export interface Widening {
+  samples: number;
+  min: number;
+  max: number;
+}
+
+export interface MinMaxStat {
+  kind: 'minmax';
+  tensor: string;
+  /** Extremes over all finite values (Infinity/-Infinity when none were seen). */
+  min: number;
+  max: number;
+  /** Means over samples of each sample's min and max (moving-average calibration; robust to rare outliers). */
+  meanMin: number;
+  meanMax: number;
+  /** Mean and standard deviation of all finite values. */
+  mean: number;
+  std: number;
+  /** Finite values seen, and NaN/Inf values (excluded from every statistic). */
+  count: number;
+  nonFinite: number;
+  samples: number;
+  /** Where the range widened (at most a few hundred entries; older ones are thinned): convergence diagnostics. */
+  widenings: Widening[];
+}
+
+/**
+ * A histogram on a grid anchored at zero: `counts[j]` counts values in
+ * [(offset + j) * binWidth, (offset + j + 1) * binWidth). It always covers zero. binWidth is 0 when
+ * every value was exactly 0 (then counts = [count]).
+ */
+export interface HistogramStat {
+  kind: 'histogram';
+  tensor: string;
+  binWidth: number;
+  offset: number;
+  counts: Float64Array;
+  min: number;
+  max: number;
+  /** Finite values counted. */
+  total: number;
+  /** Exact zeros among them (post-ReLU sparsity; they quantize without error). */
+  zeros: number;
+  nonFinite: number;
+}
+
+export interface ChannelMinMaxStat {
+  kind: 'channel-minmax';
+  tensor: string;
+  /** Axis normalized to be non-negative. */
+  axis: number;
+  min: Float32Array;
+  max: Float32Array;
+}
+
+export interface ChannelL2Stat {
+  kind: 'channel-l2';
+  tensor: string;
+  axis: number;
+  /** Sum over all samples and positions of x^2, per index along `axis`. */
+  sumSquares: Float64Array;
+  /** sqrt(sumSquares): Wanda's ||X_j||_2. */
+  norms: Float64Array;
+  /** Values per channel that went into each sum (all samples and positions). */
+  count: number;
+}
+
+export interface XtxStat {
+  kind: 'xtx';
+  tensor: string;
+  /** Size of the last axis (the Gram matrix is size x size, row-major, symmetric). */
+  size: number;
+  /** Sum over rows of x^T x (not normalized; GPTQ's H = 2 * gram / rows). */
+  gram: Float64Array;
+  /** Rows (vectors of the last axis) accumulated. */
+  rows: number;
+}
+
+export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | XtxStat;
+export type StatResultFor<K extends StatRequest['kind']> = Extract<StatResult, { kind: K }>;
+
+export const DEFAULT_HISTOGRAM_BINS = 4096;
+
+/** Identifies a request; identical requests from different algorithms share one reducer. */
+export function statKey(r: StatRequest): string {
+  switch (r.kind) {
+    case 'histogram': return `${r.tensor}\u0000histogram\u0000${r.bins ?? DEFAULT_HISTOGRAM_BINS}`;
+    case 'channel-minmax': case 'channel-l2': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
+    default: return `${r.tensor}\u0000${r.kind}`;
+  }
+}
