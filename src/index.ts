@@ -15,8 +15,6 @@ export { compareModels, type CompareOptions } from './eval/compare-models.js';
 export { analyzeLayers, type LayerAnalysis, type LayerAnalysisOptions, type Sensitivity } from './eval/per-layer.js';
 export { rankLayers, type LayerReport, type QuantizerReport, type RankBy, type VariantScore } from './eval/layer-report.js';
 export { findQdq, type QdqStructure, type Quantizer, type QuantLayer } from './eval/qdq-structure.js';
-export { NpzDataset } from './calibrate/data/npz-dataset.js';
-export type { Dataset, Batch } from './calibrate/data/dataset.js';
 export { benchmark, int8Warnings, type BenchmarkOptions, type BenchmarkResult, type BenchmarkRow } from './eval/benchmark.js';
 export { measureInterleaved, latencyStats, type LatencyStats } from './eval/latency.js';
 export { detectHardware, type HardwareInfo } from './eval/hardware.js';

@@ -6,7 +6,6 @@ import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
 import { action } from '../run-command.js';
 import { print, printJson } from '../output.js';
-import { openEvalData } from '../eval-data.js';
 import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList } from '../options.js';
 
@@ -43,9 +42,8 @@ export function registerBench(program: Command): void {
         throw new OptionError('--min-speedup and --fail-if compare models with the first one: give at least two models');
       }
       if (flags.failIf !== undefined) await validateFailIf(flags.failIf, BENCH_VARIABLES);
-      const data = flags.data ? openEvalData(flags.data) : undefined;
       const result = await benchmark(models, {
-        providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data, memory: flags.memory, onProgress: terminalProgress(),
+        providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data: flags.data, memory: flags.memory, onProgress: terminalProgress(),
       });
       const gates: GateResult[] = [];
       if (flags.minSpeedup !== undefined || flags.failIf !== undefined) {

@@ -12,7 +12,6 @@ import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
-import { openEvalData } from '../eval-data.js';
 import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList, reportFormat, type ReportFormat } from '../options.js';
 
@@ -56,7 +55,7 @@ export function registerEval(program: Command): void {
     .option('--task <task>', `${TASKS.join(' | ')} | auto`, 'auto')
     .option('--output <name>', 'the output the task metric reads (default: the first)')
     .option('--metric <module>', 'a JS module whose default export scores outputs (detection, OCR, ...)')
-    .option('--limit <n>', 'evaluate only the first n samples', positiveInt('--limit'))
+    .option('--limit <n>', 'evaluate a fixed subset of n samples spread over the data', positiveInt('--limit'))
     .option('--batch <n>', 'samples per inference run (default 32)', positiveInt('--batch'))
     .option('--json', 'print the report as JSON (schema slimnet.eval/1, see docs/eval-json.md)')
     .option('--report <file>', 'also write the report: .html (with plots), .md, .json or .txt')
@@ -83,10 +82,9 @@ export function registerEval(program: Command): void {
       if (flags.failIf !== undefined) {
         await validateFailIf(flags.failIf, evalVariableNames(metrics.map((m) => m.name)), (n) => EVAL_VARIABLES[n as keyof typeof EVAL_VARIABLES]);
       }
-      const data = openEvalData(flags.data, flags.labels);
       const layers = flags.layers ?? (format !== undefined ? 'auto' : false);
-      const report = await compareModels(reference, candidate, data, {
-        task, output: flags.output, metrics, limit: flags.limit, batchSize: flags.batch,
+      const report = await compareModels(reference, candidate, flags.data, {
+        task, labels: flags.labels, output: flags.output, metrics, limit: flags.limit, batchSize: flags.batch,
         speed: flags.speed ? { provider: flags.ep[0], threads: flags.threads, runs: flags.runs } : false,
         layers,
         onProgress: terminalProgress(),

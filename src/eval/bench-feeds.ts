@@ -8,7 +8,7 @@ import { DataType, dataTypeName } from '../ir/data-type.js';
 import { typedArrayFor } from '../ir/tensor.js';
 import type { Feeds } from '../runtime/types.js';
 import { ortType } from '../runtime/tensor-data.js';
-import type { Dataset } from '../calibrate/data/dataset.js';
+import { openDataset, type DataSource } from '../calibrate/data/open.js';
 import { DataError, OptionError } from '../errors.js';
 
 /** A small deterministic generator (mulberry32): the same feeds on every run and machine. */
@@ -48,17 +48,12 @@ export function syntheticFeeds(model: Model, batch: number, label = model.label(
   return feeds;
 }
 
-/** The first `batch` samples of the data, checked to cover the model's inputs. */
-export async function dataFeeds(data: Dataset, batch: number, inputNames: string[], label: string): Promise<Feeds> {
-  for await (const b of data.batches(batch, { limit: batch })) {
-    const feeds: Feeds = {};
-    for (const n of inputNames) {
-      const t = b.feeds[n];
-      if (!t) throw new DataError(`${data.source}: no array for input '${n}' of ${label} (it has: ${data.inputNames.join(', ')})`);
-      feeds[n] = t;
-    }
-    if (b.count < batch) throw new DataError(`${data.source}: has ${b.count} samples, fewer than the batch size ${batch}`);
-    return feeds;
+/** A batch of real samples shaped for the model; `count` may be smaller than asked when the model fixes its batch. */
+export async function dataFeeds(source: DataSource, model: Model, batch: number): Promise<{ feeds: Feeds; count: number }> {
+  const data = await openDataset(source, model, { batchSize: batch, limit: batch });
+  for await (const b of data.batches(data.batchSize)) {
+    if (b.count < Math.min(batch, data.batchSize)) throw new DataError(`${data.source}: has ${b.count} samples, fewer than the batch size ${batch}`);
+    return { feeds: b.feeds, count: b.count };
   }
   throw new DataError(`${data.source}: no samples`);
 }

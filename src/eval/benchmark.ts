@@ -10,7 +10,7 @@ import { providerStatus, KNOWN_PROVIDERS } from '../runtime/providers.js';
 import { measurePeakMemory } from '../runtime/memory-probe.js';
 import { modelToBytes } from '../onnx/io.js';
 import type { ExecutionProvider, Feeds, Session } from '../runtime/types.js';
-import type { Dataset } from '../calibrate/data/dataset.js';
+import type { DataSource } from '../calibrate/data/open.js';
 import { OptionError, errorMessage } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { detectHardware, type HardwareInfo } from './hardware.js';
@@ -28,8 +28,8 @@ export interface BenchmarkOptions {
   batch?: number;
   warmup?: number;
   runs?: number;
-  /** Real samples to time on (default: deterministic random inputs). */
-  data?: Dataset;
+  /** Real samples to time on, a path or a Dataset (default: deterministic random inputs). */
+  data?: DataSource;
   /** Measure each model's peak memory in a separate process (default true). */
   memory?: boolean;
   engine?: Engine;
@@ -62,6 +62,7 @@ export interface BenchmarkResult {
   runs: number;
   hardware: HardwareInfo;
   warnings: string[];
+  notes: string[];
 }
 
 /** The warning ONNX Runtime users needed: U8S8 without VNNI can saturate int16 accumulators. */
@@ -92,15 +93,19 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
   const engine = options.engine ?? new Engine();
   const hardware = detectHardware();
   const rows: BenchmarkRow[] = [];
+  const notes: string[] = [];
   const sessions: Session[] = [];
   try {
     const feeds: Feeds[] = [];
+    const counts: number[] = [];
     for (const r of refs) {
-      const names = r.model.graph.inputs.filter((v) => !v.isInitializer).map((v) => v.name);
-      feeds.push(options.data ? await dataFeeds(options.data, batch, names, r.label) : syntheticFeeds(r.model, batch, r.label));
+      const f = options.data ? await dataFeeds(options.data, r.model, batch) : { feeds: syntheticFeeds(r.model, batch, r.label), count: batch };
+      if (f.count !== batch) notes.push(`${r.label} takes batches of ${f.count} sample${f.count > 1 ? 's' : ''}; it was timed on that, not on ${batch}`);
+      feeds.push(f.feeds);
+      counts.push(f.count);
     }
     const sizes = refs.map((r) => modelSizeBytes(r.model, r.path));
-    const timed: { row: BenchmarkRow; session: Session; feeds: Feeds; ref: ModelRef }[] = [];
+    const timed: { row: BenchmarkRow; session: Session; feeds: Feeds; ref: ModelRef; count: number }[] = [];
     for (const provider of providers) {
       const status = providerStatus(provider);
       for (let i = 0; i < refs.length; i++) {
@@ -111,7 +116,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
         try {
           const s = await engine.createSession(ref.path ?? ref.model, { providers: [provider], strictProviders: true, intraOpThreads: threads, interOpThreads: 1 });
           sessions.push(s);
-          timed.push({ row, session: s, feeds: feeds[i]!, ref });
+          timed.push({ row, session: s, feeds: feeds[i]!, ref, count: counts[i]! });
         } catch (err) {
           row.available = false;
           row.reason = `${provider} could not run this model here: ${errorMessage(err)}`;
@@ -123,7 +128,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
     });
     timed.forEach((t, i) => {
       t.row.latency = stats[i]!;
-      t.row.throughput = (batch * 1000) / stats[i]!.medianMs;
+      t.row.throughput = (t.count * 1000) / stats[i]!.medianMs;
     });
     for (const provider of providers) {
       const first = rows.find((r) => r.provider === provider && r.model === refs[0]!.label);
@@ -141,5 +146,5 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
     if (!options.engine) await engine.close();
   }
   const warnings = providers.includes('cpu') ? int8Warnings(hardware) : [];
-  return { rows, batch, threads, runs: options.runs ?? 50, hardware, warnings };
+  return { rows, batch, threads, runs: options.runs ?? 50, hardware, warnings, notes };
 }

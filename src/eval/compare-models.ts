@@ -6,7 +6,7 @@
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
 import type { ExecutionProvider } from '../runtime/types.js';
-import type { Dataset } from '../calibrate/data/dataset.js';
+import type { DataSource } from '../calibrate/data/open.js';
 import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
 import { measureInterleaved } from './latency.js';
@@ -29,7 +29,7 @@ export interface CompareOptions extends Omit<EvaluateOptions, 'engine'> {
   engine?: Engine;
 }
 
-export async function compareModels(reference: Model | string, candidate: Model | string, data: Dataset, options: CompareOptions = {}): Promise<EvalReport> {
+export async function compareModels(reference: Model | string, candidate: Model | string, data: DataSource, options: CompareOptions = {}): Promise<EvalReport> {
   const engine = options.engine ?? new Engine();
   try {
     const ref = modelRef(reference);
@@ -41,8 +41,7 @@ export async function compareModels(reference: Model | string, candidate: Model 
       const provider = s.provider ?? 'cpu';
       const threads = s.threads ?? 1;
       const runs = s.runs ?? 30;
-      const inputs = ref.model.graph.inputs.filter((v) => !v.isInitializer).map((v) => v.name);
-      const feeds = await dataFeeds(data, 1, inputs, ref.label);
+      const { feeds } = await dataFeeds(data, ref.model, 1);
       const [r, c] = await measureInterleaved([ref.path ?? ref.model, cand.path ?? cand.model], feeds, {
         engine, runs, warmup: s.warmup ?? 10, signal: options.signal, onProgress: options.onProgress,
         session: { providers: [provider], strictProviders: true, intraOpThreads: threads, interOpThreads: 1 },

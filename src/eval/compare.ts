@@ -6,7 +6,7 @@
  *   mse          = Σ(c−r)² / n
  *   maxAbsError  = max |c−r|
  *   sqnrDb       = 10·log10(Σr² / Σ(c−r)²)   (Infinity when the outputs are identical)
- *   cosine       = mean over samples of r·c / (|r||c|), each sample flattened (axis 0 = samples);
+ *   cosine       = mean over samples of r·c / (|r||c|), each sample flattened;
  *                  1 when both are all zero, 0 when only one is
  *   agreement    = fraction of rows along the last axis whose argmax is the same (first maximum
  *                  wins); for integer outputs, the fraction of equal elements; null when the last
@@ -65,16 +65,20 @@ export class OutputComparator {
 
   constructor(readonly name: string) {}
 
-  /** Adds one batch (axis 0 = samples) of both models' values for this output. */
-  add(ref: TensorData, cand: TensorData): void {
+  /**
+   * Adds one batch of both models' values for this output. `samples` is how many samples the
+   * batch holds (default: the first dimension; a model fed one unbatched sample gives 1).
+   */
+  add(ref: TensorData, cand: TensorData, samples = ref.dims.length ? ref.dims[0]! : 1): void {
     if (ref.dims.join(',') !== cand.dims.join(',')) {
       throw new DataError(`output '${this.name}': reference shape [${ref.dims.join(',')}] differs from candidate shape [${cand.dims.join(',')}]; the models must produce the same outputs`);
     }
     const r = toFloat64(ref);
     const c = toFloat64(cand);
     const total = r.length;
-    const samples = ref.dims.length ? ref.dims[0]! : 1;
-    const per = samples > 0 ? total / samples : 0;
+    // An output that is not batched per sample (a state, a summary) is one "sample" per batch.
+    if (!(samples > 0) || total % samples !== 0) samples = 1;
+    const per = total / samples;
     for (let s = 0; s < samples; s++) {
       let dot = 0, rr = 0, cc = 0;
       const off = s * per;

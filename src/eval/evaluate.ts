@@ -6,14 +6,15 @@
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
 import type { Session, SessionOptions, TensorData } from '../runtime/types.js';
-import type { Dataset } from '../calibrate/data/dataset.js';
+import { openDataset, type DataSource } from '../calibrate/data/open.js';
+import { DataHasher } from '../calibrate/data/data-hash.js';
 import { DataError, OptionError } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator, type OutputComparison } from './compare.js';
 import { metricDrop, type Metric, type MetricAccumulator } from './metric.js';
 import { inferTask, taskMetrics, TASKS, type Task } from './task-metrics.js';
-import { DataHasher, modelSha256, modelSizeBytes } from './hash.js';
-import { batchesOf, checkDataInputs, feedsFor, fixedBatch, modelRef, trimRows, type ModelRef } from './model-runs.js';
+import { modelSha256, modelSizeBytes } from './hash.js';
+import { checkDataInputs, feedsFor, modelRef, type ModelRef } from './model-runs.js';
 
 export interface EvaluateOptions {
   /** Default 'auto': classification with class labels, regression with float labels, else generic. */
@@ -22,7 +23,9 @@ export interface EvaluateOptions {
   output?: string;
   /** Extra metrics (detection mAP, OCR accuracy, ...); the first one becomes the primary metric. */
   metrics?: Metric[];
-  /** Evaluate at most this many samples (the first ones). */
+  /** Name of the labels array in .npz data (default 'labels'); an error if the data has none by that name. */
+  labels?: string;
+  /** Evaluate a fixed subset of this many samples, spread over the data (as calibration picks them). */
   limit?: number;
   /** Samples per run (default 32; a model with a fixed batch dimension uses its own). */
   batchSize?: number;
@@ -82,17 +85,23 @@ function validate(options: EvaluateOptions): void {
   }
 }
 
-export async function evaluate(reference: Model | string, candidate: Model | string, data: Dataset, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+/**
+ * `data` is a path (.npz, see openDataset) or any Dataset; it is bound to the reference model
+ * (input names, shapes and types checked before any inference).
+ */
+export async function evaluate(reference: Model | string, candidate: Model | string, source: DataSource, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   validate(options);
   const ref = modelRef(reference);
   const cand = modelRef(candidate);
   const engine = options.engine ?? new Engine();
   const sessions: Session[] = [];
   try {
+    const data = await openDataset(source, ref.model, { labelsKey: options.labels, limit: options.limit, batchSize: options.batchSize ?? 32 });
+    if (options.labels && !data.hasLabels) throw new DataError(`--labels ${options.labels}: ${data.source} has no labels array named '${options.labels}'`);
     const open = (m: ModelRef) => engine.createSession(m.path ?? m.model, { intraOpThreads: 1, ...options.session });
     sessions.push(await open(ref), await open(cand));
     const [rs, cs] = sessions as [Session, Session];
-    checkDataInputs(data, [{ session: rs, label: ref.label }, { session: cs, label: cand.label }]);
+    checkDataInputs(data, [{ session: cs, label: cand.label }]);
     const labelled = (options.task === 'classification' || options.task === 'regression' ? [options.task as string] : []).concat((options.metrics ?? []).filter((m) => m.needsLabels).map((m) => m.name));
     if (labelled.length && !data.hasLabels) {
       throw new DataError(`${data.source}: ${labelled.join(', ')} needs labels, and the data has none (arrays: ${data.inputNames.join(', ')}); add a labels array or name it with --labels`);
@@ -106,9 +115,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
     const output = options.output ?? common[0]!;
     if (!common.includes(output)) throw new OptionError(`--output '${output}' is not an output of both models (they share: ${common.join(', ')})`);
 
-    const fixed = fixedBatch(rs) ?? fixedBatch(cs);
-    const batchSize = fixed ?? options.batchSize ?? 32;
-    const total = Math.min(data.size ?? Infinity, options.limit ?? Infinity);
+    const total = data.size ?? Infinity;
     const progress = new ProgressTracker('evaluate', Number.isFinite(total) ? total : undefined, options.onProgress);
     const comparators = common.map((n) => new OutputComparator(n));
     const hasher = new DataHasher();
@@ -117,13 +124,10 @@ export async function evaluate(reference: Model | string, candidate: Model | str
     let accs: [MetricAccumulator, MetricAccumulator][] = [];
     let samples = 0;
 
-    for await (const b of batchesOf(data, batchSize, { limit: options.limit, signal: options.signal, pad: fixed !== undefined })) {
-      const [ro, co] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
-      const rOut = trimRows(ro, b.count);
-      const cOut = trimRows(co, b.count);
-      const realFeeds = fixed !== undefined && b.count < batchSize ? trimRows(b.feeds, b.count) : b.feeds;
+    for await (const b of data.batches(data.batchSize, { signal: options.signal })) {
+      const [rOut, cOut] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
       if (!task) {
-        task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!.dims, b.labels);
+        task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!, b.count, b.labels);
         metrics = [...(options.metrics ?? []), ...taskMetrics(task, output, classesOf(rOut[output]!))];
         const needLabels = metrics.filter((m) => m.needsLabels).map((m) => m.name);
         if (needLabels.length && !b.labels) {
@@ -131,14 +135,15 @@ export async function evaluate(reference: Model | string, candidate: Model | str
         }
         accs = metrics.map((m) => [m.create(), m.create()]);
       }
-      const mb = { labels: b.labels, feeds: realFeeds, count: b.count, first: b.first };
+      const mb = { labels: b.labels, feeds: b.feeds, count: b.count, first: b.first };
       metrics.forEach((_, i) => { accs[i]![0].update(rOut, mb); accs[i]![1].update(cOut, mb); });
-      comparators.forEach((c) => c.add(rOut[c.name]!, cOut[c.name]!));
-      hasher.add(realFeeds, b.labels);
+      comparators.forEach((c) => c.add(rOut[c.name]!, cOut[c.name]!, b.count));
+      hasher.update(b.labels ? { ...b.feeds, '\u0000labels': b.labels } : b.feeds, b.count);
       samples += b.count;
       progress.update(samples);
     }
     if (!task || samples === 0) throw new DataError(`${data.source}: no samples to evaluate`);
+    notes.push(...data.notes);
 
     const comparisons: MetricComparison[] = metrics.map((m, i) => compareMetric(m, accs[i]![0].result(), accs[i]![1].result()));
     const outputs = comparators.map((c) => c.result());
@@ -175,7 +180,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
 }
 
 function classesOf(t: TensorData): number | undefined {
-  return t.dims.length >= 2 ? t.dims[t.dims.length - 1] : undefined;
+  return t.dims.length >= 1 ? t.dims[t.dims.length - 1] : undefined;
 }
 
 function compareMetric(m: Pick<Metric, 'name' | 'higherIsBetter' | 'fraction'>, reference: number, candidate: number): MetricComparison {

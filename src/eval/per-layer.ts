@@ -8,7 +8,7 @@
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
 import type { Feeds, Session, SessionOptions, TensorData } from '../runtime/types.js';
-import type { Dataset } from '../calibrate/data/dataset.js';
+import { openDataset, type DataSource } from '../calibrate/data/open.js';
 import { OptionError, UnsupportedOpError, throwIfAborted } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator } from './compare.js';
@@ -16,7 +16,7 @@ import { findQdq, qoperatorOps, type QuantLayer } from './qdq-structure.js';
 import { matchFloatWeights, withQuantizedLayers } from './layer-variants.js';
 import { weightError } from './layer-stats.js';
 import { passTensors, runLayerPass } from './layer-pass.js';
-import { batchesOf, checkDataInputs, feedsFor, modelRef } from './model-runs.js';
+import { checkDataInputs, feedsFor, modelRef } from './model-runs.js';
 import { layerReports, rankLayers, type LayerReport, type RankBy, type VariantScore } from './layer-report.js';
 
 export type Sensitivity = 'none' | 'only' | 'all-but' | 'both';
@@ -24,7 +24,7 @@ export type Sensitivity = 'none' | 'only' | 'all-but' | 'both';
 export interface LayerAnalysisOptions {
   /** The float model that was quantized: supplies the weights' float originals (exact weight error). */
   reference?: Model | string;
-  /** Samples to run (default 32). */
+  /** Samples to run: a fixed subset spread over the data (default 32). */
   samples?: number;
   /** Samples per run (default 8: every quantized activation is fetched). */
   batchSize?: number;
@@ -63,7 +63,7 @@ async function primaryOutputs(session: Session, batches: Feeds[], output: string
   return out;
 }
 
-export async function analyzeLayers(candidate: Model | string, data: Dataset, options: LayerAnalysisOptions = {}): Promise<LayerAnalysis> {
+export async function analyzeLayers(candidate: Model | string, source: DataSource, options: LayerAnalysisOptions = {}): Promise<LayerAnalysis> {
   const sensitivity = options.sensitivity ?? 'only';
   if (!['none', 'only', 'all-but', 'both'].includes(sensitivity)) throw new OptionError(`sensitivity must be none, only, all-but or both, got '${sensitivity}'`);
   const cand = modelRef(candidate);
@@ -92,6 +92,7 @@ export async function analyzeLayers(candidate: Model | string, data: Dataset, op
   try {
     const inputs = new Set(cand.model.graph.inputs.map((v) => v.name));
     const { floats, dequantized } = passTensors(structure, inputs);
+    const data = await openDataset(source, cand.model, { limit: options.samples ?? 32, batchSize: options.batchSize ?? 8 });
     const cs = await open(cand.model, [...floats, ...dequantized]);
     checkDataInputs(data, [{ session: cs, label: cand.label }]);
     const output = options.output ?? cs.info.outputNames[0]!;
@@ -100,7 +101,7 @@ export async function analyzeLayers(candidate: Model | string, data: Dataset, op
 
     const batches: Feeds[] = [];
     let samples = 0;
-    for await (const b of batchesOf(data, options.batchSize ?? 8, { limit: options.samples ?? 32, signal: options.signal })) {
+    for await (const b of data.batches(data.batchSize, { signal: options.signal })) {
       batches.push(b.feeds);
       samples += b.count;
     }

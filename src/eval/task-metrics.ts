@@ -40,8 +40,7 @@ export function classLabels(labels: TensorData, samples: number, classes: number
 }
 
 /** Rows of an output as (samples, classes); a classifier has one row of scores per sample. */
-function classifierRows(out: TensorData, outputName: string): { samples: number; classes: number; values: Float64Array } {
-  const samples = out.dims[0] ?? 1;
+function classifierRows(out: TensorData, samples: number, outputName: string): { samples: number; classes: number; values: Float64Array } {
   const values = toFloat64(out);
   const classes = samples ? values.length / samples : 0;
   const last = out.dims[out.dims.length - 1] ?? 1;
@@ -63,7 +62,7 @@ export function topK(k: number, outputName: string): Metric {
       return {
         update(outputs, batch) {
           const out = outputs[outputName]!;
-          const { samples, classes, values } = classifierRows(out, outputName);
+          const { samples, classes, values } = classifierRows(out, batch.count, outputName);
           const labels = classLabels(batch.labels!, samples, classes, 'labels');
           for (let s = 0; s < samples; s++) {
             const off = s * classes;
@@ -128,13 +127,14 @@ export function taskMetrics(task: Task, outputName: string, classes: number | un
  * row of at least two scores per sample, regression when labels are float and shaped like the
  * output, otherwise generic.
  */
-export function inferTask(outputDims: number[] | undefined, labels: TensorData | undefined): Task {
-  if (!labels || !outputDims) return 'generic';
-  const per = outputDims.slice(1).reduce((a, b) => a * b, 1);
-  const last = outputDims[outputDims.length - 1] ?? 1;
-  const labelPer = labels.dims.slice(1).reduce((a, b) => a * b, 1);
+export function inferTask(output: TensorData | undefined, samples: number, labels: TensorData | undefined): Task {
+  if (!labels || !output || samples < 1) return 'generic';
+  const elements = output.dims.reduce((a, b) => a * b, 1);
+  const per = elements / samples;
+  const last = output.dims[output.dims.length - 1] ?? 1;
+  const labelPer = labels.dims.reduce((a, b) => a * b, 1) / samples;
   const floatLabels = labels.type === 'float32' || labels.type === 'float64' || labels.type === 'float16';
-  const scoreRows = outputDims.length >= 2 && per === last && last >= 2;
+  const scoreRows = per === last && last >= 2;
   if (scoreRows && labelPer === 1 && (!floatLabels || integral(labels))) return 'classification';
   if (scoreRows && labelPer === last && distributions(labels, last)) return 'classification';
   if (floatLabels && labelPer === per) return 'regression';

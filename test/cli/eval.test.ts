@@ -103,7 +103,7 @@ describe('slimnet eval', () => {
     expect(drop.stderr).toMatch(/--max-drop must be a non-negative number of points \(0.5\) or a percentage \(1%\), got 'a lot'/);
     const labels = slimnet(['eval', fp32, int8, '--data', data, '--labels', 'targets']);
     expect(labels.code).toBe(5);
-    expect(labels.stderr).toMatch(/--labels targets: .*fmnist_test.npz has no array named 'targets' \(it has: input, labels\)/);
+    expect(labels.stderr).toMatch(/--labels targets: .*fmnist_test.npz has no labels array named 'targets'/);
     expect(existsSync(join(dir, 'x.pdf'))).toBe(false);
   });
 });

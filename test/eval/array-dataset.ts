@@ -1,5 +1,5 @@
 /** A Dataset over arrays in memory, for tests that need data the fixtures do not have. */
-import { sliceRows, type Batch, type BatchOptions, type Dataset } from '../../src/calibrate/data/dataset.js';
+import { gatherRows, sliceRows, type Batch, type BatchOptions, type Dataset } from '../../src/calibrate/data/dataset.js';
 import type { TensorData } from '../../src/runtime/types.js';
 
 export class ArrayDataset implements Dataset {
@@ -7,19 +7,22 @@ export class ArrayDataset implements Dataset {
   readonly size: number;
   readonly inputNames: string[];
   readonly hasLabels: boolean;
+  readonly sampleInfo: Record<string, { type: TensorData['type']; dims: number[] }>;
   constructor(private readonly arrays: Record<string, TensorData>, private readonly labels?: TensorData) {
     this.inputNames = Object.keys(arrays);
     this.hasLabels = !!labels;
     this.size = Object.values(arrays)[0]!.dims[0]!;
+    this.sampleInfo = Object.fromEntries(Object.entries(arrays).map(([k, t]) => [k, { type: t.type, dims: t.dims.slice(1) }]));
   }
 
   async *batches(batchSize: number, options: BatchOptions = {}): AsyncIterable<Batch> {
-    const total = Math.min(this.size, options.limit ?? Infinity);
-    for (let first = 0; first < total; first += batchSize) {
-      const end = Math.min(first + batchSize, total);
+    const rows = options.indices ?? Array.from({ length: Math.min(this.size, options.limit ?? Infinity) }, (_, i) => i);
+    for (let first = 0; first < rows.length; first += batchSize) {
+      const pick = rows.slice(first, first + batchSize);
+      const take = (t: TensorData) => (options.indices ? gatherRows(t, pick) : sliceRows(t, pick[0]!, pick[0]! + pick.length));
       const feeds: Record<string, TensorData> = {};
-      for (const [k, t] of Object.entries(this.arrays)) feeds[k] = sliceRows(t, first, end);
-      yield { feeds, count: end - first, first, ...(this.labels ? { labels: sliceRows(this.labels, first, end) } : {}) };
+      for (const [k, t] of Object.entries(this.arrays)) feeds[k] = take(t);
+      yield { feeds, count: pick.length, first, ...(this.labels ? { labels: take(this.labels) } : {}) };
     }
   }
 }

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { OutputComparator, argmax, sqnrDb } from '../../src/eval/compare.js';
 import { classLabels, inferTask, taskMetrics, topK } from '../../src/eval/task-metrics.js';
 import { metricDrop, sampleMetric, type MetricBatch } from '../../src/eval/metric.js';
-import { DataHasher } from '../../src/eval/hash.js';
 import { dequantize, representableRange, type QuantParams } from '../../src/eval/qdq-structure.js';
 import { weightError } from '../../src/eval/layer-stats.js';
 import { Tensor } from '../../src/ir/tensor.js';
@@ -120,26 +119,14 @@ describe('task metrics', () => {
 
   it('infers the task from the output and the labels', () => {
     const ints: TensorData = { type: 'int64', dims: [4], data: new BigInt64Array(4) };
-    expect(inferTask([4, 10], ints)).toBe('classification');
-    expect(inferTask([4, 10], f32([4, 10], Array.from({ length: 40 }, (_, i) => (i % 10 === 3 ? 1 : 0))))).toBe('classification');
-    expect(inferTask([4, 1], f32([4, 1], [0.5, 1.5, 2, 3]))).toBe('regression');
-    expect(inferTask([4, 10], f32([4, 10], Array.from({ length: 40 }, () => 0.7)))).toBe('regression');
-    expect(inferTask([4, 10], undefined)).toBe('generic');
-  });
-});
-
-describe('data hash', () => {
-  it('does not depend on how the samples were batched, and changes with the data', () => {
-    const x = f32([3, 2], [1, 2, 3, 4, 5, 6]);
-    const whole = new DataHasher();
-    whole.add({ x });
-    const split = new DataHasher();
-    split.add({ x: f32([1, 2], [1, 2]) });
-    split.add({ x: f32([2, 2], [3, 4, 5, 6]) });
-    expect(split.digest()).toBe(whole.digest());
-    const other = new DataHasher();
-    other.add({ x: f32([3, 2], [1, 2, 3, 4, 5, 7]) });
-    expect(other.digest()).not.toBe(whole.digest());
+    const logits = f32([4, 10], new Array(40).fill(0));
+    expect(inferTask(logits, 4, ints)).toBe('classification');
+    expect(inferTask(logits, 4, f32([4, 10], Array.from({ length: 40 }, (_, i) => (i % 10 === 3 ? 1 : 0))))).toBe('classification');
+    expect(inferTask(f32([4, 1], [0, 0, 0, 0]), 4, f32([4, 1], [0.5, 1.5, 2, 3]))).toBe('regression');
+    expect(inferTask(logits, 4, f32([4, 10], Array.from({ length: 40 }, () => 0.7)))).toBe('regression');
+    expect(inferTask(logits, 4, undefined)).toBe('generic');
+    // One unbatched sample (a model without a batch axis): output [10], label [1].
+    expect(inferTask(f32([10], new Array(10).fill(0)), 1, { type: 'int64', dims: [1], data: new BigInt64Array(1) })).toBe('classification');
   });
 });
 

@@ -43,6 +43,7 @@ export function formatBenchText(r: BenchReport): string {
   lines.push(columns(rows));
   if (r.rows.some((x) => x.peakRssBytes)) lines.push('peak memory: a process running only that model; (+...) is what the model added to the runtime alone');
   for (const u of unavailable) lines.push(`not available: ${u}`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'}`);
   return lines.join('\n');
