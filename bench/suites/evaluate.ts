@@ -16,6 +16,7 @@ import { loadModel } from '../../src/onnx/io.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import type { Feeds } from '../../src/runtime/types.js';
 import { makeQdqPair, type QdqPair } from '../../fixtures/qdq/hand-qdq.js';
+import { soleReaderQuantizers, withBadRange } from '../../fixtures/qdq/bad-range.js';
 import { summaryMetrics, type BenchContext, type BenchReport, type BenchSuite } from '../types.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -36,13 +37,9 @@ async function plainInference(ctx: BenchContext, pair: QdqPair, data: NpzDataset
   return ms;
 }
 
-/** Activations read by exactly one Conv/MatMul/Gemm: a bad range there has one layer to blame. */
-function culprits(pair: QdqPair, count: number): { tensor: string; layer: string }[] {
-  const single = pair.activations.flatMap((t) => {
-    const v = pair.float.graph.findValue(t);
-    const node = v?.uses.length === 1 ? v.uses[0]!.node : undefined;
-    return node && ['Conv', 'MatMul', 'Gemm'].includes(node.opType) ? [{ tensor: t, layer: node.name }] : [];
-  });
+/** Layers that alone read an activation quantizer, spread over the model: a bad range there has one layer to blame. */
+function culprits(pair: QdqPair, count: number): string[] {
+  const single = soleReaderQuantizers(pair.qdq).map((c) => c.layer);
   const step = Math.max(1, Math.floor(single.length / count));
   return single.filter((_, i) => i % step === step >> 1).slice(0, count);
 }
@@ -62,7 +59,7 @@ export const suite: BenchSuite = {
     let trials = 0;
     for (const name of MODELS) {
       const source = loadModel(join(root, 'fixtures', 'models', `${name}.onnx`));
-      const pair = await makeQdqPair(ctx.engine, source, calib);
+      const pair = await makeQdqPair(ctx.engine, source, calib, { foldRelus: true });
 
       const t0 = performance.now();
       const e = await evaluate(pair.float, pair.qdq, test, { engine: ctx.engine });
@@ -80,15 +77,14 @@ export const suite: BenchSuite = {
       metrics[`${name}.evaluate_overhead`] = evalMs / plainMs;
       ctx.log(`${name}: drop ${e.primary!.drop.toFixed(2)} pt, SQNR ${out.sqnrDb.toFixed(1)} dB, speedup ${speedup.toFixed(2)}x at batch 32`);
 
-      for (const c of culprits(pair, ctx.quick ? 1 : 3)) {
-        const bad = await makeQdqPair(ctx.engine, source, calib, { badRange: { tensor: c.tensor, factor: 0.25 } });
+      for (const layer of culprits(pair, ctx.quick ? 1 : 3)) {
         const t1 = performance.now();
-        const a = await analyzeLayers(bad.qdq, test, { engine: ctx.engine, reference: bad.float, sensitivity: 'both' });
+        const a = await analyzeLayers(withBadRange(pair.qdq, layer, 0.25), test, { engine: ctx.engine, reference: pair.float, sensitivity: 'both' });
         const ms = performance.now() - t1;
-        const ranks = rankings.map((r) => rankLayers(a.layers, r).findIndex((l) => l.node === c.layer) + 1);
+        const ranks = rankings.map((r) => rankLayers(a.layers, r).findIndex((l) => l.node === layer) + 1);
         rankings.forEach((r, i) => { if (ranks[i] === 1) hits[r]++; });
         trials++;
-        blame.push([name, c.layer, a.layers.length, ...ranks, a.model.sqnrDb, ms / 1000]);
+        blame.push([name, layer, a.layers.length, ...ranks, a.model.sqnrDb, ms / 1000]);
       }
     }
     for (const r of rankings) metrics[`layer_blame.${r}_top1_rate`] = hits[r] / trials;

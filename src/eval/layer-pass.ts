@@ -10,6 +10,7 @@ import { throwIfAborted } from '../errors.js';
 import { feedsFor } from './model-runs.js';
 import { representableRange, type QdqStructure, type QuantLayer, type Quantizer } from './qdq-structure.js';
 import { ClipCounter, NoiseAccumulator } from './layer-stats.js';
+import { applyFold, type FoldedActivation } from './float-counterparts.js';
 
 export interface ActivationStats {
   /** The DQ output against the Q input, both from the candidate: this quantizer's own noise. */
@@ -34,7 +35,11 @@ export function passTensors(structure: QdqStructure, graphInputs: Set<string>): 
   return { floats, dequantized: activations.map((q) => q.dequantized.name) };
 }
 
-export async function runLayerPass(structure: QdqStructure, cand: Session, twin: Session, batches: Feeds[], output: string, graphInputs: Set<string>, signal?: AbortSignal): Promise<LayerPass> {
+/**
+ * A quantizer that folded a Relu/Clip stands for act(x): its noise and clipping are measured against
+ * act(x), and its FP32 range is that of act(x).
+ */
+export async function runLayerPass(structure: QdqStructure, folds: Map<Quantizer, FoldedActivation>, cand: Session, twin: Session, batches: Feeds[], output: string, graphInputs: Set<string>, signal?: AbortSignal): Promise<LayerPass> {
   const { floats, dequantized } = passTensors(structure, graphInputs);
   const actStats = new Map<Quantizer, ActivationStats>();
   for (const q of structure.quantizers) {
@@ -52,10 +57,11 @@ export async function runLayerPass(structure: QdqStructure, cand: Session, twin:
     const t = await twin.run(feedsFor(twin, feeds), [output, ...floats]);
     const get = (outs: Record<string, TensorData>, name: string) => asFloat32(outs[name] ?? feeds[name]!);
     for (const [q, st] of actStats) {
-      const x = get(c, q.float!.name);
+      const fold = folds.get(q);
+      const x = applyFold(get(c, q.float!.name), fold);
       st.noise.add(x, asFloat32(c[q.dequantized.name]!));
       st.clip.add(x);
-      st.fp32.observe(get(t, q.float!.name));
+      st.fp32.observe(applyFold(get(t, q.float!.name), fold));
     }
     for (const [l, acc] of layerOut) {
       const name = l.node.output(0).name;

@@ -4,6 +4,7 @@ import type { QdqStructure, QuantLayer, Quantizer } from './qdq-structure.js';
 import { representableRange } from './qdq-structure.js';
 import type { NoiseAccumulator, WeightError } from './layer-stats.js';
 import type { ActivationStats } from './layer-pass.js';
+import type { FoldedActivation } from './float-counterparts.js';
 
 /** The model output of a variant compared with the float twin's. */
 export interface VariantScore {
@@ -30,6 +31,8 @@ export interface QuantizerReport {
   sqnrDb: number;
   /** False for weights without a float original (noise estimated from the scale) and for biases. */
   exact: boolean;
+  /** A Relu/Clip the quantizer's range stands in for (removed from the graph by the quantizer). */
+  folded?: 'Relu' | 'Clip';
 }
 
 export interface LayerReport {
@@ -58,13 +61,15 @@ export interface CollectedStats {
   only: Map<QuantLayer, VariantScore>;
   allBut: Map<QuantLayer, VariantScore>;
   model: VariantScore;
+  folds: Map<Quantizer, FoldedActivation>;
 }
 
 function quantizerReport(q: Quantizer, st: CollectedStats): QuantizerReport {
   const base = { kind: q.kind, type: q.params.type, perChannel: q.params.scale.length > 1, representable: representableRange(q.params), scale: Math.max(...q.params.scale) };
   if (q.kind === 'activation') {
     const a = st.actStats.get(q)!;
-    return { ...base, tensor: q.float!.name, observed: { min: a.fp32.min, max: a.fp32.max }, clippedFraction: a.clip.fraction, sqnrDb: a.noise.sqnrDb, exact: true };
+    const fold = st.folds.get(q);
+    return { ...base, tensor: q.float!.name, observed: { min: a.fp32.min, max: a.fp32.max }, clippedFraction: a.clip.fraction, sqnrDb: a.noise.sqnrDb, exact: true, ...(fold ? { folded: fold.op } : {}) };
   }
   const w = st.weights.get(q);
   const name = q.dequantize.input(0)!.name;

@@ -1,45 +1,24 @@
 /**
  * Variants of a QDQ model with some layers' quantization bypassed, for one-at-a-time sensitivity:
  * a bypassed layer reads the float tensor its activation Q consumed instead of the DQ output, and
- * the float original of its weights (when the reference model has it) instead of the weight DQ.
+ * the float original of its weights (when the reference model has it) instead of the weight DQ;
+ * a Relu/Clip the quantizer had folded into its range comes back as a float node.
  * With every layer bypassed this is the model's float twin: same graph, same names, no rounding.
  */
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
-import type { Node } from '../ir/node.js';
-import type { Tensor } from '../ir/tensor.js';
+import { Node } from '../ir/node.js';
+import { Tensor } from '../ir/tensor.js';
+import { Value } from '../ir/value.js';
 import { removeUnused } from '../ir/passes/remove-unused.js';
 import type { QdqStructure, QuantLayer, Quantizer } from './qdq-structure.js';
-
-/** Float weight per weight quantizer, found in the reference model. */
-export type FloatWeights = Map<Quantizer, Tensor>;
-
-/**
- * Float originals of the weights: the reference node that produces the same output value as the
- * layer, with the same op type, whose input at the same index is a float constant of the same
- * shape. A layer whose reference counterpart differs (e.g. BatchNorm folded into the quantized
- * Conv) has no match, and its weight error is estimated from the scale instead.
- */
-export function matchFloatWeights(structure: QdqStructure, reference: Model): FloatWeights {
-  const producers = new Map<string, Node>();
-  for (const n of reference.graph.nodes) for (const o of n.outputs) if (o.name) producers.set(o.name, n);
-  const found: FloatWeights = new Map();
-  for (const layer of structure.layers) {
-    const twin = producers.get(layer.node.output(0).name);
-    if (!twin || twin.opType !== layer.node.opType) continue;
-    for (const { index, quantizer } of layer.inputs) {
-      if (quantizer.kind !== 'weight') continue;
-      const t = twin.input(index)?.constant;
-      if (t && t.dataType === 1 && t.dims.join(',') === quantizer.integer!.dims.join(',')) found.set(quantizer, t);
-    }
-  }
-  return found;
-}
+import type { FloatCounterparts, FoldedActivation } from './float-counterparts.js';
 
 /** A copy of `model` in which only the layers for which `keep` is true stay quantized. */
-export function withQuantizedLayers(model: Model, structure: QdqStructure, keep: (layer: QuantLayer) => boolean, floatWeights: FloatWeights): Model {
+export function withQuantizedLayers(model: Model, structure: QdqStructure, keep: (layer: QuantLayer) => boolean, counterparts: FloatCounterparts): Model {
   const copy = cloneModel(model);
-  const nodes = copy.graph.nodes;
+  const nodes = [...copy.graph.nodes];
+  const unfolded = new Map<Quantizer, Value>();
   const position = new Map<Node, number>();
   model.graph.nodes.forEach((n, i) => position.set(n, i));
   let changed = false;
@@ -48,11 +27,17 @@ export function withQuantizedLayers(model: Model, structure: QdqStructure, keep:
     const node = nodes[layer.position]!;
     for (const { index, quantizer } of layer.inputs) {
       if (quantizer.kind === 'activation') {
-        const q = nodes[position.get(quantizer.quantize!)!]!;
-        node.replaceInput(index, q.input(0));
+        const x = nodes[position.get(quantizer.quantize!)!]!.input(0)!;
+        const fold = counterparts.folds.get(quantizer);
+        let v = x;
+        if (fold) {
+          v = unfolded.get(quantizer) ?? insertActivation(copy, node, x, fold);
+          unfolded.set(quantizer, v);
+        }
+        node.replaceInput(index, v);
         changed = true;
       } else if (quantizer.kind === 'weight') {
-        const w = floatWeights.get(quantizer);
+        const w = counterparts.weights.get(quantizer);
         if (!w) continue; // no float original: the dequantized weight is the best float stand-in
         // A view of the reference tensor (shared bytes, own name): tensors are never mutated in place.
         const v = copy.graph.addInitializer(copy.names.fresh(`${quantizer.integer!.name || 'weight'}_float`), w.reshaped([...w.dims]));
@@ -64,4 +49,22 @@ export function withQuantizedLayers(model: Model, structure: QdqStructure, keep:
   }
   if (changed) removeUnused.run(copy);
   return copy;
+}
+
+/** Relu(x) or Clip(x, min, max) in float, placed before `before` (layers are visited in graph order). */
+function insertActivation(model: Model, before: Node, x: Value, fold: FoldedActivation): Value {
+  const g = model.graph;
+  const out = new Value(model.names.fresh(`${x.name}_${fold.op.toLowerCase()}`));
+  const inputs: (Value | null)[] = [x];
+  const attributes: Record<string, number> = {};
+  if (fold.op === 'Clip' && (model.opsetImports.get('') ?? 21) < 11) {
+    // Clip-6 takes its bounds as attributes.
+    if (Number.isFinite(fold.min)) attributes.min = fold.min;
+    if (Number.isFinite(fold.max)) attributes.max = fold.max;
+  } else if (fold.op === 'Clip') {
+    const bound = (v: number, what: string) => (Number.isFinite(v) ? g.addInitializer(model.names.fresh(`${x.name}_clip_${what}`), Tensor.float([], [v])) : null);
+    inputs.push(bound(fold.min, 'min'), bound(fold.max, 'max'));
+  }
+  g.insertBefore(before, new Node(fold.op, inputs, [out], { name: model.names.fresh(`${x.name}_${fold.op}`), attributes }));
+  return out;
 }

@@ -13,7 +13,8 @@ import { OptionError, UnsupportedOpError, throwIfAborted } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator } from './compare.js';
 import { findQdq, qoperatorOps, type QuantLayer } from './qdq-structure.js';
-import { matchFloatWeights, withQuantizedLayers } from './layer-variants.js';
+import { withQuantizedLayers } from './layer-variants.js';
+import { matchReference } from './float-counterparts.js';
 import { weightError } from './layer-stats.js';
 import { passTensors, runLayerPass } from './layer-pass.js';
 import { checkDataInputs, feedsFor, modelRef } from './model-runs.js';
@@ -76,12 +77,16 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
   }
   const notes = [...structure.skipped];
   const ref = options.reference ? modelRef(options.reference) : undefined;
-  const floatWeights = ref ? matchFloatWeights(structure, ref.model) : new Map();
+  const counterparts = matchReference(structure, ref?.model);
   const weightQuantizers = structure.quantizers.filter((q) => q.kind === 'weight');
-  if (weightQuantizers.length > floatWeights.size) {
-    notes.push(`${weightQuantizers.length - floatWeights.size} of ${weightQuantizers.length} weights have no float original in ${ref ? ref.label : 'a reference model (none given)'}; their error is estimated from the scale, and the float twin keeps them dequantized`);
+  if (weightQuantizers.length > counterparts.weights.size) {
+    notes.push(`${weightQuantizers.length - counterparts.weights.size} of ${weightQuantizers.length} weights have no float original in ${ref ? ref.label : 'a reference model (none given)'}; their error is estimated from the scale, and the float twin keeps them dequantized`);
   }
-  const twin = withQuantizedLayers(cand.model, structure, () => false, floatWeights);
+  if (counterparts.folds.size) {
+    const assumed = [...counterparts.folds.values()].filter((f) => f.source === 'range').length;
+    notes.push(`${counterparts.folds.size} Relu/Clip folded into quantizer ranges ${assumed ? `(assumed from ranges starting at 0, no reference model: ${assumed})` : '(found in the reference)'}; the float twin applies them in float`);
+  }
+  const twin = withQuantizedLayers(cand.model, structure, () => false, counterparts);
   const engine = options.engine ?? new Engine();
   const sessions: Session[] = [];
   const open = async (m: Model, extra: string[] = []) => {
@@ -105,10 +110,10 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
       batches.push(b.feeds);
       samples += b.count;
     }
-    const pass = await runLayerPass(structure, cs, ts, batches, output, inputs, options.signal);
+    const pass = await runLayerPass(structure, counterparts.folds, cs, ts, batches, output, inputs, options.signal);
     for (const s of sessions.splice(0)) await s.release();
 
-    const weights = new Map(weightQuantizers.map((q) => [q, weightError(q.integer!, q.params, floatWeights.get(q)?.toFloat32())]));
+    const weights = new Map(weightQuantizers.map((q) => [q, weightError(q.integer!, q.params, counterparts.weights.get(q)?.toFloat32())]));
     const score = (outs: TensorData[]): VariantScore => {
       const c = new OutputComparator(output);
       outs.forEach((o, i) => c.add(pass.twinPrimary[i]!, o));
@@ -126,7 +131,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
     const limit = options.sensitivityLayers ?? 64;
     let targets = structure.layers;
     if (modes.length && targets.length > limit) {
-      const noisiest = new Set(rankLayers(layerReports(structure, stats), 'quantization').slice(0, limit).map((l) => l.position));
+      const noisiest = new Set(rankLayers(layerReports(structure, { ...stats, folds: counterparts.folds }), 'quantization').slice(0, limit).map((l) => l.position));
       targets = targets.filter((l) => noisiest.has(l.position));
       notes.push(`one-at-a-time sensitivity ran for the ${limit} layers with the noisiest quantizers of ${structure.layers.length} (sensitivityLayers); the others rank after them by quantizer SQNR`);
     }
@@ -135,7 +140,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
     for (const mode of modes) {
       for (const layer of targets) {
         throwIfAborted(options.signal, 'per-layer analysis');
-        const variant = withQuantizedLayers(cand.model, structure, mode === 'only' ? (l) => l === layer : (l) => l !== layer, floatWeights);
+        const variant = withQuantizedLayers(cand.model, structure, mode === 'only' ? (l) => l === layer : (l) => l !== layer, counterparts);
         const s = await open(variant);
         const outs = await primaryOutputs(s, batches, output);
         sessions.splice(sessions.indexOf(s), 1);
@@ -144,7 +149,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
         progress.update(++done, layer.node.name);
       }
     }
-    const layers = layerReports(structure, stats);
+    const layers = layerReports(structure, { ...stats, folds: counterparts.folds });
     const rankBy = options.rankBy ?? (only.size ? 'sensitivity' : allBut.size ? 'recovery' : 'quantization');
     const ranked = rankLayers(layers, rankBy);
     return {
@@ -154,7 +159,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
       layers: ranked,
       ranking: ranked.map((l) => l.node),
       model,
-      weightsExact: { matched: floatWeights.size, total: weightQuantizers.length },
+      weightsExact: { matched: counterparts.weights.size, total: weightQuantizers.length },
       notes,
     };
   } finally {

@@ -7,37 +7,23 @@ import { join } from 'node:path';
 import { analyzeLayers } from '../../src/eval/per-layer.js';
 import { rankLayers } from '../../src/eval/layer-report.js';
 import { findQdq } from '../../src/eval/qdq-structure.js';
-import { matchFloatWeights, withQuantizedLayers } from '../../src/eval/layer-variants.js';
+import { withQuantizedLayers } from '../../src/eval/layer-variants.js';
+import { matchReference } from '../../src/eval/float-counterparts.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { loadModel } from '../../src/onnx/io.js';
-import type { Model } from '../../src/ir/model.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { OutputComparator } from '../../src/eval/compare.js';
 import { makeQdqPair, type QdqPair } from '../../fixtures/qdq/hand-qdq.js';
+import { soleReaderQuantizers, withBadRange } from '../../fixtures/qdq/bad-range.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
 
 const engine = new Engine();
 const calib = () => new NpzDataset(join(FIXTURES, 'data', 'fmnist_calib.npz'));
 const test = () => new NpzDataset(join(FIXTURES, 'data', 'fmnist_test.npz'));
 afterAll(() => engine.close());
-
-/** The layer that reads `tensor` when it has a single reader of a compute op. */
-function soleReader(model: Model, tensor: string): string {
-  const v = model.graph.findValue(tensor)!;
-  expect(v.uses).toHaveLength(1);
-  return v.uses[0]!.node.name;
-}
-
-/** Activations read only by one Conv/MatMul/Gemm: a bad range there has exactly one layer to blame. */
-function singleReaderActivations(pair: QdqPair): string[] {
-  return pair.activations.filter((t) => {
-    const v = pair.float.graph.findValue(t);
-    return v && v.uses.length === 1 && ['Conv', 'MatMul', 'Gemm'].includes(v.uses[0]!.node.opType);
-  });
-}
 
 describe('Q/DQ structure', () => {
   it('matches each DQ to the tensor its Q consumed, whatever the names say', () => {
@@ -77,15 +63,17 @@ describe('per-layer analysis of a trained CNN', () => {
   let culprit: string;
   beforeAll(async () => {
     clean = await makeQdqPair(engine, loadModel(join(TRAINED, 'resnet_bn.onnx')), calib());
-    tensor = singleReaderActivations(clean)[4]!;
-    culprit = soleReader(clean.float, tensor);
-    bad = await makeQdqPair(engine, loadModel(join(TRAINED, 'resnet_bn.onnx')), calib(), { badRange: { tensor, factor: 0.25 } });
+    const c = soleReaderQuantizers(clean.qdq)[4]!;
+    culprit = c.layer;
+    tensor = c.quantizer.float!.name;
+    bad = { ...clean, qdq: withBadRange(clean.qdq, culprit, 0.25) };
   });
 
   it('builds a float twin that computes exactly what the float model does', async () => {
     const st = findQdq(clean.qdq);
-    const fw = matchFloatWeights(st, clean.float);
-    expect(fw.size).toBe(st.quantizers.filter((q) => q.kind === 'weight').length);
+    const fw = matchReference(st, clean.float);
+    expect(fw.weights.size).toBe(st.quantizers.filter((q) => q.kind === 'weight').length);
+    expect(fw.folds.size).toBe(0); // the hand-made QDQ keeps its Relus
     const twin = withQuantizedLayers(clean.qdq, st, () => false, fw);
     expect(twin.graph.nodes.filter((n) => n.opType === 'QuantizeLinear')).toHaveLength(0);
     const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
@@ -135,14 +123,58 @@ describe('per-layer analysis of a trained CNN', () => {
   });
 });
 
+describe('quantizers that fold a Relu into their range (as slimnet\'s and ORT\'s quantizers do)', () => {
+  it('gives the float twin its Relus back, from the reference or, without one, from ranges starting at 0', async () => {
+    const source = loadModel(join(TRAINED, 'resnet_bn.onnx'));
+    const p = await makeQdqPair(engine, source, calib(), { foldRelus: true });
+    expect(p.qdq.graph.nodes.filter((n) => n.opType === 'Relu').length).toBeLessThan(2);
+    const st = findQdq(p.qdq);
+    const cp = matchReference(st, p.float);
+    expect(cp.folds.size).toBe(12);
+    const twin = withQuantizedLayers(p.qdq, st, () => false, cp);
+    const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
+    const [a, b] = [await engine.createSession(twin), await engine.createSession(p.float)];
+    const c = new OutputComparator('logits');
+    c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
+    await a.release(); await b.release();
+    expect(c.result().sqnrDb).toBeGreaterThan(100);
+    for (const reference of [p.float, undefined]) {
+      const r = await analyzeLayers(p.qdq, test(), { engine, reference, sensitivity: 'none', samples: 16 });
+      expect(r.model.agreement).toBe(1);
+      expect(r.model.sqnrDb).toBeGreaterThan(30);
+      const folded = r.layers.flatMap((l) => l.quantizers).filter((q) => q.folded === 'Relu');
+      expect(folded.length).toBeGreaterThan(10);
+      // Measured against Relu(x), a folded quantizer clips (almost) nothing.
+      for (const q of folded) expect(q.clippedFraction).toBeLessThan(0.01);
+      expect(r.notes.join(' ')).toMatch(reference ? /12 Relu\/Clip folded into quantizer ranges \(found in the reference\)/ : /assumed from ranges starting at 0/);
+    }
+  });
+
+  it('gives the float twin its Clips (ReLU6) back from the reference', async () => {
+    const p = await makeQdqPair(engine, loadModel(join(TRAINED, 'mobilenet_dw.onnx')), calib(), { foldRelus: true });
+    const kept = p.qdq.graph.nodes.filter((n) => n.opType === 'Clip').length;
+    expect(kept).toBeLessThan(2);
+    const st = findQdq(p.qdq);
+    const cp = matchReference(st, p.float);
+    const clips = [...cp.folds.values()].filter((f) => f.op === 'Clip');
+    expect(clips.length).toBe(11 - kept);
+    expect(clips.every((f) => f.min === 0 && f.max === 6)).toBe(true);
+    const twin = withQuantizedLayers(p.qdq, st, () => false, cp);
+    const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
+    const [a, b] = [await engine.createSession(twin), await engine.createSession(p.float)];
+    const c = new OutputComparator('logits');
+    c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
+    await a.release(); await b.release();
+    expect(c.result().sqnrDb).toBeGreaterThan(100);
+  });
+});
+
 describe('per-layer analysis of a transformer', () => {
   it('finds a bad range on an attention MatMul', async () => {
-    const source = loadModel(join(TRAINED, 'vit_tiny.onnx'));
-    const base = await makeQdqPair(engine, source, calib());
-    const tensor = singleReaderActivations(base).find((t) => /attn\/MatMul/.test(soleReader(base.float, t)))!;
-    const bad = await makeQdqPair(engine, source, calib(), { badRange: { tensor, factor: 0.1 } });
-    const a = await analyzeLayers(bad.qdq, test(), { engine, reference: bad.float, samples: 16 });
-    expect(a.ranking[0]).toBe(soleReader(bad.float, tensor));
+    const base = await makeQdqPair(engine, loadModel(join(TRAINED, 'vit_tiny.onnx')), calib());
+    const culprit = soleReaderQuantizers(base.qdq).find((c) => /attn\/MatMul/.test(c.layer))!.layer;
+    const a = await analyzeLayers(withBadRange(base.qdq, culprit, 0.1), test(), { engine, reference: base.float, samples: 16 });
+    expect(a.ranking[0]).toBe(culprit);
   });
 });
 

@@ -54,5 +54,6 @@ export function formatLayersText(a: LayerAnalysis, top = a.layers.length): strin
   });
   const head = `Layers to blame (ranked by ${RANK_TITLE[a.rankBy]}; ${a.samples} samples; whole model ${db(a.model.sqnrDb)}, agreement ${pct(a.model.agreement)} against its float twin):`;
   const more = a.layers.length > top ? `\n(${a.layers.length - top} more layers in --json or the HTML report)` : '';
-  return `${head}\n${columns(rows)}${more}`;
+  const notes = a.notes.map((n) => `\nnote: ${n}`).join('');
+  return `${head}\n${columns(rows)}${more}${notes}`;
 }
