@@ -12,7 +12,8 @@ import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
 import { measureInterleaved } from './latency.js';
 import { dataFeeds } from './bench-feeds.js';
 import { detectHardware } from './hardware.js';
-import { hasQdq } from './qdq-structure.js';
+import { hasQdq, qoperatorOps } from './qdq-structure.js';
+import { UnsupportedOpError } from '../errors.js';
 import { modelRef } from './model-runs.js';
 import { checkGates, type GateSpec } from './gate.js';
 import { buildEvalReport, evalGateScope, type EvalReport, type SpeedEntry } from './report/eval-report.js';
@@ -51,9 +52,15 @@ export async function compareModels(reference: Model | string, candidate: Model 
     let layers = null;
     if (options.layers && hasQdq(cand.model)) {
       const lo = typeof options.layers === 'object' ? options.layers : {};
-      layers = await analyzeLayers(cand.path ?? cand.model, data, { ...lo, reference: ref.path ?? ref.model, engine, signal: options.signal, onProgress: options.onProgress });
-    } else if (options.layers && options.layers !== 'auto') {
-      result.notes.push(`no per-layer analysis: ${cand.label} has no Q/DQ nodes`);
+      try {
+        layers = await analyzeLayers(cand.path ?? cand.model, data, { ...lo, reference: ref.path ?? ref.model, engine, signal: options.signal, onProgress: options.onProgress });
+      } catch (err) {
+        if (!(err instanceof UnsupportedOpError)) throw err;
+        result.notes.push(`no per-layer analysis: ${err.message}`);
+      }
+    } else if (options.layers) {
+      const qops = qoperatorOps(cand.model);
+      result.notes.push(`no per-layer analysis: ${cand.label} ${qops.length ? `uses QOperator ops (${qops.join(', ')}); per-layer analysis needs the QDQ format` : 'has no Q/DQ nodes'}`);
     }
     const gates = options.gates ? await checkGates(options.gates, evalGateScope(result, speed)) : [];
     return buildEvalReport(result, { speed, layers, hardware: detectHardware(), gates });
