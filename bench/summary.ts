@@ -38,12 +38,13 @@ const HEADERS: Record<keyof SummaryFields, string> = {
 
 export function summaryTable(rows: SummaryRow[], previous: SummaryRow[] = []): BenchTable {
   const before = new Map(previous.map((r) => [`${r.suite}/${r.model}/${r.variant}`, r]));
+  const show = (f: keyof SummaryFields, v: number) => (f === 'speedup' || f === 'size_ratio' ? `${v.toFixed(2)}x` : f === 'calib_peak_mb' ? v.toFixed(0) : v.toFixed(2));
   const cell = (r: SummaryRow, f: keyof SummaryFields): string => {
     const v = r[f];
     if (v === undefined) return '-';
-    const text = f === 'speedup' || f === 'size_ratio' ? `${v.toFixed(2)}x` : f === 'calib_peak_mb' ? v.toFixed(0) : v.toFixed(2);
     const old = before.get(`${r.suite}/${r.model}/${r.variant}`)?.[f];
-    return old === undefined || Math.abs(old - v) < 1e-9 ? text : `${text} (was ${f === 'speedup' || f === 'size_ratio' ? `${old.toFixed(2)}x` : old.toFixed(2)})`;
+    const text = show(f, v);
+    return old === undefined || show(f, old) === text ? text : `${text} (was ${show(f, old)})`;
   };
   return {
     title: 'Summary across suites (FP32 baseline = 1.00x)',
