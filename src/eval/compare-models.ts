@@ -12,6 +12,7 @@ import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
 import { measureInterleaved } from './latency.js';
 import { dataFeeds } from './bench-feeds.js';
 import { detectHardware } from './hardware.js';
+import { int8Warnings } from './benchmark.js';
 import { hasQdq, qoperatorOps } from './qdq-structure.js';
 import { UnsupportedOpError } from '../errors.js';
 import { modelRef } from './model-runs.js';
@@ -63,7 +64,9 @@ export async function compareModels(reference: Model | string, candidate: Model 
       result.notes.push(`no per-layer analysis: ${cand.label} ${qops.length ? `uses QOperator ops (${qops.join(', ')}); per-layer analysis needs the QDQ format` : 'has no Q/DQ nodes'}`);
     }
     const gates = options.gates ? await checkGates(options.gates, evalGateScope(result, speed)) : [];
-    return buildEvalReport(result, { speed, layers, hardware: detectHardware(), gates });
+    const hardware = detectHardware();
+    if (speed?.provider === 'cpu') result.notes.push(...int8Warnings(hardware));
+    return buildEvalReport(result, { speed, layers, hardware, gates });
   } finally {
     if (!options.engine) await engine.close();
   }

@@ -128,11 +128,8 @@ export async function evaluate(reference: Model | string, candidate: Model | str
       const [rOut, cOut] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
       if (!task) {
         task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!, b.count, b.labels);
+        // Labels were checked up front for explicit tasks and user metrics; an inferred task only needs them when they are there.
         metrics = [...(options.metrics ?? []), ...taskMetrics(task, output, classesOf(rOut[output]!))];
-        const needLabels = metrics.filter((m) => m.needsLabels).map((m) => m.name);
-        if (needLabels.length && !b.labels) {
-          throw new DataError(`${data.source}: the ${task} metric${needLabels.length > 1 ? 's' : ''} ${needLabels.join(', ')} need${needLabels.length > 1 ? '' : 's'} labels, and the data has none (arrays: ${data.inputNames.join(', ')}); add a labels array or name it with --labels`);
-        }
         accs = metrics.map((m) => [m.create(), m.create()]);
       }
       const mb = { labels: b.labels, feeds: b.feeds, count: b.count, first: b.first };
