@@ -93,7 +93,7 @@ function rangesSection(a: LayerAnalysis): string {
     representable: q.representable,
     observed: q.observed,
     tolerance: q.scale / 2,
-    tooltip: `${q.tensor} (${q.type}${q.perChannel ? ', per channel' : ''}): observed [${num(q.observed.min)}, ${num(q.observed.max)}], representable [${num(q.representable.min)}, ${num(q.representable.max)}]${q.clippedFraction ? `, ${pct(q.clippedFraction, 2)} clipped` : ''}; SQNR ${db(q.sqnrDb)}${q.exact ? '' : ' (estimated)'}`,
+    tooltip: `${q.tensor}${q.folded ? ` through the ${q.folded} the quantizer folded in` : ''} (${q.type}${q.perChannel ? ', per channel' : ''}): observed [${num(q.observed.min)}, ${num(q.observed.max)}], representable [${num(q.representable.min)}, ${num(q.representable.max)}]${q.clippedFraction ? `, ${pct(q.clippedFraction, 2)} clipped` : ''}; SQNR ${db(q.sqnrDb)}${q.exact ? '' : ' (estimated)'}`,
   }));
   return `<section><h2>Activation ranges</h2><p class="note">Float values seen on the samples against the range each activation quantizer covers, in graph order. ${esc(RANGE_LEGEND)}</p>${responsive((layout) => rangePlot(rows([...acts.values()]), 'activation ranges', layout))}</section>`
     + `<section><h2>Weight ranges</h2><p class="note">Weights against the range of their integer grid (widest channel for per-channel weights), one row per layer. ${esc(RANGE_LEGEND)}</p>${responsive((layout) => rangePlot(rows(weights), 'weight ranges', layout))}</section>`;
