@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../src/eval/evaluate.js';
+import { CancelledError } from '../../src/errors.js';
 import { sampleMetric } from '../../src/eval/metric.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
@@ -122,6 +123,19 @@ describe('evaluate', () => {
     expect(r.primary!.reference).toBe(1);
     expect(r.primary!.candidate).toBe(r.outputs[0]!.cosine);
     expect(r.primary!.drop).toBeCloseTo((1 - r.outputs[0]!.cosine) * 100, 12);
+  });
+
+  it('reports progress and stops when cancelled', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = evaluate(pair.float, pair.qdq, testSet(), {
+      engine, batchSize: 100,
+      signal: controller.signal,
+      onProgress: (e) => { seen.push(e.done); if (e.done >= 300) controller.abort(); },
+    });
+    await expect(run).rejects.toThrow(CancelledError);
+    expect(seen.slice(0, 3)).toEqual([100, 200, 300]);
+    expect(seen.at(-1)).toBeLessThan(2000);
   });
 
   it('names the file, input or flag when the data does not fit, before running inference', async () => {
