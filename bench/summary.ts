@@ -1,9 +1,9 @@
 /**
- * The cross-suite summary table: every suite's `summary.<model>.<variant>.<field>` metrics gathered
- * into rows (accuracy drop, speedup, size ratio, quantization time, calibration memory), printed by
- * `npm run bench` and written to bench/results/latest.json as `summary`.
+ * The cross-suite summary table: every suite's `<subject>.<field>` metrics (see SummaryFields)
+ * gathered into rows (accuracy drop, speedup, size ratio, quantization time, calibration memory),
+ * printed by `npm run bench` and written to bench/results/latest.json as `summary`.
  */
-import { SUMMARY_FIELDS, type BenchReport, type BenchTable, type SummaryFields } from './types.js';
+import { SUMMARY_ALIASES, SUMMARY_FIELDS, type BenchReport, type BenchTable, type SummaryFields } from './types.js';
 
 export interface SummaryRow extends SummaryFields {
   suite: string;
@@ -16,9 +16,11 @@ export function gatherSummary(results: Record<string, BenchReport>): SummaryRow[
   for (const [suite, report] of Object.entries(results)) {
     for (const [key, value] of Object.entries(report.metrics)) {
       const parts = key.split('.');
-      if (parts[0] !== 'summary' || parts.length !== 4) continue;
-      const [, model, variant, field] = parts as [string, string, string, keyof SummaryFields];
-      if (!SUMMARY_FIELDS.includes(field)) continue;
+      const last = parts.pop()!;
+      const field = (SUMMARY_FIELDS as string[]).includes(last) ? (last as keyof SummaryFields) : SUMMARY_ALIASES[last];
+      if (!field || !parts.length || !Number.isFinite(value)) continue;
+      const [model, ...rest] = parts as [string, ...string[]];
+      const variant = rest.join('.') || '-';
       const id = `${suite}/${model}/${variant}`;
       const row = rows.get(id) ?? { suite, model, variant };
       row[field] = value;

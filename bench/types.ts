@@ -32,7 +32,9 @@ export interface BenchSuite {
 
 /**
  * The cross-suite summary: one row per model variant (an int8 model, a pruned model, ...) against
- * its FP32 baseline. Every field is optional; a suite reports what it measured.
+ * its FP32 baseline, gathered by the runner from every suite's `metrics` whose key ends in one of
+ * these fields: `<subject>.<field>`, the subject being a model or `model.variant` (e.g.
+ * 'resnet_bn.speedup', 'resnet50_raw.size_ratio', 'resnet_bn.int8-static.accuracy_drop').
  */
 export interface SummaryFields {
   /** Top-1 (or primary metric) drop in percentage points on the fixture test set; negative = better. */
@@ -49,17 +51,21 @@ export interface SummaryFields {
 
 export const SUMMARY_FIELDS: (keyof SummaryFields)[] = ['accuracy_drop', 'speedup', 'size_ratio', 'quantize_s', 'calib_peak_mb'];
 
-/**
- * Metric entries for the summary: `summary.<model>.<variant>.<field>`, e.g.
- * `...summaryMetrics('resnet_bn', 'int8-static', { accuracy_drop: 0.3, speedup: 2.1 })` in `metrics`.
- * The runner gathers them from every suite into one table and compares them with the last run.
- */
+/** Other metric names suites already use for the same things. */
+export const SUMMARY_ALIASES: Record<string, keyof SummaryFields> = {
+  top1_drop_points: 'accuracy_drop',
+  drop_points: 'accuracy_drop',
+  quantize_seconds: 'quantize_s',
+  calibration_peak_mb: 'calib_peak_mb',
+};
+
+/** Metric entries for the summary: `<model>.<variant>.<field>` for each field given. */
 export function summaryMetrics(model: string, variant: string, fields: SummaryFields): Record<string, number> {
   if (model.includes('.') || variant.includes('.')) throw new Error(`summary model and variant names may not contain '.': ${model} / ${variant}`);
   const out: Record<string, number> = {};
   for (const f of SUMMARY_FIELDS) {
     const v = fields[f];
-    if (v !== undefined && Number.isFinite(v)) out[`summary.${model}.${variant}.${f}`] = v;
+    if (v !== undefined && Number.isFinite(v)) out[`${model}.${variant}.${f}`] = v;
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
 import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
+import { registerQuantize } from './commands/quantize.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerEval(program);
   registerBench(program);
+  registerQuantize(program);
   return program;
 }
 

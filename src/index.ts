@@ -27,6 +27,14 @@ export { formatEvalText, formatLayersText } from './eval/report/text.js';
 export { formatEvalMarkdown } from './eval/report/markdown.js';
 export { formatEvalHtml } from './eval/report/html.js';
 export { buildBenchReport, formatBenchText, type BenchReport } from './eval/report/bench-report.js';
+export { quantize, QUANTIZE_MODES, type QuantizeOptions } from './quantize/quantize.js';
+export type { QuantizeResult, QuantizeSummary, NodeDecision, QuantizeMode } from './quantize/types.js';
+export type { StaticQuantizeOptions, QuantFormat, Placement } from './quantize/static/options.js';
+export type { StaticQuantizeResult } from './quantize/static/quantize-static.js';
+export type { QuantPlan, ActivationQuant, WeightQuant, BiasQuant, NodePlan } from './quantize/static/plan.js';
+export { formatPlan } from './quantize/static/plan.js';
+export type { SpeedCheckReport } from './quantize/static/speed-check.js';
+export { formatQuantizeReport, type QuantizeReport } from './quantize/report.js';
 export {
   SlimnetError, InvalidModelError, UnsupportedOpError, DataError, OptionError, RuntimeError, PassError, CancelledError, GateFailedError,
 } from './errors.js';

@@ -84,7 +84,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
   }
   if (counterparts.folds.size) {
     const assumed = [...counterparts.folds.values()].filter((f) => f.source === 'range').length;
-    notes.push(`${counterparts.folds.size} Relu/Clip folded into quantizer ranges ${assumed ? `(assumed from ranges starting at 0, no reference model: ${assumed})` : '(found in the reference)'}; the float twin applies them in float`);
+    notes.push(`${counterparts.folds.size} quantizer${counterparts.folds.size > 1 ? 's stand' : ' stands'} for a Relu/Clip folded into quantizer ranges ${assumed ? `(assumed from ranges starting at 0, no reference model: ${assumed})` : '(found in the reference)'}; the float twin applies them in float`);
   }
   const twin = withQuantizedLayers(cand.model, structure, () => false, counterparts);
   const engine = options.engine ?? new Engine();

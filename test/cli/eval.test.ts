@@ -9,7 +9,7 @@ import { loadModel, saveModel } from '../../src/onnx/io.js';
 import { makeQdqPair } from '../../fixtures/qdq/hand-qdq.js';
 import { soleReaderQuantizers, withBadRange } from '../../fixtures/qdq/bad-range.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
-import { slimnet } from './slimnet.js';
+import { slimnet } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimnet-eval-cli-'));
 const fp32 = join(dir, 'resnet_fp32.onnx');

@@ -1,12 +1,10 @@
 /** The CLI as a user runs it: a real process, real files, exit codes and messages. */
 import { describe, expect, it } from 'vitest';
-import { slimnet } from './slimnet.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SYNTHETIC, THIRD_PARTY } from '../helpers.js';
+import { SYNTHETIC, THIRD_PARTY, slimnet } from '../helpers.js';
 
-// Kept here too for tests that import it from this file; importing a test file re-runs its tests, so new tests import ./slimnet.js.
 export { slimnet };
 
 describe('slimnet inspect', () => {

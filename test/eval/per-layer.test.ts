@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { analyzeLayers } from '../../src/eval/per-layer.js';
+import { quantize } from '../../src/quantize/quantize.js';
 import { rankLayers } from '../../src/eval/layer-report.js';
 import { findQdq } from '../../src/eval/qdq-structure.js';
 import { withQuantizedLayers } from '../../src/eval/layer-variants.js';
@@ -146,7 +147,7 @@ describe('quantizers that fold a Relu into their range (as slimnet\'s and ORT\'s
       expect(folded.length).toBeGreaterThan(10);
       // Measured against Relu(x), a folded quantizer clips (almost) nothing.
       for (const q of folded) expect(q.clippedFraction).toBeLessThan(0.01);
-      expect(r.notes.join(' ')).toMatch(reference ? /12 Relu\/Clip folded into quantizer ranges \(found in the reference\)/ : /assumed from ranges starting at 0/);
+      expect(r.notes.join(' ')).toMatch(reference ? /12 quantizers stand for a Relu\/Clip folded into quantizer ranges \(found in the reference\)/ : /assumed from ranges starting at 0/);
     }
   });
 
@@ -166,6 +167,23 @@ describe('quantizers that fold a Relu into their range (as slimnet\'s and ORT\'s
     c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
     await a.release(); await b.release();
     expect(c.result().sqnrDb).toBeGreaterThan(100);
+  });
+});
+
+describe('per-layer analysis of slimnet\'s static int8 output', () => {
+  it('finds the float counterparts of its quantizers and blames an injected bad range first', async () => {
+    const source = loadModel(join(TRAINED, 'resnet_bn.onnx'));
+    const q = await quantize(source, { engine, calibration: join(FIXTURES, 'data', 'fmnist_calib.npz'), calibSize: 100, placement: 'full', speedCheck: false });
+    const clean = await analyzeLayers(q.model, test(), { engine, reference: source, sensitivity: 'none', samples: 16 });
+    // The quantizer folds Relus into Q ranges; the twin puts them back, so it tracks the candidate.
+    expect(clean.notes.join(' ')).toMatch(/Relu\/Clip folded into quantizer ranges \(found in the reference\)/);
+    expect(clean.model.agreement).toBe(1);
+    expect(clean.model.sqnrDb).toBeGreaterThan(30);
+    const culprit = soleReaderQuantizers(q.model)[4]!.layer;
+    const a = await analyzeLayers(withBadRange(q.model, culprit, 0.25), test(), { engine, reference: source, sensitivity: 'both' });
+    expect(a.ranking[0]).toBe(culprit);
+    expect(rankLayers(a.layers, 'recovery')[0]!.node).toBe(culprit);
+    expect(rankLayers(a.layers, 'quantization')[0]!.node).toBe(culprit);
   });
 });
 
