@@ -14,6 +14,7 @@ import { Engine } from '../../src/runtime/engine.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { loadModel } from '../../src/onnx/io.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
+import type { Model } from '../../src/ir/model.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { OutputComparator } from '../../src/eval/compare.js';
@@ -25,6 +26,16 @@ const engine = new Engine();
 const calib = () => new NpzDataset(join(FIXTURES, 'data', 'fmnist_calib.npz'));
 const test = () => new NpzDataset(join(FIXTURES, 'data', 'fmnist_test.npz'));
 afterAll(() => engine.close());
+
+/** SQNR (dB) of a float twin's logits against the float model's, on 16 test images. */
+async function twinSqnr(twin: Model, float: Model): Promise<number> {
+  const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
+  const [a, b] = [await engine.createSession(twin), await engine.createSession(float)];
+  const c = new OutputComparator('logits');
+  c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
+  await a.release(); await b.release();
+  return c.result().sqnrDb;
+}
 
 describe('Q/DQ structure', () => {
   it('matches each DQ to the tensor its Q consumed, whatever the names say', () => {
@@ -77,12 +88,7 @@ describe('per-layer analysis of a trained CNN', () => {
     expect(fw.folds.size).toBe(0); // the hand-made QDQ keeps its Relus
     const twin = withQuantizedLayers(clean.qdq, st, () => false, fw);
     expect(twin.graph.nodes.filter((n) => n.opType === 'QuantizeLinear')).toHaveLength(0);
-    const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
-    const [a, b] = [await engine.createSession(twin), await engine.createSession(clean.float)];
-    const c = new OutputComparator('logits');
-    c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
-    await a.release(); await b.release();
-    expect(c.result().sqnrDb).toBeGreaterThan(100);
+    expect(await twinSqnr(twin, clean.float)).toBeGreaterThan(100);
   });
 
   it('puts the layer with a deliberately bad range first, whichever ranking is used', async () => {
@@ -133,12 +139,7 @@ describe('quantizers that fold a Relu into their range (as slimnet\'s and ORT\'s
     const cp = matchReference(st, p.float);
     expect(cp.folds.size).toBe(12);
     const twin = withQuantizedLayers(p.qdq, st, () => false, cp);
-    const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
-    const [a, b] = [await engine.createSession(twin), await engine.createSession(p.float)];
-    const c = new OutputComparator('logits');
-    c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
-    await a.release(); await b.release();
-    expect(c.result().sqnrDb).toBeGreaterThan(100);
+    expect(await twinSqnr(twin, p.float)).toBeGreaterThan(100);
     for (const reference of [p.float, undefined]) {
       const r = await analyzeLayers(p.qdq, test(), { engine, reference, sensitivity: 'none', samples: 16 });
       expect(r.model.agreement).toBe(1);
@@ -161,12 +162,7 @@ describe('quantizers that fold a Relu into their range (as slimnet\'s and ORT\'s
     expect(clips.length).toBe(11 - kept);
     expect(clips.every((f) => f.min === 0 && f.max === 6)).toBe(true);
     const twin = withQuantizedLayers(p.qdq, st, () => false, cp);
-    const feeds = { input: { type: 'float32' as const, dims: [16, 1, 28, 28], data: (test().array('input').data as Float32Array).subarray(0, 16 * 784) } };
-    const [a, b] = [await engine.createSession(twin), await engine.createSession(p.float)];
-    const c = new OutputComparator('logits');
-    c.add((await b.run(feeds)).logits!, (await a.run(feeds)).logits!);
-    await a.release(); await b.release();
-    expect(c.result().sqnrDb).toBeGreaterThan(100);
+    expect(await twinSqnr(twin, p.float)).toBeGreaterThan(100);
   });
 });
 
