@@ -6,7 +6,7 @@
  */
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
-import { providerStatus, KNOWN_PROVIDERS } from '../runtime/providers.js';
+import { explainProviderFailure, providerStatus, KNOWN_PROVIDERS } from '../runtime/providers.js';
 import { measurePeakMemory } from '../runtime/memory-probe.js';
 import { modelToBytes } from '../onnx/io.js';
 import type { ExecutionProvider, Feeds, Session } from '../runtime/types.js';
@@ -119,7 +119,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
           timed.push({ row, session: s, feeds: feeds[i]!, ref, count: counts[i]! });
         } catch (err) {
           row.available = false;
-          row.reason = `${provider} could not run this model here: ${errorMessage(err)}`;
+          row.reason = explainProviderFailure(provider, errorMessage(err));
         }
       }
     }

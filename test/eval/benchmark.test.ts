@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { benchmark, int8Warnings } from '../../src/eval/benchmark.js';
 import { detectHardware, type HardwareInfo } from '../../src/eval/hardware.js';
 import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
+import { explainProviderFailure } from '../../src/runtime/providers.js';
 import { loadModel } from '../../src/onnx/io.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { FIXTURES, SYNTHETIC, THIRD_PARTY, TRAINED } from '../helpers.js';
@@ -56,6 +57,12 @@ describe('benchmark', () => {
     expect(new Set(values).size).toBeGreaterThan(700);
     expect(syntheticFeeds(loadModel(join(SYNTHETIC, 'lstm.onnx')), 2).sequence!.dims).toEqual([6, 2, 8]);
     expect(() => syntheticFeeds(loadModel(THIRD_PARTY.ocrRec()), 1)).toThrow(/input 'x' has a symbolic dimension 'p2o.DynamicDimension.1' besides the batch; give sample data with --data/);
+  });
+
+  it('explains a provider that is installed but cannot start, in one line with the way out', () => {
+    const ort = 'ONNX Runtime cannot load m.onnx: webgpu: /onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 lambda adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters';
+    expect(explainProviderFailure('webgpu', ort)).toMatch(/^WebGPU found no GPU adapter.*apt-get install libvulkan1 mesa-vulkan-drivers/);
+    expect(explainProviderFailure('dml', 'x.cc:12 Foo was false. Device removed')).toBe('dml failed to start: Device removed');
   });
 
   it('rejects bad options with the flag name', async () => {
