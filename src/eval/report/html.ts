@@ -75,7 +75,7 @@ function layersSection(a: LayerAnalysis): string {
   shown.forEach((l, i) => rows.push([String(i + 1), `<code>${esc(l.node)}</code>`, esc(l.op), l.only ? db(l.only.sqnrDb) : '-', db(l.quantSqnrDb), db(l.outputSqnrDb)]));
   const more = a.layers.length > LAYER_LIMIT ? `<p class="note">${a.layers.length - LAYER_LIMIT} more layers in the JSON report.</p>` : '';
   return `<section><h2>Layers to blame</h2><p class="note">${esc(what)}. ${a.samples} samples; the whole quantized model scores ${db(a.model.sqnrDb)} (agreement ${pct(a.model.agreement)}) against its float twin.</p>`
-    + `${responsive((layout) => barChart(bars, { title: 'per-layer error', axis: 'dB', layout }))}${more}<details><summary>table</summary>${tableHtml(rows)}</details></section>`;
+    + `${a.notes.length ? `<ul class="note">${a.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}${responsive((layout) => barChart(bars, { title: 'per-layer error', axis: 'dB', layout }))}${more}<details><summary>table</summary>${tableHtml(rows)}</details></section>`;
 }
 
 function rangesSection(a: LayerAnalysis): string {

@@ -25,7 +25,7 @@ export function formatEvalMarkdown(r: EvalReport): string {
     out.push('', `<details><summary>Layers to blame (ranked by ${r.layers.rankBy})</summary>`, '');
     const lr: string[][] = [['#', 'layer', 'op', 'only this layer', 'quantizers']];
     r.layers.layers.slice(0, 20).forEach((l, i) => lr.push([String(i + 1), `\`${l.node}\``, l.op, l.only ? db(l.only.sqnrDb) : '-', db(l.quantSqnrDb)]));
-    out.push(table(lr), '', '</details>');
+    out.push(table(lr), '', ...r.layers.notes.map((n) => `> ${n}`), '', '</details>');
   }
   if (r.gates.length) {
     out.push('');
