@@ -1,6 +1,8 @@
 /** The scripted CLI: one commander program; each command lives in cli/commands. */
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
+import { registerEval } from './commands/eval.js';
+import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
 import { VERSION } from '../src/version.js';
 
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run slimnet --help for usage)')
     .exitOverride();
   registerInspect(program);
+  registerEval(program);
+  registerBench(program);
   registerQuantize(program);
   return program;
 }
