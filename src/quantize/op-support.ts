@@ -33,6 +33,11 @@ export interface OpSupport {
   activationInputs?: number[];
   /** Structured pruning can remove output channels of the weight on this axis. */
   prunableAxis?: number;
+  /**
+   * ONNX Runtime's basic graph optimizations fold this op into a producer of one of these types
+   * when it is that producer's only consumer: the producer's output tensor then no longer exists.
+   */
+  foldsInto?: string[];
 }
 
 export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
@@ -59,6 +64,7 @@ export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
   Sigmoid: { role: 'qlinear' },
   Softmax: { role: 'qlinear' },
   LeakyRelu: { role: 'qlinear' },
+  BatchNormalization: { role: 'none', foldsInto: ['Conv'] },
   Relu: { role: 'activation' },
   Clip: { role: 'activation' },
   LSTM: { role: 'weighted', weights: [{ index: 1, axis: 0 }, { index: 2, axis: 0 }] },

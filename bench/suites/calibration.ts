@@ -1,0 +1,100 @@
+/**
+ * Calibration cost. Throughput: the data pass of calibrate() (from its first to its last progress
+ * event) against plain FP32 inference over the same batches, interleaved, 1 intra-op thread.
+ * Fixed costs (type discovery, building the probe session, range search, hashing) are reported
+ * apart: they do not grow with the data. Memory: peak RSS of a child process calibrating with
+ * Entropy on 100 and on 1,000 samples.
+ */
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadModel } from '../../src/onnx/io.js';
+import { calibrate } from '../../src/calibrate/calibrate.js';
+import { openDataset } from '../../src/calibrate/data/open.js';
+import { defaultCalibrationTensors } from '../../src/calibrate/stats/tensors.js';
+import type { Model } from '../../src/ir/model.js';
+import type { Engine } from '../../src/runtime/engine.js';
+import type { BenchContext, BenchReport, BenchSuite } from '../types.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DATA = join(root, 'fixtures', 'data', 'fmnist_test.npz');
+const MODELS = ['resnet_bn', 'mobilenet_dw', 'vit_tiny'];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+async function plainPass(engine: Engine, model: Model, samples: number): Promise<number> {
+  const ds = await openDataset(DATA, model, { limit: samples });
+  const session = await engine.createSession(model);
+  try {
+    const t0 = performance.now();
+    for await (const b of ds.batches()) await session.run(b.feeds);
+    return performance.now() - t0;
+  } finally {
+    await session.release();
+  }
+}
+
+async function calibrationPass(engine: Engine, model: Model, samples: number, method: 'minmax' | 'entropy', tensors: string[]): Promise<{ pass: number; total: number }> {
+  let first = 0;
+  let last = 0;
+  const t0 = performance.now();
+  await calibrate(model, DATA, {
+    engine, method, tensors, limit: samples,
+    onProgress: (e) => { if (e.done === 0) first = performance.now(); last = performance.now(); },
+  });
+  return { pass: last - first, total: performance.now() - t0 };
+}
+
+function peakRss(model: string, samples: number): { peakKiB: number; tensors: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'helpers', 'calibration-rss.ts'), model, DATA, String(samples), 'entropy'], { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`calibration-rss failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function run(ctx: BenchContext): Promise<BenchReport> {
+  const samples = ctx.quick ? 300 : 1000;
+  const reps = ctx.quick ? 1 : 3;
+  const rows: (string | number)[][] = [];
+  const metrics: Record<string, number> = {};
+  for (const name of MODELS) {
+    const model = loadModel(join(root, 'fixtures', 'models', `${name}.onnx`));
+    for (const scope of ['quantizable', 'all'] as const) {
+      const tensors = defaultCalibrationTensors(model, scope);
+      const t = { plain: [] as number[], minmax: [] as number[], entropy: [] as number[], minmaxTotal: [] as number[], entropyTotal: [] as number[] };
+      await plainPass(ctx.engine, model, 64); // warm-up
+      for (let i = 0; i < reps; i++) {
+        // Interleaved: plain, MinMax, Entropy, plain, ...
+        t.plain.push(await plainPass(ctx.engine, model, samples));
+        const mm = await calibrationPass(ctx.engine, model, samples, 'minmax', tensors);
+        t.minmax.push(mm.pass); t.minmaxTotal.push(mm.total);
+        const en = await calibrationPass(ctx.engine, model, samples, 'entropy', tensors);
+        t.entropy.push(en.pass); t.entropyTotal.push(en.total);
+      }
+      const plain = median(t.plain);
+      const rMin = median(t.minmax) / plain;
+      const rEnt = median(t.entropy) / plain;
+      rows.push([name, scope, tensors.length, plain, rMin, rEnt, median(t.minmaxTotal) - median(t.minmax), median(t.entropyTotal) - median(t.entropy)]);
+      metrics[`${name}.${scope}.minmax_pass_ratio`] = rMin;
+      metrics[`${name}.${scope}.entropy_pass_ratio`] = rEnt;
+      ctx.log(`${name} ${scope}: plain ${plain.toFixed(0)} ms, minmax x${rMin.toFixed(2)}, entropy x${rEnt.toFixed(2)}`);
+    }
+  }
+  const rss: (string | number)[][] = [];
+  for (const name of ctx.quick ? ['resnet_bn'] : MODELS) {
+    const path = join(root, 'fixtures', 'models', `${name}.onnx`);
+    const small = peakRss(path, 100);
+    const large = peakRss(path, 1000);
+    const ratio = large.peakKiB / small.peakKiB;
+    rss.push([name, small.tensors, small.peakKiB / 1024, large.peakKiB / 1024, ratio]);
+    metrics[`${name}.entropy_rss_ratio_1000_vs_100`] = ratio;
+  }
+  return {
+    tables: [
+      { title: `Calibration data pass vs plain FP32 inference, ${samples} samples of fmnist_test, batch 16 (ratio = time / plain time; goals: MinMax <= 1.25, Entropy <= 1.60)`, columns: ['model', 'tensors', 'count', 'plain ms', 'MinMax', 'Entropy', 'MinMax fixed ms', 'Entropy fixed ms'], rows },
+      { title: 'Peak RSS of a child process calibrating with Entropy (goal: 1,000 / 100 <= 1.2)', columns: ['model', 'tensors', '100 samples MiB', '1,000 samples MiB', 'ratio'], rows: rss },
+    ],
+    metrics,
+    notes: ['fixed ms = calibrate() wall time minus its data pass: type discovery, probe session, range search, model hash; it does not grow with the data'],
+  };
+}
+
+export const suite: BenchSuite = { name: 'calibration', description: 'calibration throughput vs FP32 inference, and peak memory vs sample count', run };

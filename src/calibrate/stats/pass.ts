@@ -1,0 +1,147 @@
+/**
+ * One pass of the data through a probe: batches go to the worker while the reducers fold the
+ * previous batch on this thread, so reduction mostly hides behind inference.
+ */
+import type { Session, TensorData, Feeds } from '../../runtime/types.js';
+import { asFloat32 } from '../../runtime/tensor-data.js';
+import { RuntimeError, errorMessage, throwIfAborted } from '../../errors.js';
+import type { ProgressTracker } from '../../progress.js';
+import type { Batch } from '../data/dataset.js';
+import type { ModelDataset } from '../data/model-dataset.js';
+import type { DataHasher } from '../data/data-hash.js';
+import type { Probe } from './probe.js';
+import type { BatchValues, Reducer } from './reducer.js';
+
+export interface PassInput {
+  dataset: ModelDataset;
+  /** Absent when only graph inputs are observed (no inference needed). */
+  session?: Session;
+  probe?: Probe;
+  /** Reducers per tensor observed in this pass. */
+  reducers: Map<string, Reducer[]>;
+  /** Values a strided sample aims at per tensor per batch. */
+  sampleBudget: number;
+  /** Estimated values per sample of each sampled tensor (refined from each batch). */
+  valuesPerSample: Map<string, number>;
+  hasher?: DataHasher;
+  progress: ProgressTracker;
+  /** Samples counted by earlier passes (for progress). */
+  offset: number;
+  signal?: AbortSignal;
+}
+
+interface InFlight {
+  batch: Batch;
+  steps: Map<string, number>;
+  outputs: Promise<Record<string, TensorData>>;
+}
+
+export async function runPass(p: PassInput): Promise<{ samples: number; batches: number }> {
+  const iterator = p.dataset.batches(p.dataset.batchSize, p.signal ? { signal: p.signal } : {})[Symbol.asyncIterator]();
+  let index = 0;
+  const launch = async (): Promise<InFlight | undefined> => {
+    throwIfAborted(p.signal, 'calibration');
+    const next = await iterator.next();
+    if (next.done) return undefined;
+    const batch = next.value;
+    p.hasher?.update(batch.feeds, batch.count);
+    const feeds: Feeds = { ...batch.feeds };
+    const steps = new Map<string, number>();
+    if (p.probe?.samplingInput) {
+      const control = new BigInt64Array(2 * p.probe.sampled.length);
+      p.probe.sampled.forEach((name, i) => {
+        const expected = (p.valuesPerSample.get(name) ?? 1) * batch.count;
+        const step = Math.max(1, Math.ceil(expected / p.sampleBudget));
+        // Rotate the phase from batch to batch so that a stride never aliases with the layout.
+        control[2 * i] = BigInt(step > 1 ? (index * 7919) % step : 0);
+        control[2 * i + 1] = BigInt(step);
+        steps.set(name, step);
+      });
+      feeds[p.probe.samplingInput] = { type: 'int64', dims: [control.length], data: control };
+    }
+    index++;
+    const outputs = p.session && p.probe?.fetch.length ? p.session.run(feeds, p.probe.fetch) : Promise.resolve({});
+    outputs.catch(() => {}); // awaited below; no unhandled rejection while the previous batch is reduced
+    return { batch, steps, outputs };
+  };
+  let seen = 0;
+  let batches = 0;
+  let current = await launch();
+  while (current) {
+    const { batch } = current;
+    let outputs: Record<string, TensorData>;
+    try {
+      outputs = await current.outputs;
+    } catch (err) {
+      if (!(err instanceof RuntimeError)) throw err;
+      throw new RuntimeError(`${p.dataset.source}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
+    }
+    const next = await launch();
+    const unpacked = unpack(p.probe, outputs);
+    for (const [name, reducers] of p.reducers) {
+      const values = batchValues(name, unpacked, outputs, batch, seen);
+      const step = current.steps.get(name);
+      if (step && values.values) p.valuesPerSample.set(name, (values.values.length * step) / batch.count);
+      for (const r of reducers) r.update(values);
+    }
+    seen += batch.count;
+    batches++;
+    p.progress.update(p.offset + seen);
+    current = next;
+  }
+  return { samples: seen, batches };
+}
+
+interface Unpacked {
+  extremes: Map<string, [number, number]>;
+  samples: Map<string, Float32Array>;
+}
+
+/** Splits the packed outputs back into per-tensor views (no copies). */
+function unpack(probe: Probe | undefined, outputs: Record<string, TensorData>): Unpacked {
+  const u: Unpacked = { extremes: new Map(), samples: new Map() };
+  if (!probe) return u;
+  if (probe.extremesOutput) {
+    const e = asFloat32(outputs[probe.extremesOutput]!);
+    const n = probe.extremes.length;
+    probe.extremes.forEach((name, i) => u.extremes.set(name, [e[i]!, e[n + i]!]));
+  }
+  if (probe.samplesOutput && probe.lengthsOutput) {
+    const all = asFloat32(outputs[probe.samplesOutput]!);
+    const lengths = outputs[probe.lengthsOutput]!.data as BigInt64Array;
+    let offset = 0;
+    probe.sampled.forEach((name, i) => {
+      const len = Number(lengths[i]!);
+      u.samples.set(name, all.subarray(offset, offset + len));
+      offset += len;
+    });
+  }
+  return u;
+}
+
+function batchValues(name: string, u: Unpacked, outputs: Record<string, TensorData>, batch: Batch, seen: number): BatchValues {
+  const b: BatchValues = { dims: [], samples: batch.count, seen };
+  const input = batch.feeds[name];
+  if (input) {
+    // A graph input: its values are the feed itself.
+    b.values = asFloat32(input);
+    b.dims = input.dims;
+    return b;
+  }
+  const ext = u.extremes.get(name);
+  if (ext) {
+    b.rowMin = Float32Array.of(ext[0]);
+    b.rowMax = Float32Array.of(ext[1]);
+  }
+  const full = outputs[name];
+  const sample = u.samples.get(name);
+  if (full) {
+    b.values = asFloat32(full);
+    b.dims = full.dims;
+  } else if (sample) {
+    b.values = sample;
+    b.dims = [sample.length];
+    b.sampled = true;
+  }
+  return b;
+}
