@@ -1,6 +1,7 @@
 /** The scripted CLI: one commander program; each command lives in cli/commands. */
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run slimnet --help for usage)')
     .exitOverride();
   registerInspect(program);
+  registerCalibrate(program);
   return program;
 }
 
