@@ -5,6 +5,7 @@ import type { Node } from '../ir/node.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { AttrType } from '../ir/attribute.js';
+import { constantNodeTensor } from '../ir/passes/constants-to-initializers.js';
 
 export type ConstantPlace = 'initializer' | 'constant-node' | 'sparse-initializer' | 'attribute';
 
@@ -49,7 +50,10 @@ export function collectConstants(model: Model): ConstantEntry[] {
     }
     for (const n of g.nodes) {
       if (n.opType === 'Constant' && n.domain === '') {
-        for (const t of constantNodeTensors(n)) add({ tensor: t, place: 'constant-node', name: n.outputs[0]?.name ?? n.name, graph: graphLabel, value: n.outputs[0] });
+        // value_float(s) / value_int(s) Constants hold numbers, not tensors: count them as tensors too.
+        const tensors = constantNodeTensors(n);
+        const asTensor = tensors.length ? tensors : [constantNodeTensor(n)].filter((t): t is Tensor => t !== undefined);
+        for (const t of asTensor) add({ tensor: t, place: 'constant-node', name: n.outputs[0]?.name ?? n.name, graph: graphLabel, value: n.outputs[0] });
       } else {
         for (const t of constantNodeTensors(n)) add({ tensor: t, place: 'attribute', name: n.name || n.opType, graph: graphLabel });
       }

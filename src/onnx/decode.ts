@@ -19,6 +19,30 @@ class Scope {
   lookup(name: string): Value | undefined {
     return this.values.get(name) ?? this.parent?.lookup(name);
   }
+
+  /** The value a node input refers to; a placeholder when it is defined later in the file. */
+  resolve(name: string): Value | null {
+    if (name === '') return null;
+    const v = this.lookup(name) ?? this.pending.get(name);
+    if (v) return v;
+    const placeholder = new Value(name);
+    this.pending.set(name, placeholder);
+    return placeholder;
+  }
+}
+
+/** Decodes nodes in file order into `g`, defining their outputs in `scope`. */
+function decodeNodes(msgs: NodeMsg[], g: Graph, scope: Scope, ctx: DecodeContext, where: (what: string) => string): void {
+  for (const nm of msgs) {
+    const node = decodeNode(nm, scope, ctx);
+    g.append(node);
+    for (const o of node.outputs) {
+      if (!o.name) continue;
+      if (scope.values.has(o.name)) throw new InvalidModelError(where(`value '${o.name}' is defined twice (second time by node ${node.label()})`));
+      scope.values.set(o.name, o);
+      scope.pending.delete(o.name);
+    }
+  }
 }
 
 export interface DecodeOptions {
@@ -101,25 +125,7 @@ function decodeGraph(msg: GraphMsg, scope: Scope, ctx: DecodeContext, parent: No
     scope.values.set(name, v);
   }
 
-  const resolve = (name: string): Value | null => {
-    if (name === '') return null;
-    const v = scope.lookup(name) ?? scope.pending.get(name);
-    if (v) return v;
-    const placeholder = new Value(name);
-    scope.pending.set(name, placeholder);
-    return placeholder;
-  };
-
-  for (const nm of msg.node ?? []) {
-    const node = decodeNode(nm, scope, ctx, resolve);
-    g.append(node);
-    for (const o of node.outputs) {
-      if (!o.name) continue;
-      if (scope.values.has(o.name)) throw new InvalidModelError(where(`value '${o.name}' is defined twice (second time by node ${node.label()})`));
-      scope.values.set(o.name, o);
-      scope.pending.delete(o.name);
-    }
-  }
+  decodeNodes(msg.node ?? [], g, scope, ctx, where);
   if (scope.pending.size > 0) {
     const [name, v] = scope.pending.entries().next().value as [string, Value];
     const user = v.uses[0]?.node.label() ?? '?';
@@ -142,9 +148,9 @@ function decodeGraph(msg: GraphMsg, scope: Scope, ctx: DecodeContext, parent: No
   return g;
 }
 
-function decodeNode(msg: NodeMsg, scope: Scope, ctx: DecodeContext, resolve: (n: string) => Value | null): Node {
+function decodeNode(msg: NodeMsg, scope: Scope, ctx: DecodeContext): Node {
   const outputs = (msg.output ?? []).map((name) => scope.pending.get(name) ?? new Value(name));
-  const node = new Node(msg.op_type ?? '', (msg.input ?? []).map(resolve), outputs, {
+  const node = new Node(msg.op_type ?? '', (msg.input ?? []).map((n) => scope.resolve(n)), outputs, {
     name: msg.name ?? '',
     domain: msg.domain ?? '',
   });
@@ -210,19 +216,7 @@ function decodeFunction(msg: FunctionMsg, ctx: DecodeContext): IrFunction {
     body.addInput(v);
     scope.values.set(name, v);
   }
-  const resolve = (name: string): Value | null => {
-    if (name === '') return null;
-    const v = scope.lookup(name) ?? scope.pending.get(name);
-    if (v) return v;
-    const p = new Value(name);
-    scope.pending.set(name, p);
-    return p;
-  };
-  for (const nm of msg.node ?? []) {
-    const node = decodeNode(nm, scope, ctx, resolve);
-    body.append(node);
-    for (const o of node.outputs) if (o.name) { scope.values.set(o.name, o); scope.pending.delete(o.name); }
-  }
+  decodeNodes(msg.node ?? [], body, scope, ctx, (what) => `${ctx.source}: function '${msg.name}': ${what}`);
   for (const info of msg.value_info ?? []) {
     const v = scope.values.get(info.name ?? '');
     if (v) applyValueInfo(v, info);
