@@ -21,12 +21,19 @@ const DATA = join(root, 'fixtures', 'data', 'fmnist_test.npz');
 const MODELS = ['resnet_bn', 'mobilenet_dw', 'vit_tiny'];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
+/** FP32 inference over the same batches, with two runs in flight like the calibration pass (a fair baseline). */
 async function plainPass(engine: Engine, model: Model, samples: number): Promise<number> {
   const ds = await openDataset(DATA, model, { limit: samples });
   const session = await engine.createSession(model);
   try {
     const t0 = performance.now();
-    for await (const b of ds.batches()) await session.run(b.feeds);
+    let previous: Promise<unknown> | undefined;
+    for await (const b of ds.batches()) {
+      const run = session.run(b.feeds);
+      if (previous) await previous;
+      previous = run;
+    }
+    await previous;
     return performance.now() - t0;
   } finally {
     await session.release();

@@ -61,7 +61,7 @@ function magnitudeQuantile(h: HistogramStat, q: number): number {
   return mags.length * h.binWidth;
 }
 
-const pct = (x: number) => `${(x * 100).toPrecision(2)}%`;
+const pct = (x: number) => `${(x * 100).toFixed(x >= 0.1 ? 0 : x >= 0.001 ? 1 : 2)}%`;
 
 export function diagnoseTensor(m: MinMaxStat, h: HistogramStat | undefined, range: TensorRange): TensorDiagnostic {
   const warnings: string[] = [];
@@ -79,7 +79,7 @@ export function diagnoseTensor(m: MinMaxStat, h: HistogramStat | undefined, rang
   }
   const clipped = h ? clippedFraction(h, range) : 0;
   if (clipped > HEAVY_CLIPPING) {
-    warnings.push(`the range clips ${pct(clipped)} of the values seen (entropy calibration does this on point masses such as image backgrounds; try --method mse or percentile)`);
+    warnings.push(`the range clips ${pct(clipped)} of the values seen; if that is not intended try --method mse or percentile (entropy calibration clips hard around point masses such as image backgrounds)`);
   }
   return { tensor: m.tensor, range, observed: { min: m.min, max: m.max }, clippedFraction: clipped, stillWidening, warnings };
 }

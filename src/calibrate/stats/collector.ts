@@ -18,7 +18,7 @@ import { createReducer, type Reducer } from './reducer.js';
 import { statKey, type StatResult } from './results.js';
 import { Statistics } from './statistics.js';
 import { resolveTensors } from './tensors.js';
-import { discoverTensors, valuesPerSample } from './discover.js';
+import { discoverTensors, valuesPerSample, type TensorInfo } from './discover.js';
 import { buildProbe, canSample, type ProbeRequest } from './probe.js';
 import { runPass } from './pass.js';
 
@@ -80,8 +80,12 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
     const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / dataset.batchSize) : 16;
     const sampleBudget = perRun > 0 ? Math.max(MIN_SAMPLE_PER_BATCH, Math.ceil(perRun / expectedBatches)) : 0;
-    const plan = observed.map((name) => planTensor(name, byTensor.get(name)!, info.get(name)!.type, sampleBudget > 0 && canSample(model)));
     const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
+    const plan = observed.map((name) => {
+      const r = planTensor(name, byTensor.get(name)!, info.get(name)!, sampleBudget > 0 && canSample(model));
+      if (r.sample) r.step = strideFor(perSample.get(name)! * dataset.batchSize / sampleBudget, info.get(name)!.shape);
+      return r;
+    });
     // Memory: lower the batch size first, then split the tensors into passes.
     const budget = options.memoryBudget ?? defaultBudget();
     const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full ? perSample.get(r.name)! * batch : r.sample ? Math.min(perSample.get(r.name)! * batch, sampleBudget) : batch * 2);
@@ -109,7 +113,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       try {
         const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, byTensor.get(r.name)!] as const)]);
         const pass = await runPass({
-          dataset, session, probe, reducers: passReducers, sampleBudget: sampleBudget || Infinity, valuesPerSample: perSample,
+          dataset, session, probe, reducers: passReducers,
           progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(options.signal ? { signal: options.signal } : {}),
         });
         if (g === 0) ({ samples, batches } = pass);
@@ -127,10 +131,20 @@ export async function collectStatistics(model: Model, data: DataSource, requests
   }
 }
 
-function planTensor(name: string, reducers: Reducer[], type: string, sampling: boolean): ProbeRequest {
+function planTensor(name: string, reducers: Reducer[], info: TensorInfo, sampling: boolean): ProbeRequest {
   const needs = new Set(reducers.map((r) => r.needs));
   const wantsSample = needs.has('sample');
-  return { name, type, extremes: needs.has('extremes') || wantsSample, sample: wantsSample && sampling && !needs.has('full'), full: needs.has('full') || (wantsSample && !sampling) };
+  const r: ProbeRequest = { name, type: info.type, extremes: needs.has('extremes') || wantsSample, sample: wantsSample && sampling && !needs.has('full'), full: needs.has('full') || (wantsSample && !sampling) };
+  if (info.shape) r.rank = info.shape.length;
+  return r;
+}
+
+/** A prime stride near `ideal` that divides none of the known dimensions (so it does not alias with the layout). */
+function strideFor(ideal: number, shape: (number | string)[] | undefined): number {
+  if (ideal < 1.5) return 1;
+  const dims = (shape ?? []).filter((d): d is number => typeof d === 'number' && d > 1);
+  const isPrime = (n: number) => { for (let k = 2; k * k <= n; k++) if (n % k === 0) return false; return n > 1; };
+  for (let p = Math.round(ideal); ; p++) if (isPrime(p) && dims.every((d) => d % p !== 0)) return p;
 }
 
 /** Greedy groups, in graph order, each within the budget (a tensor alone over it gets a group of its own). */
@@ -152,4 +166,4 @@ function splitGroups<T>(items: readonly T[], bytes: (t: T) => number, budget: nu
   return groups;
 }
 
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const mb = (bytes: number) => (bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`);

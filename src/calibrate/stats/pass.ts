@@ -19,10 +19,6 @@ export interface PassInput {
   probe?: Probe;
   /** Reducers per tensor observed in this pass. */
   reducers: Map<string, Reducer[]>;
-  /** Values a strided sample aims at per tensor per batch. */
-  sampleBudget: number;
-  /** Estimated values per sample of each sampled tensor (refined from each batch). */
-  valuesPerSample: Map<string, number>;
   hasher?: DataHasher;
   progress: ProgressTracker;
   /** Samples counted by earlier passes (for progress). */
@@ -30,44 +26,41 @@ export interface PassInput {
   signal?: AbortSignal;
 }
 
+const IN_FLIGHT = 2;
+
 interface InFlight {
   batch: Batch;
-  steps: Map<string, number>;
   outputs: Promise<Record<string, TensorData>>;
 }
 
 export async function runPass(p: PassInput): Promise<{ samples: number; batches: number }> {
   const iterator = p.dataset.batches(p.dataset.batchSize, p.signal ? { signal: p.signal } : {})[Symbol.asyncIterator]();
-  let index = 0;
   const launch = async (): Promise<InFlight | undefined> => {
     throwIfAborted(p.signal, 'calibration');
     const next = await iterator.next();
     if (next.done) return undefined;
     const batch = next.value;
     p.hasher?.update(batch.feeds, batch.count);
-    const feeds: Feeds = { ...batch.feeds };
-    const steps = new Map<string, number>();
-    if (p.probe?.samplingInput) {
-      const control = new BigInt64Array(2 * p.probe.sampled.length);
-      p.probe.sampled.forEach((name, i) => {
-        const expected = (p.valuesPerSample.get(name) ?? 1) * batch.count;
-        const step = Math.max(1, Math.ceil(expected / p.sampleBudget));
-        // Rotate the phase from batch to batch so that a stride never aliases with the layout.
-        control[2 * i] = BigInt(step > 1 ? (index * 7919) % step : 0);
-        control[2 * i + 1] = BigInt(step);
-        steps.set(name, step);
-      });
-      feeds[p.probe.samplingInput] = { type: 'int64', dims: [control.length], data: control };
-    }
-    index++;
+    const feeds: Feeds = batch.feeds;
     const outputs = p.session && p.probe?.fetch.length ? p.session.run(feeds, p.probe.fetch) : Promise.resolve({});
     outputs.catch(() => {}); // awaited below; no unhandled rejection while the previous batch is reduced
-    return { batch, steps, outputs };
+    return { batch, outputs };
   };
   let seen = 0;
   let batches = 0;
-  let current = await launch();
-  while (current) {
+  // Two batches in flight: the worker starts the next one the moment it finishes the current, while
+  // this thread reads data and runs the reducers.
+  const queue: InFlight[] = [];
+  const fill = async () => {
+    while (queue.length < IN_FLIGHT) {
+      const f = await launch();
+      if (!f) return;
+      queue.push(f);
+    }
+  };
+  await fill();
+  while (queue.length) {
+    const current = queue.shift()!;
     const { batch } = current;
     let outputs: Record<string, TensorData>;
     try {
@@ -76,18 +69,15 @@ export async function runPass(p: PassInput): Promise<{ samples: number; batches:
       if (!(err instanceof RuntimeError)) throw err;
       throw new RuntimeError(`${p.dataset.source}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
     }
-    const next = await launch();
+    await fill();
     const unpacked = unpack(p.probe, outputs);
     for (const [name, reducers] of p.reducers) {
       const values = batchValues(name, unpacked, outputs, batch, seen);
-      const step = current.steps.get(name);
-      if (step && values.values) p.valuesPerSample.set(name, (values.values.length * step) / batch.count);
       for (const r of reducers) r.update(values);
     }
     seen += batch.count;
     batches++;
     p.progress.update(p.offset + seen);
-    current = next;
   }
   return { samples: seen, batches };
 }

@@ -3,9 +3,10 @@
  * - extremes: ReduceMin/ReduceMax of every observed tensor, computed by ONNX Runtime's vectorized
  *   kernels and packed into ONE output, so min/max calibration never copies an activation out of
  *   the runtime and pays the per-output cost of the Node binding once, not twice per tensor;
- * - strided samples: each tensor flattened and sliced with a start and step fed at run time (one
- *   packed int64 input), concatenated into one output with a second output of their lengths, so a
- *   histogram sees a bounded number of values however large the activation is;
+ * - strided samples: each tensor flattened and sliced with a constant prime step, concatenated
+ *   into one output with a second output of their lengths, so a histogram sees a bounded number of
+ *   values however large the activation is (a prime that divides no dimension lands on every
+ *   position and channel in turn from sample to sample);
  * - full tensors, for per-channel statistics and X^T X, which need every value.
  * The caller's model is not modified (the copy shares weights, never mutates them).
  */
@@ -20,8 +21,12 @@ export interface ProbeRequest {
   name: string;
   /** ORT element type of the tensor ('float32', 'float16', 'float64'). */
   type: string;
+  /** Rank, when known (tensors of one rank share the ops that pack their extremes). */
+  rank?: number;
   extremes: boolean;
   sample: boolean;
+  /** Stride of the sample (1 = every value). */
+  step?: number;
   full: boolean;
 }
 
@@ -34,8 +39,6 @@ export interface Probe {
   samplesOutput?: string;
   lengthsOutput?: string;
   sampled: string[];
-  /** int64 input [2 * sampled.length]: start and step of each sample. */
-  samplingInput?: string;
   /** Tensors fetched whole (graph inputs are read from the feeds instead). */
   full: string[];
   /** Every output name to fetch. */
@@ -57,7 +60,6 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
   copy.baseDir = model.baseDir;
   const g = copy.graph;
   const b = GraphBuilder.on(g);
-  const opset = copy.opset('') ?? 0;
   const byName = new Map<string, Value>();
   for (const v of g.inputs) byName.set(v.name, v);
   for (const n of g.nodes) for (const o of n.outputs) byName.set(o.name, o);
@@ -67,40 +69,59 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     return v;
   };
   const probe: Probe = { model: copy, extremes: [], sampled: [], full: [], fetch: [] };
-  // Unsqueeze takes axes as an input from opset 13, as an attribute before.
-  const toVector = (v: Value) => (opset >= 13 ? b.op('Unsqueeze', [v, b.initializer('slimnet_axis0', Tensor.int64([1], [0]))]) : b.op('Unsqueeze', [v], { axes: [0] }));
-  const mins: Value[] = [];
-  const maxs: Value[] = [];
-  for (const r of requests.filter((x) => x.extremes)) {
+  // Extremes: ReduceMin/ReduceMax with keepdims=1 give [1, ..., 1] of the tensor's rank; those of
+  // one rank are concatenated (one op per rank, not one Unsqueeze per tensor: each op costs
+  // microseconds of dispatch in ONNX Runtime), then flattened and concatenated once more.
+  const flat1 = b.initializer('slimnet_flat', Tensor.int64([1], [-1]));
+  const withExtremes = requests.filter((x) => x.extremes);
+  const byRank = new Map<string, { mins: Value[]; maxs: Value[]; names: string[] }>();
+  for (const r of withExtremes) {
     const v = value(r.name);
-    mins.push(toVector(asFloat(b, b.op('ReduceMin', [v], { keepdims: 0 }, { name: `${r.name}__slimnet_min` }), r.type)));
-    maxs.push(toVector(asFloat(b, b.op('ReduceMax', [v], { keepdims: 0 }, { name: `${r.name}__slimnet_max` }), r.type)));
-    probe.extremes.push(r.name);
+    const rank = r.rank ?? -1;
+    // Unknown rank: flatten first so the group's shapes agree.
+    const input = rank < 0 ? b.op('Reshape', [v, flat1], {}, { name: `${r.name}__slimnet_flat1` }) : v;
+    const key = String(rank < 0 ? 1 : Math.max(rank, 1));
+    const group = byRank.get(key) ?? { mins: [], maxs: [], names: [] };
+    const reduce = (op: string) => {
+      const source = rank === 0 ? b.op('Reshape', [input, flat1]) : input;
+      return asFloat(b, b.op(op, [source], { keepdims: 1 }, { name: `${r.name}__slimnet_${op}` }), r.type);
+    };
+    group.mins.push(reduce('ReduceMin'));
+    group.maxs.push(reduce('ReduceMax'));
+    group.names.push(r.name);
+    byRank.set(key, group);
   }
-  if (mins.length) {
+  if (withExtremes.length) {
+    const mins: Value[] = [];
+    const maxs: Value[] = [];
+    for (const group of byRank.values()) {
+      const cat = (vs: Value[]) => b.op('Reshape', [vs.length === 1 ? vs[0]! : b.op('Concat', vs, { axis: 0 }), flat1]);
+      mins.push(cat(group.mins));
+      maxs.push(cat(group.maxs));
+      probe.extremes.push(...group.names);
+    }
     const out = b.op('Concat', [...mins, ...maxs], { axis: 0 }, { name: 'slimnet_extremes' });
     g.outputs.push(out);
     probe.extremesOutput = out.name;
   }
   const sampled = requests.filter((x) => x.sample);
   if (sampled.length) {
-    const control = b.input('slimnet_sampling', DataType.INT64, [2 * sampled.length]);
-    probe.samplingInput = control.name;
-    const flatShape = b.initializer('slimnet_flat', Tensor.int64([1], [-1]));
+    const start = b.initializer('slimnet_start', Tensor.int64([1], [0]));
     const end = b.initializer('slimnet_end', Tensor.int64([1], BigInt64Array.of(2n ** 62n)));
     const axes = b.initializer('slimnet_slice_axis', Tensor.int64([1], [0]));
     const parts: Value[] = [];
     const lengths: Value[] = [];
-    sampled.forEach((r, i) => {
-      const at = (k: number) => b.op('Gather', [control, b.initializer('slimnet_at', Tensor.int64([1], [k]))], { axis: 0 });
-      const flat = b.op('Reshape', [value(r.name), flatShape], {}, { name: `${r.name}__slimnet_flat` });
-      const part = asFloat(b, b.op('Slice', [flat, at(2 * i), end, axes, at(2 * i + 1)], {}, { name: `${r.name}__slimnet_sample` }), r.type);
+    for (const r of sampled) {
+      const flat = b.op('Reshape', [value(r.name), flat1], {}, { name: `${r.name}__slimnet_flat` });
+      const step = r.step ?? 1;
+      const slice = step > 1 ? b.op('Slice', [flat, start, end, axes, b.initializer('slimnet_step', Tensor.int64([1], [step]))], {}, { name: `${r.name}__slimnet_sample` }) : flat;
+      const part = asFloat(b, slice, r.type);
       parts.push(part);
       lengths.push(b.op('Shape', [part]));
       probe.sampled.push(r.name);
-    });
-    const samples = b.op('Concat', parts, { axis: 0 }, { name: 'slimnet_samples' });
-    const lens = b.op('Concat', lengths, { axis: 0 }, { name: 'slimnet_sample_lengths' });
+    }
+    const samples = parts.length === 1 ? parts[0]! : b.op('Concat', parts, { axis: 0 }, { name: 'slimnet_samples' });
+    const lens = lengths.length === 1 ? lengths[0]! : b.op('Concat', lengths, { axis: 0 }, { name: 'slimnet_sample_lengths' });
     g.outputs.push(samples, lens);
     probe.samplesOutput = samples.name;
     probe.lengthsOutput = lens.name;
