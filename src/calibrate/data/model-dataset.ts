@@ -53,7 +53,7 @@ export class ModelDataset implements Dataset {
   private readonly indices: number[] | undefined;
   private readonly convert = new Set<string>();
 
-  constructor(readonly model: Model, readonly raw: Dataset, options: BindOptions = {}) {
+  constructor(readonly model: Model, readonly raw: Dataset, readonly options: BindOptions = {}) {
     this.source = raw.source;
     const info = raw.sampleInfo;
     if (!info) throw new DataError(`${raw.source}: the sample shapes are not known up front; slimnet cannot check them against the model`);

@@ -100,7 +100,10 @@ async function openPath(path: string, inputs: InputSpec[], options: OpenDatasetO
 export async function openDataset(source: DataSource, model: Model, options: OpenDatasetOptions = {}): Promise<ModelDataset> {
   if (source instanceof ModelDataset) {
     if (source.model === model && options.limit === undefined && options.batchSize === undefined) return source;
-    return new ModelDataset(model, source.raw, options);
+    // Re-bound (another model, batch size or subset): what was not asked anew stays as it was.
+    const merged: BindOptions = { ...source.options };
+    for (const k of ['limit', 'seed', 'batchSize'] as const) if (options[k] !== undefined) merged[k] = options[k];
+    return new ModelDataset(model, source.raw, merged);
   }
   let raw: Dataset;
   if (typeof source === 'string') raw = await openPath(source, modelInputs(model), options);

@@ -1,7 +1,8 @@
 /**
  * The statistics collector: merges every algorithm's requests, builds one probe (the model plus
- * ReduceMin/ReduceMax, strided samples or full copies of the requested tensors as outputs), runs the
- * data through it once and streams each batch through the reducers. When the tensors one batch
+ * ReduceMin/ReduceMax packed into one output, and the requested tensors as outputs fetched on every
+ * batch or, for histograms, on a spread subset of batches), runs the data through it once and
+ * streams each batch through the reducers. When the tensors one batch
  * would hand back do not fit the memory budget, it lowers the batch size, then splits the tensors
  * into groups with one pass each, and says so.
  */
@@ -19,7 +20,7 @@ import { statKey, type StatResult } from './results.js';
 import { Statistics } from './statistics.js';
 import { resolveTensors } from './tensors.js';
 import { discoverTensors, valuesPerSample, type TensorInfo } from './discover.js';
-import { buildProbe, canSample, type ProbeRequest } from './probe.js';
+import { buildProbe, type ProbeRequest } from './probe.js';
 import { runPass } from './pass.js';
 
 export interface CollectOptions {
@@ -30,9 +31,9 @@ export interface CollectOptions {
   /** How to bind `data` to the model when it is a path or an unbound Dataset (limit, batch size). */
   data?: OpenDatasetOptions;
   /**
-   * Values a histogram reads per tensor over the whole run, spread evenly over the batches as
-   * strided samples (rotating phase); smaller tensors contribute every value, and exact min/max
-   * always come from every value. Default 262,144 (2^18); 0 reads every value of every batch.
+   * Values a histogram reads per tensor over the whole run: the tensor is fetched whole on every
+   * n-th batch, spread over the run (exact min/max still come from every batch, inside the
+   * runtime). Default 262,144 (2^18); 0 reads every batch.
    */
   histogramSample?: number;
   /** Bytes the tensors fetched for one batch may take (default 1/8 of RAM, within 256 MiB..4 GiB). */
@@ -42,8 +43,6 @@ export interface CollectOptions {
 }
 
 export const DEFAULT_HISTOGRAM_SAMPLE = 2 ** 18;
-/** A floor per batch, so short runs still read a fair share of each tensor. */
-const MIN_SAMPLE_PER_BATCH = 4096;
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 
 function defaultBudget(): number {
@@ -79,16 +78,13 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     });
     const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
     const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / dataset.batchSize) : 16;
-    const sampleBudget = perRun > 0 ? Math.max(MIN_SAMPLE_PER_BATCH, Math.ceil(perRun / expectedBatches)) : 0;
     const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
-    const plan = observed.map((name) => {
-      const r = planTensor(name, byTensor.get(name)!, info.get(name)!, sampleBudget > 0 && canSample(model));
-      if (r.sample) r.step = strideFor(perSample.get(name)! * dataset.batchSize / sampleBudget, info.get(name)!.shape);
-      return r;
-    });
+    const plan = observed.map((name) => planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0));
+    // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
+    const every = new Map(plan.filter((r) => r.sample).map((r) => [r.name, Math.max(1, Math.floor(expectedBatches / Math.ceil(perRun / (perSample.get(r.name)! * dataset.batchSize))))]));
     // Memory: lower the batch size first, then split the tensors into passes.
     const budget = options.memoryBudget ?? defaultBudget();
-    const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full ? perSample.get(r.name)! * batch : r.sample ? Math.min(perSample.get(r.name)! * batch, sampleBudget) : batch * 2);
+    const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2);
     const total = (batch: number) => plan.reduce((s, r) => s + bytesPerBatch(r, batch), 0);
     let batchSize = dataset.batchSize;
     while (batchSize > 1 && total(batchSize) > budget && !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single')) batchSize = Math.max(1, batchSize >> 1);
@@ -113,7 +109,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       try {
         const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, byTensor.get(r.name)!] as const)]);
         const pass = await runPass({
-          dataset, session, probe, reducers: passReducers,
+          dataset, session, probe, reducers: passReducers, every,
           progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(options.signal ? { signal: options.signal } : {}),
         });
         if (g === 0) ({ samples, batches } = pass);
@@ -137,14 +133,6 @@ function planTensor(name: string, reducers: Reducer[], info: TensorInfo, samplin
   const r: ProbeRequest = { name, type: info.type, extremes: needs.has('extremes') || wantsSample, sample: wantsSample && sampling && !needs.has('full'), full: needs.has('full') || (wantsSample && !sampling) };
   if (info.shape) r.rank = info.shape.length;
   return r;
-}
-
-/** A prime stride near `ideal` that divides none of the known dimensions (so it does not alias with the layout). */
-function strideFor(ideal: number, shape: (number | string)[] | undefined): number {
-  if (ideal < 1.5) return 1;
-  const dims = (shape ?? []).filter((d): d is number => typeof d === 'number' && d > 1);
-  const isPrime = (n: number) => { for (let k = 2; k * k <= n; k++) if (n % k === 0) return false; return n > 1; };
-  for (let p = Math.round(ideal); ; p++) if (isPrime(p) && dims.every((d) => d % p !== 0)) return p;
 }
 
 /** Greedy groups, in graph order, each within the budget (a tensor alone over it gets a group of its own). */

@@ -35,7 +35,16 @@ export class HistogramReducer implements Reducer {
 
   update(b: BatchValues): void {
     const x = b.values;
-    if (!x) return;
+    if (!x) {
+      // A batch whose values were not fetched still widens the range (and the grid) with its extremes.
+      if (!b.rowMin || !b.rowMax) return;
+      for (let i = 0; i < b.rowMin.length; i++) {
+        if (Number.isFinite(b.rowMin[i]!) && b.rowMin[i]! < this.min) this.min = b.rowMin[i]!;
+        if (Number.isFinite(b.rowMax[i]!) && b.rowMax[i]! > this.max) this.max = b.rowMax[i]!;
+      }
+      if (this.w > 0) this.fit(Math.min(this.min, 0), Math.max(this.max, 0));
+      return;
+    }
     let bmin = Infinity;
     let bmax = -Infinity;
     let finite: boolean;
@@ -128,23 +137,26 @@ export class HistogramReducer implements Reducer {
     const counts = this.counts;
     let zeros = 0;
     if (finite) {
+      // Branch-free: half of a ReLU output is 0 and a branch on it would mispredict. NaN (which the
+      // runtime's extremes do not reveal) truncates to index 0 and is taken back out after the loop.
       let nan = 0;
       for (let i = 0; i < x.length; i++) {
         const v = x[i]!;
-        if (v !== v) { nan++; continue; } // NaN: runtime extremes do not reveal it
-        if (v === 0) zeros++;
+        nan += +(v !== v);
+        zeros += +(v === 0);
         // Non-negative by construction; `| 0` truncates like floor, and rounding slop is clamped.
         let j = (v * inv - off) | 0;
-        if (j > last) j = last;
+        j = j > last ? last : j;
         counts[j]!++;
       }
+      counts[0]! -= nan;
       this.total += x.length - nan;
       this.nonFinite += nan;
     } else {
       for (let i = 0; i < x.length; i++) {
         const v = x[i]!;
         if (v - v !== 0) { this.nonFinite++; continue; }
-        if (v === 0) zeros++;
+        zeros += +(v === 0);
         let j = (v * inv - off) | 0;
         if (j > last) j = last;
         counts[j]!++;

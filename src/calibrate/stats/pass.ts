@@ -2,7 +2,7 @@
  * One pass of the data through a probe: batches go to the worker while the reducers fold the
  * previous batch on this thread, so reduction mostly hides behind inference.
  */
-import type { Session, TensorData, Feeds } from '../../runtime/types.js';
+import type { Session, TensorData } from '../../runtime/types.js';
 import { asFloat32 } from '../../runtime/tensor-data.js';
 import { RuntimeError, errorMessage, throwIfAborted } from '../../errors.js';
 import type { ProgressTracker } from '../../progress.js';
@@ -19,6 +19,8 @@ export interface PassInput {
   probe?: Probe;
   /** Reducers per tensor observed in this pass. */
   reducers: Map<string, Reducer[]>;
+  /** For each sampled tensor, fetch it on every n-th batch (spread: each tensor has its own phase). */
+  every?: Map<string, number>;
   hasher?: DataHasher;
   progress: ProgressTracker;
   /** Samples counted by earlier passes (for progress). */
@@ -35,14 +37,15 @@ interface InFlight {
 
 export async function runPass(p: PassInput): Promise<{ samples: number; batches: number }> {
   const iterator = p.dataset.batches(p.dataset.batchSize, p.signal ? { signal: p.signal } : {})[Symbol.asyncIterator]();
+  let index = 0;
   const launch = async (): Promise<InFlight | undefined> => {
     throwIfAborted(p.signal, 'calibration');
     const next = await iterator.next();
     if (next.done) return undefined;
     const batch = next.value;
     p.hasher?.update(batch.feeds, batch.count);
-    const feeds: Feeds = batch.feeds;
-    const outputs = p.session && p.probe?.fetch.length ? p.session.run(feeds, p.probe.fetch) : Promise.resolve({});
+    const fetch = fetchList(p, index++);
+    const outputs = p.session && fetch.length ? p.session.run(batch.feeds, fetch) : Promise.resolve({});
     outputs.catch(() => {}); // awaited below; no unhandled rejection while the previous batch is reduced
     return { batch, outputs };
   };
@@ -82,29 +85,30 @@ export async function runPass(p: PassInput): Promise<{ samples: number; batches:
   return { samples: seen, batches };
 }
 
+/** What to fetch for batch `i`: the packed extremes, full tensors, and the samples due on this batch. */
+function fetchList(p: PassInput, i: number): string[] {
+  const probe = p.probe;
+  if (!probe) return [];
+  const out = probe.extremesOutput ? [probe.extremesOutput, ...probe.full] : [...probe.full];
+  probe.sampled.forEach((name, k) => {
+    const every = p.every?.get(name) ?? 1;
+    if ((i + k) % every === 0) out.push(name);
+  });
+  return out;
+}
+
 interface Unpacked {
   extremes: Map<string, [number, number]>;
-  samples: Map<string, Float32Array>;
 }
 
 /** Splits the packed outputs back into per-tensor views (no copies). */
 function unpack(probe: Probe | undefined, outputs: Record<string, TensorData>): Unpacked {
-  const u: Unpacked = { extremes: new Map(), samples: new Map() };
+  const u: Unpacked = { extremes: new Map() };
   if (!probe) return u;
   if (probe.extremesOutput) {
     const e = asFloat32(outputs[probe.extremesOutput]!);
     const n = probe.extremes.length;
     probe.extremes.forEach((name, i) => u.extremes.set(name, [e[i]!, e[n + i]!]));
-  }
-  if (probe.samplesOutput && probe.lengthsOutput) {
-    const all = asFloat32(outputs[probe.samplesOutput]!);
-    const lengths = outputs[probe.lengthsOutput]!.data as BigInt64Array;
-    let offset = 0;
-    probe.sampled.forEach((name, i) => {
-      const len = Number(lengths[i]!);
-      u.samples.set(name, all.subarray(offset, offset + len));
-      offset += len;
-    });
   }
   return u;
 }
@@ -124,14 +128,9 @@ function batchValues(name: string, u: Unpacked, outputs: Record<string, TensorDa
     b.rowMax = Float32Array.of(ext[1]);
   }
   const full = outputs[name];
-  const sample = u.samples.get(name);
   if (full) {
     b.values = asFloat32(full);
     b.dims = full.dims;
-  } else if (sample) {
-    b.values = sample;
-    b.dims = [sample.length];
-    b.sampled = true;
   }
   return b;
 }

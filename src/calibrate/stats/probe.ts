@@ -3,11 +3,10 @@
  * - extremes: ReduceMin/ReduceMax of every observed tensor, computed by ONNX Runtime's vectorized
  *   kernels and packed into ONE output, so min/max calibration never copies an activation out of
  *   the runtime and pays the per-output cost of the Node binding once, not twice per tensor;
- * - strided samples: each tensor flattened and sliced with a constant prime step, concatenated
- *   into one output with a second output of their lengths, so a histogram sees a bounded number of
- *   values however large the activation is (a prime that divides no dimension lands on every
- *   position and channel in turn from sample to sample);
- * - full tensors, for per-channel statistics and X^T X, which need every value.
+ * - the tensors themselves as outputs, fetched on every batch for per-channel statistics and
+ *   X^T X, or on a subset of batches spread over the run for histograms (the caller picks per run
+ *   what to fetch; an output not fetched is never copied out of the runtime). Copying whole
+ *   tensors is a memcpy; strided slices inside the runtime cost more than they save.
  * The caller's model is not modified (the copy shares weights, never mutates them).
  */
 import type { Model } from '../../ir/model.js';
@@ -24,9 +23,10 @@ export interface ProbeRequest {
   /** Rank, when known (tensors of one rank share the ops that pack their extremes). */
   rank?: number;
   extremes: boolean;
+  /** Fetched whole, but only on some batches (`every`-th): a histogram's sample. */
   sample: boolean;
-  /** Stride of the sample (1 = every value). */
-  step?: number;
+  every?: number;
+  /** Fetched whole on every batch (per-channel statistics, X^T X). */
   full: boolean;
 }
 
@@ -35,19 +35,9 @@ export interface Probe {
   /** Output [2 * extremes.length]: mins of `extremes` in order, then their maxes. */
   extremesOutput?: string;
   extremes: string[];
-  /** Output of the strided samples of `sampled` concatenated, and int64 output of their lengths. */
-  samplesOutput?: string;
-  lengthsOutput?: string;
+  /** Outputs fetched on some batches only (histogram samples), and on every batch. Graph inputs are read from the feeds instead. */
   sampled: string[];
-  /** Tensors fetched whole (graph inputs are read from the feeds instead). */
   full: string[];
-  /** Every output name to fetch. */
-  fetch: string[];
-}
-
-/** Strided slices need Slice with `steps` (opset 10); below that histograms read the full tensor. */
-export function canSample(model: Model): boolean {
-  return (model.opset('') ?? 0) >= 10;
 }
 
 function asFloat(b: SubgraphBuilder, v: Value, type: string): Value {
@@ -68,7 +58,7 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     if (!v) throw new Error(`probe: no tensor '${name}' in the main graph`);
     return v;
   };
-  const probe: Probe = { model: copy, extremes: [], sampled: [], full: [], fetch: [] };
+  const probe: Probe = { model: copy, extremes: [], sampled: [], full: [] };
   // Extremes: ReduceMin/ReduceMax with keepdims=1 give [1, ..., 1] of the tensor's rank; those of
   // one rank are concatenated (one op per rank, not one Unsqueeze per tensor: each op costs
   // microseconds of dispatch in ONNX Runtime), then flattened and concatenated once more.
@@ -104,35 +94,12 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     g.outputs.push(out);
     probe.extremesOutput = out.name;
   }
-  const sampled = requests.filter((x) => x.sample);
-  if (sampled.length) {
-    const start = b.initializer('slimnet_start', Tensor.int64([1], [0]));
-    const end = b.initializer('slimnet_end', Tensor.int64([1], BigInt64Array.of(2n ** 62n)));
-    const axes = b.initializer('slimnet_slice_axis', Tensor.int64([1], [0]));
-    const parts: Value[] = [];
-    const lengths: Value[] = [];
-    for (const r of sampled) {
-      const flat = b.op('Reshape', [value(r.name), flat1], {}, { name: `${r.name}__slimnet_flat` });
-      const step = r.step ?? 1;
-      const slice = step > 1 ? b.op('Slice', [flat, start, end, axes, b.initializer('slimnet_step', Tensor.int64([1], [step]))], {}, { name: `${r.name}__slimnet_sample` }) : flat;
-      const part = asFloat(b, slice, r.type);
-      parts.push(part);
-      lengths.push(b.op('Shape', [part]));
-      probe.sampled.push(r.name);
-    }
-    const samples = parts.length === 1 ? parts[0]! : b.op('Concat', parts, { axis: 0 }, { name: 'slimnet_samples' });
-    const lens = lengths.length === 1 ? lengths[0]! : b.op('Concat', lengths, { axis: 0 }, { name: 'slimnet_sample_lengths' });
-    g.outputs.push(samples, lens);
-    probe.samplesOutput = samples.name;
-    probe.lengthsOutput = lens.name;
-  }
   const existing = new Set(g.outputs.map((o) => o.name));
-  for (const r of requests.filter((x) => x.full)) {
+  for (const r of requests.filter((x) => x.full || x.sample)) {
     const v = value(r.name);
     if (v.isGraphInput) continue;
     if (!existing.has(v.name)) { g.outputs.push(v); existing.add(v.name); }
-    probe.full.push(v.name);
+    (r.full ? probe.full : probe.sampled).push(v.name);
   }
-  probe.fetch = [probe.extremesOutput, probe.samplesOutput, probe.lengthsOutput, ...probe.full].filter((x): x is string => !!x);
   return probe;
 }

@@ -11,13 +11,9 @@ import { XtxReducer } from './xtx.js';
 
 /** What one batch brings a reducer. */
 export interface BatchValues {
-  /**
-   * The tensor's values, flat in row-major order with shape `dims` (or, when `sampled`, a strided
-   * subset of them; `dims` is then [values.length]).
-   */
+  /** The tensor's values, flat in row-major order with shape `dims`; absent on batches a histogram skips. */
   values?: Float32Array;
   dims: readonly number[];
-  sampled?: boolean;
   /** Exact extremes per row of axis 0 (or one row for the batch), computed inside the runtime. */
   rowMin?: Float32Array;
   rowMax?: Float32Array;
@@ -28,7 +24,7 @@ export interface BatchValues {
 
 export interface Reducer {
   readonly request: StatRequest;
-  /** Whether it needs every value, or a strided sample plus the exact extremes is enough. */
+  /** Whether it needs every value of every batch, every value of some batches plus the exact extremes of all, or the extremes only. */
   readonly needs: 'extremes' | 'sample' | 'full';
   update(batch: BatchValues): void;
   result(): StatResult;
