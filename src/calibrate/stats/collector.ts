@@ -77,11 +77,8 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       return FLOAT_TYPES.has(type);
     });
     const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
-    const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / dataset.batchSize) : 16;
     const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
     const plan = observed.map((name) => planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0));
-    // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
-    const every = new Map(plan.filter((r) => r.sample).map((r) => [r.name, Math.max(1, Math.floor(expectedBatches / Math.ceil(perRun / (perSample.get(r.name)! * dataset.batchSize))))]));
     // Memory: lower the batch size first, then split the tensors into passes.
     const budget = options.memoryBudget ?? defaultBudget();
     const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2);
@@ -92,6 +89,9 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       notes.push(`batch size lowered from ${dataset.batchSize} to ${batchSize} to keep the fetched tensors within the memory budget of ${mb(budget)}`);
       dataset = await openDataset(dataset, model, { ...options.data, batchSize });
     }
+    // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
+    const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / batchSize) : 16;
+    const every = new Map(plan.filter((r) => r.sample).map((r) => [r.name, Math.max(1, Math.floor(expectedBatches / Math.ceil(perRun / (perSample.get(r.name)! * batchSize))))]));
     const groups = splitGroups(plan, (r) => bytesPerBatch(r, batchSize), budget);
     if (groups.length > 1) {
       notes.push(`the requested tensors need ${mb(total(batchSize))} per batch, over the memory budget of ${mb(budget)}: statistics were collected in ${groups.length} passes over the data (raise memoryBudget for fewer)`);
