@@ -46,7 +46,7 @@ export interface CalibrateOptions {
   method?: RangeMethod;
   /** For method 'percentile' (default 99.999). */
   percentile?: number;
-  /** For method 'minmax': mean of per-sample min/max instead of the extremes (ORT's moving average). */
+  /** For method 'minmax': mean of the per-batch min/max instead of the extremes (ORT's CalibMovingAverage). */
   movingAverage?: boolean;
   /** Target type the ranges are chosen for (default uint8 asymmetric); entropy and MSE depend on it. */
   target?: QuantTarget;

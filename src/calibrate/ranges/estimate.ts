@@ -16,7 +16,7 @@ export interface RangeOptions {
   target: QuantTarget;
   /** For 'percentile' (default 99.999). */
   percentile?: number;
-  /** For 'minmax': average each sample's min and max instead of taking the extremes (ORT's moving average, NNCF's mean_min_max). */
+  /** For 'minmax': the mean of the per-batch min and max instead of the extremes (ORT's CalibMovingAverage). */
   movingAverage?: boolean;
 }
 

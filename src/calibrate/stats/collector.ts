@@ -55,7 +55,7 @@ function defaultBudget(): number {
  * (GPTQ's `xtx`, Wanda's `channel-l2`).
  */
 export async function collectStatistics(model: Model, data: DataSource, requests: readonly StatRequest[], options: CollectOptions = {}): Promise<Statistics> {
-  let dataset = await openDataset(data, model, options.data);
+  let dataset = await openDataset(data, model, { ...options.data, ...(options.signal ? { signal: options.signal } : {}) });
   const reducers = new Map<string, Reducer>();
   for (const r of requests) if (!reducers.has(statKey(r))) reducers.set(statKey(r), createReducer(r));
   const byTensor = new Map<string, Reducer[]>();

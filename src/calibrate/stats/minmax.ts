@@ -1,5 +1,5 @@
 /**
- * Global and per-sample min/max, and where the range widened (convergence diagnostics). Extremes
+ * Global and per-batch min/max, and where the range widened (convergence diagnostics). Extremes
  * normally come from ReduceMin/ReduceMax inside the runtime (see probe.ts); for graph inputs, read
  * from the feeds, they are computed here in one pass that also gives the mean and spread.
  */
@@ -9,7 +9,7 @@ import type { BatchValues, Reducer } from './reducer.js';
 
 const MAX_WIDENINGS = 512;
 
-/** Per-row min/max (and sums) of values in JS: rows = axis 0 when it counts the samples. */
+/** Per-row min/max (and sums) of values in JS. */
 function rowExtremes(x: Float32Array, rows: number): { min: Float32Array; max: Float32Array; sum: number; sumSq: number; count: number; nonFinite: number } {
   const per = x.length / rows;
   const min = new Float32Array(rows);
@@ -64,8 +64,8 @@ export class MinMaxReducer implements Reducer {
     let rowMax = b.rowMax;
     if (!rowMin || !rowMax) {
       if (!b.values) return;
-      const rows = b.dims[0] === b.samples && b.samples > 1 ? b.samples : 1;
-      const r = rowExtremes(b.values, rows);
+      // One row per batch, like the extremes the runtime computes for intermediate tensors.
+      const r = rowExtremes(b.values, 1);
       rowMin = r.min;
       rowMax = r.max;
       this.sum += r.sum;

@@ -18,8 +18,8 @@ export interface MinMaxStat {
   min: number;
   max: number;
   /**
-   * Means of the per-row min and max (moving-average calibration; robust to rare outliers). A row
-   * is a sample when axis 0 counts samples, else a batch (as ONNX Runtime's moving average).
+   * Means of the per-batch min and max (moving-average calibration, as ONNX Runtime's
+   * CalibMovingAverage; robust to rare outliers, and it depends on the batch size).
    */
   meanMin: number;
   meanMax: number;
