@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
 import { registerCalibrate } from './commands/calibrate.js';
+import { registerQuantize } from './commands/quantize.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInspect(program);
   registerCalibrate(program);
+  registerQuantize(program);
   return program;
 }
 

@@ -10,6 +10,14 @@ export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOp
 export { fromIrTensor, toIrTensor, asFloat32, ortType } from './runtime/tensor-data.js';
 export { inspectModel, formatInspectReport, type InspectReport } from './inspect/inspect.js';
 export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './quantize/op-support.js';
+export { quantize, QUANTIZE_MODES, type QuantizeOptions } from './quantize/quantize.js';
+export type { QuantizeResult, QuantizeSummary, NodeDecision, QuantizeMode } from './quantize/types.js';
+export type { StaticQuantizeOptions, QuantFormat, Placement } from './quantize/static/options.js';
+export type { StaticQuantizeResult } from './quantize/static/quantize-static.js';
+export type { QuantPlan, ActivationQuant, WeightQuant, BiasQuant, NodePlan } from './quantize/static/plan.js';
+export { formatPlan } from './quantize/static/plan.js';
+export type { SpeedCheckReport } from './quantize/static/speed-check.js';
+export { formatQuantizeReport, type QuantizeReport } from './quantize/report.js';
 export {
   SlimnetError, InvalidModelError, UnsupportedOpError, DataError, OptionError, RuntimeError, PassError, CancelledError, GateFailedError,
 } from './errors.js';

@@ -1,6 +1,7 @@
 /** Shared test helpers: fixture paths and bitwise output comparison through the real runtime. */
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import type { TensorData } from '../src/runtime/types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,4 +31,10 @@ export function bitwiseEqual(a: TensorData, b: TensorData): boolean {
   const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
   const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
   return Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
+}
+
+/** Runs the CLI as a user would (a real process from the sources); returns exit code and output. */
+export function slimnet(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

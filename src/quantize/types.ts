@@ -23,6 +23,8 @@ export interface QuantizeSummary {
   sizeAfterBytes: number;
   /** Warnings the user should read before shipping the model. */
   warnings: string[];
+  /** What was done to the model besides quantizing nodes (opset upgrade, ...). */
+  notes?: string[];
 }
 
 export interface QuantizeResult {

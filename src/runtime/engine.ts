@@ -25,6 +25,8 @@ export interface CreateSessionOptions extends SessionOptions {
 }
 
 let nextEngineId = 0;
+/** Engines with a live worker, so an interrupt can stop them before the process exits. */
+const liveEngines = new Set<Engine>();
 
 /**
  * From compiled JavaScript the worker is worker.js. From TypeScript sources (tests, `npm run
@@ -68,6 +70,7 @@ export class Engine {
     w.on('error', fail);
     w.on('exit', (code) => { if (this.pending.size) fail(new Error(`exited with code ${code}`)); this.worker = null; });
     this.worker = w;
+    liveEngines.add(this);
     this.updateRef();
     return w;
   }
@@ -205,7 +208,16 @@ export class Engine {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
+    liveEngines.delete(this);
     if (w) await w.terminate();
+  }
+
+  /**
+   * Stops every engine's worker. Called on Ctrl-C before exiting: exiting while ONNX Runtime is
+   * inside a run otherwise makes its addon abort with a C++ error message.
+   */
+  static async closeAll(): Promise<void> {
+    await Promise.all([...liveEngines].map((e) => e.close()));
   }
 }
 

@@ -1,15 +1,11 @@
 /** The CLI as a user runs it: a real process, real files, exit codes and messages. */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, SYNTHETIC, THIRD_PARTY } from '../helpers.js';
+import { SYNTHETIC, THIRD_PARTY, slimnet } from '../helpers.js';
 
-export function slimnet(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+export { slimnet };
 
 describe('slimnet inspect', () => {
   it('prints a readable report', () => {

@@ -86,7 +86,8 @@ function quantizableActivations(model: Model): string[] {
       if (input && (input.consumers().length > 1 || input.isGraphOutput || !input.producer)) want(input);
       continue;
     }
-    for (const i of s.activationInputs ?? [0]) want(n.inputs[i]);
+    const inputs = s.activationInputs === 'all' ? n.inputs.map((_, i) => i) : (s.activationInputs ?? [0]);
+    for (const i of inputs) want(n.inputs[i]);
     if (!out) continue;
     const effective = effectiveOutput(n, out);
     const consumers = effective.consumers();

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
+import { loadModel, saveModel } from '../../src/onnx/io.js';
+import { quantize, checkMode } from '../../src/quantize/quantize.js';
+import { formatPlan } from '../../src/quantize/static/plan.js';
+import { countDecisions, formatQuantizeReport, type QuantizeReport } from '../../src/quantize/report.js';
+import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
+import { OptionError } from '../../src/errors.js';
+import { action } from '../run-command.js';
+import { note, print, printJson } from '../output.js';
+
+interface QuantizeFlags {
+  output: string;
+  mode: string;
+  calib?: string;
+  calibSize?: string;
+  ranges?: string;
+  method?: string;
+  percentile?: string;
+  format?: string;
+  placement?: string;
+  perChannel: boolean;
+  activations?: string;
+  weights?: string;
+  symmetricActivations?: boolean;
+  reduceRange?: boolean;
+  exclude: string[];
+  opTypes?: string[];
+  preprocess: boolean;
+  planOut?: string;
+  printPlan?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function number(flag: string, value: string | undefined, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new OptionError(`${flag} must be ${integer ? 'an integer' : 'a number'} (got '${value}')`);
+  return n;
+}
+
+function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
+  if (!f.calib && !f.ranges) throw new OptionError('static quantization needs calibration data: --calib DATA (a .npz named after the model inputs) or --ranges ranges.json from slimnet calibrate');
+  const o: StaticQuantizeOptions = {
+    perChannel: f.perChannel,
+    preprocess: f.preprocess,
+    exclude: f.exclude,
+    symmetricActivations: f.symmetricActivations ?? false,
+    reduceRange: f.reduceRange ?? false,
+  };
+  if (f.calib) o.calibration = f.calib;
+  if (f.ranges) o.ranges = f.ranges;
+  if (f.method) o.method = f.method as StaticQuantizeOptions['method'];
+  if (f.format) o.format = f.format as StaticQuantizeOptions['format'];
+  if (f.placement) o.placement = f.placement as StaticQuantizeOptions['placement'];
+  if (f.activations) o.activations = f.activations as StaticQuantizeOptions['activations'];
+  if (f.weights) o.weights = f.weights as StaticQuantizeOptions['weights'];
+  if (f.opTypes) o.opTypes = f.opTypes;
+  const p = number('--percentile', f.percentile);
+  if (p !== undefined) o.percentile = p;
+  const n = number('--calib-size', f.calibSize, true);
+  if (n !== undefined) o.calibSize = n;
+  return o;
+}
+
+export function registerQuantize(program: Command): void {
+  program
+    .command('quantize')
+    .description('quantize a model to int8 (static: calibrated activations, int8 kernels ONNX Runtime fuses)')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-o, --output <file>', 'where to write the quantized model (written atomically)')
+    .option('--mode <mode>', 'static (default); dynamic, weight-only and fp16 as they become available', 'static')
+    .option('--calib <data>', 'calibration data: .npz with arrays named after the model inputs (first axis = samples)')
+    .option('--calib-size <n>', 'use at most n calibration samples')
+    .option('--ranges <file>', 'ranges.json written by slimnet calibrate (instead of --calib)')
+    .option('--method <method>', 'range estimator: mse (default, least quantization error), minmax, percentile, entropy')
+    .option('--percentile <p>', 'for --method percentile (e.g. 99.99)')
+    .option('--format <format>', 'qdq (QuantizeLinear/DequantizeLinear, default) or qoperator (QLinearConv, ...)')
+    .option('--placement <profile>', 'which ops get int8 kernels: auto (default: the fastest, timed on a calibration sample), full, compute, weights')
+    .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
+    .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
+    .option('--weights <type>', 'int8 (default) or uint8')
+    .option('--symmetric-activations', 'zero point in the middle of the activation range')
+    .option('--reduce-range', '7-bit weights, for x86 CPUs without VNNI whose int8 kernels can saturate')
+    .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
+    .option('--op-types <types>', 'quantize only these op types (comma-separated)', list)
+    .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime before calibration')
+    .option('--plan-out <file>', 'also write the quantization plan as JSON')
+    .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
+    .option('--verbose', 'list every node left in float and every unfused group')
+    .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
+    .action(action(async (modelPath: string, flags: QuantizeFlags) => {
+      checkMode(flags.mode);
+      const options = toOptions(flags);
+      const model = loadModel(modelPath);
+      // Ctrl-C exits through cli/index.ts; saveModel writes a temp file and renames it, so no partial output remains.
+      const progress = !flags.json && process.stderr.isTTY;
+      const result = await quantize(model, {
+        ...options,
+        ...(progress ? { onProgress: (e) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+      });
+      const saved = saveModel(result.model, flags.output);
+      if (flags.planOut) writeFileAtomic(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`);
+      const report: QuantizeReport = {
+        schema: 'slimnet.quantize/1',
+        input: { path: modelPath, bytes: statSync(modelPath).size },
+        output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
+        mode: 'static',
+        settings: result.settings,
+        counts: countDecisions(result.summary),
+        summary: result.summary,
+      };
+      if (result.calibration) report.calibration = result.calibration;
+      if (result.speedCheck) report.speedCheck = result.speedCheck;
+      if (flags.json) printJson(report);
+      else {
+        if (flags.printPlan) print(formatPlan(result.plan));
+        print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
+      }
+      return 0;
+    }));
+}

@@ -1,0 +1,84 @@
+/**
+ * Weight and bias part of the plan: per-channel symmetric scales for every constant weight of a
+ * quantized Conv/MatMul/Gemm, and int32 biases with scale = input scale x weight scale (exactly the
+ * float32 product, or ORT will not fuse the Conv). Weight scales are raised first where a bias
+ * would overflow int32, so every bias scale is computed from the final weight scales.
+ */
+import type { Node } from '../../ir/node.js';
+import type { OpSupport } from '../op-support.js';
+import { weightAxis } from '../op-support.js';
+import type { QuantParams } from '../scheme.js';
+import { biasScales, channelAbsMax, quantizeBias, raiseScalesForBias, symmetricWeightScales, type WeightScales } from '../weights.js';
+import type { ResolvedStaticOptions } from './options.js';
+import type { BiasQuant, WeightQuant } from './plan.js';
+
+interface WeightEntry {
+  plan: WeightQuant;
+  scales: WeightScales;
+}
+
+/** The per-channel axis to use for a node's weight, or null for per-tensor. */
+function axisFor(node: Node, support: OpSupport, rank: number, perChannel: boolean): number | null {
+  if (!perChannel) return null;
+  const w = support.weights![0]!;
+  const axis = weightAxis(w, { transB: node.getInt('transB', 0), rank });
+  if (node.opType === 'MatMul' && rank !== 2) return null; // ORT fuses per-column B only for 2-D weights
+  if (node.opType === 'Conv' && rank < 3) return null;
+  return axis;
+}
+
+export function planWeights(
+  nodes: Node[], eligible: Map<Node, OpSupport>, inputParams: (node: Node) => QuantParams, floatBias: (node: Node) => boolean, options: ResolvedStaticOptions,
+): { weights: WeightQuant[]; biases: BiasQuant[]; warnings: string[] } {
+  const entries = new Map<string, WeightEntry>();
+  const byNode = new Map<Node, WeightEntry>();
+  for (const node of nodes) {
+    const sup = eligible.get(node)!;
+    const v = node.input(sup.weights![0]!.index);
+    const t = v?.constant;
+    if (!v || !t) continue; // MatMul of two activations: both inputs are activations
+    const axis = axisFor(node, sup, t.rank, options.perChannel);
+    const key = `${v.name}\u0000${axis}`;
+    let e = entries.get(key);
+    if (!e) {
+      const scales = symmetricWeightScales(channelAbsMax(t.toFloat32(), t.dims, axis), options.weights, options.reduceRange);
+      e = { plan: { tensor: v.name, type: options.weights, axis, scales: [], zeroPoints: [], uses: [] }, scales };
+      entries.set(key, e);
+    }
+    e.plan.uses.push({ node: node.name, input: sup.weights![0]!.index });
+    byNode.set(node, e);
+  }
+
+  // Raise weight scales for oversized biases before any bias scale is computed.
+  const warnings: string[] = [];
+  const withBias = nodes.filter((n) => eligible.get(n)!.bias !== undefined && n.input(eligible.get(n)!.bias!) && byNode.has(n));
+  for (const node of withBias) {
+    const e = byNode.get(node)!;
+    const bias = node.input(eligible.get(node)!.bias!)!.constant!.toFloat32();
+    const raised = raiseScalesForBias(e.scales, bias, inputParams(node).scale);
+    if (raised.length) e.plan.raisedChannels = [...new Set([...(e.plan.raisedChannels ?? []), ...raised])].sort((a, b) => a - b);
+  }
+  for (const e of entries.values()) {
+    if (e.plan.raisedChannels?.length) {
+      warnings.push(`${e.plan.tensor}: ${e.plan.raisedChannels.length} weight scale(s) raised so the int32 bias fits (the bias dwarfs input scale x weight scale; the input range may be far too wide)`);
+    }
+  }
+
+  const biases: BiasQuant[] = [];
+  for (const node of withBias) {
+    const e = byNode.get(node)!;
+    const index = eligible.get(node)!.bias!;
+    const scales = biasScales(inputParams(node).scale, e.scales.scales);
+    const { clipped } = quantizeBias(node.input(index)!.constant!, scales);
+    if (clipped) warnings.push(`${node.name}: ${clipped} bias value(s) clipped to the int32 range`);
+    biases.push({
+      tensor: node.input(index)!.name, use: { node: node.name, input: index }, axis: e.plan.axis === null ? null : 0, scales: Array.from(scales), clipped,
+      storage: floatBias(node) ? 'float' : 'int32',
+    });
+  }
+  for (const e of entries.values()) {
+    e.plan.scales = Array.from(e.scales.scales);
+    e.plan.zeroPoints = Array.from(e.scales.zeroPoints);
+  }
+  return { weights: [...entries.values()].map((e) => e.plan), biases, warnings };
+}

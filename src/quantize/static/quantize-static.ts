@@ -1,0 +1,118 @@
+/**
+ * Static quantization end to end: pre-process (BatchNorm folding, constant folding), ranges
+ * (calibration or a ranges file), plan, apply, clean up, and the speed check that loads the result
+ * in ONNX Runtime. Returns the model, the plan and a summary in which every node left in float has
+ * a reason.
+ */
+import type { Model } from '../../ir/model.js';
+import { forEachTensor } from '../../onnx/tensors.js';
+import { Engine } from '../../runtime/engine.js';
+import { throwIfAborted, UnsupportedOpError } from '../../errors.js';
+import { ProgressTracker } from '../../progress.js';
+import type { QuantizeResult, QuantizeSummary } from '../types.js';
+import { resolveStaticOptions, type ResolvedStaticOptions, type StaticQuantizeOptions } from './options.js';
+import { preprocess } from './preprocess.js';
+import { speedCheck, attachLatency, type SpeedCheckReport } from './speed-check.js';
+import { buildCandidate, measureLatency, searchPlacement, type Candidate, type LatencyCheck } from './placement-search.js';
+import { resolveRanges, type RangeSource } from './ranges.js';
+import type { QuantPlan } from './plan.js';
+import type { TensorRange } from '../../calibrate/types.js';
+
+export interface StaticQuantizeResult extends QuantizeResult {
+  plan: QuantPlan;
+  /** The resolved settings, for reports. */
+  settings: Record<string, string | number | boolean>;
+  /** Where the ranges came from. */
+  calibration: RangeSource;
+  /** The ranges used (tensor names of the pre-processed model): pass them back as `ranges` to re-quantize without calibrating. */
+  ranges: Map<string, TensorRange>;
+  speedCheck?: SpeedCheckReport;
+}
+
+function settingsOf(o: ResolvedStaticOptions): Record<string, string | number | boolean> {
+  const s: Record<string, string | number | boolean> = {
+    format: o.format,
+    activations: `${o.activations}${o.symmetricActivations ? ' symmetric' : ''}`,
+    weights: `${o.weights} ${o.perChannel ? 'per-channel' : 'per-tensor'}${o.reduceRange ? ' 7-bit' : ''}`,
+  };
+  if (o.exclude.length) s.exclude = o.exclude.join(',');
+  if (o.opTypes) s.opTypes = o.opTypes.join(',');
+  return s;
+}
+
+/** Bytes the tensors take (what dominates the file size). */
+export function tensorBytes(model: Model): number {
+  let total = 0;
+  forEachTensor(model, (t) => { total += t.byteLength; });
+  return total;
+}
+
+const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger', 'MatMulNBits', 'QGemm', 'DynamicQuantizeMatMul']);
+
+/** A model that already holds quantized ops would be quantized twice: refuse it up front. */
+function refuseQuantized(model: Model): void {
+  for (const n of model.graph.allNodes()) {
+    if (QUANTIZED_OPS.has(n.opType)) {
+      throw new UnsupportedOpError(`${model.label()} is already quantized (node ${n.label()}); quantize the float model it came from`);
+    }
+  }
+}
+
+/** When nothing could be quantized, say why (the most common reasons) instead of writing a float copy. */
+function refuseEmpty(model: Model, plan: QuantPlan): void {
+  if (plan.nodes.some((n) => n.action === 'quantize')) return;
+  const reasons = new Map<string, number>();
+  for (const n of plan.nodes) reasons.set(n.detail, (reasons.get(n.detail) ?? 0) + 1);
+  const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, c]) => `${c} x ${r}`).join('; ');
+  throw new UnsupportedOpError(`${model.label()}: no node can be quantized statically (${top})`);
+}
+
+export async function quantizeStatic(model: Model, options: StaticQuantizeOptions = {}): Promise<StaticQuantizeResult> {
+  const opts = resolveStaticOptions(options);
+  refuseQuantized(model);
+  const engine = options.engine ?? new Engine();
+  const progress = new ProgressTracker('quantize', 5, options.onProgress);
+  try {
+    progress.update(0, 'pre-processing (BatchNorm and constant folding)');
+    const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
+    const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
+    throwIfAborted(options.signal, 'quantization');
+    progress.update(1, 'ranges');
+    const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
+    notes.push(...calibrationNotes);
+    throwIfAborted(options.signal, 'quantization');
+    const measure = opts.speedCheck && sample !== undefined;
+    let candidate: Candidate;
+    let latency: LatencyCheck | undefined;
+    if (opts.placement === 'auto' && measure) {
+      progress.update(2, 'planning and timing placements (full, compute, weights)');
+      ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, engine, sample, options.signal ? { signal: options.signal } : {}));
+    } else {
+      progress.update(2, 'planning and rewriting the graph');
+      candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? 'full' : opts.placement);
+    }
+    const { plan, model: q } = candidate;
+    refuseEmpty(model, plan);
+    plan.notes.unshift(...notes);
+    throwIfAborted(options.signal, 'quantization');
+    progress.update(3, 'speed check in ONNX Runtime');
+    if (measure && !latency) latency = await measureLatency(pre, candidate, engine, sample);
+    const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
+    if (latency) attachLatency(check, latency, opts.placement === 'auto');
+    progress.update(5);
+    const summary: QuantizeSummary = {
+      mode: 'static',
+      quantized: plan.nodes.filter((n) => n.action !== 'float').map((n) => ({ node: n.node, op: n.op, detail: `${n.action === 'quantize' ? '' : `${n.action}: `}${n.detail}` })),
+      skipped: plan.nodes.filter((n) => n.action === 'float').map((n) => ({ node: n.node, op: n.op, detail: n.detail })),
+      sizeBeforeBytes: tensorBytes(model),
+      sizeAfterBytes: tensorBytes(q),
+      warnings: [...plan.warnings, ...check.warnings],
+      notes: plan.notes,
+    };
+    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts), calibration: source, ranges };
+    if (opts.speedCheck) result.speedCheck = check;
+    return result;
+  } finally {
+    if (!options.engine) await engine.close();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Static quantization end to end on the real runtime: what ORT fuses, how close the outputs stay,
+ * how much smaller the file gets, and the trained fixtures' accuracy.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { encodeNpz } from '../../src/calibrate/data/npz.js';
+import { loadModel } from '../../src/onnx/io.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { quantize } from '../../src/quantize/quantize.js';
+import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
+import type { Model } from '../../src/ir/model.js';
+import type { Feeds } from '../../src/runtime/types.js';
+import { SYNTHETIC, THIRD_PARTY, TRAINED, FIXTURES } from '../helpers.js';
+import { sampleFeeds } from '../../fixtures/synthetic/models.js';
+import { Rng } from '../../fixtures/synthetic/random.js';
+
+const engine = new Engine({ intraOpThreads: 1 });
+afterAll(() => engine.close());
+const TMP = mkdtempSync(join(tmpdir(), 'slimnet-static-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+let npzCount = 0;
+
+/** Calibration data as a .npz (first axis = samples), the form `--calib` takes. */
+function npz(arrays: Feeds): string {
+  const path = join(TMP, `calib${npzCount++}.npz`);
+  writeFileSync(path, encodeNpz(arrays));
+  return path;
+}
+const CALIB = join(FIXTURES, 'data', 'fmnist_calib.npz');
+const TEST = join(FIXTURES, 'data', 'fmnist_test.npz');
+
+async function run(model: Model, feeds: Feeds): Promise<Float32Array> {
+  const s = await engine.createSession(model);
+  try {
+    return Object.values(await s.run(feeds))[0]!.data as Float32Array;
+  } finally {
+    await s.release();
+  }
+}
+
+function sqnrDb(ref: Float32Array, got: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (ref[i]! - got[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return 10 * Math.log10(den / num);
+}
+
+async function top1(model: Model): Promise<number> {
+  const s = await engine.createSession(model);
+  let ok = 0;
+  let n = 0;
+  for await (const b of new NpzDataset(TEST).batches(500)) {
+    const logits = Object.values(await s.run(b.feeds))[0]!.data as Float32Array;
+    const labels = b.labels!.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < b.count; i++) {
+      let best = 0;
+      for (let j = 1; j < 10; j++) if (logits[i * 10 + j]! > logits[i * 10 + best]!) best = j;
+      if (best === Number(labels[i])) ok++;
+      n++;
+    }
+  }
+  await s.release();
+  return ok / n;
+}
+
+describe('static int8 on the trained fixtures (committed calibration and test sets)', () => {
+  for (const [name, maxDrop] of [['resnet_bn', 0.005], ['mobilenet_dw', 0.005], ['vit_tiny', 0.01]] as const) {
+    it(`${name}: top-1 drop within ${maxDrop * 100} points, every planned group fused, size <= 0.3x`, async () => {
+      const model = loadModel(join(TRAINED, `${name}.onnx`));
+      const r = await quantize(model, { calibration: CALIB, engine });
+      const [fp, q] = [await top1(model), await top1(r.model)];
+      expect(fp - q).toBeLessThanOrEqual(maxDrop);
+      const sc = r.speedCheck!;
+      expect(sc.planned).toBeGreaterThan(0);
+      expect(sc.unfused).toEqual([]);
+      expect(r.summary.sizeAfterBytes / r.summary.sizeBeforeBytes).toBeLessThanOrEqual(0.3);
+      expect(sc.latency!.candidates.length).toBeGreaterThanOrEqual(2);
+      // Every node is accounted for: quantized/folded/shared or float with a reason.
+      const nodes = r.plan.nodes.length;
+      expect(r.summary.quantized.length + r.summary.skipped.length).toBe(nodes);
+      for (const s of r.summary.skipped) expect(s.detail.length).toBeGreaterThan(10);
+    });
+  }
+});
+
+describe('static int8 structure', () => {
+  it('QDQ: all Conv/Gemm fused by ORT, weights stored as int8, outputs close to float', async () => {
+    const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
+    const feeds = sampleFeeds('conv_block', 8, 1);
+    const r = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    const kernels = r.speedCheck!.fused.map((f) => f.kernel);
+    expect(kernels.filter((k) => k === 'QLinearConv')).toHaveLength(3);
+    expect(kernels).toContain('com.microsoft.QGemm');
+    const int8 = [...r.model.graph.initializers.values()].filter((v) => v.constValue!.dataType === 3);
+    expect(int8.length).toBeGreaterThanOrEqual(4);
+    expect(sqnrDb(await run(model, feeds), await run(r.model, feeds))).toBeGreaterThan(25);
+  });
+
+  it('QOperator: writes QLinearConv/QGemm and matches the QDQ model', async () => {
+    const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
+    const feeds = sampleFeeds('conv_block', 8, 1);
+    const qdq = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    const ranges = qdq.ranges;
+    const qop = await quantize(model, { ranges, engine, placement: 'full', format: 'qoperator' });
+    const ops = qop.model.graph.nodes.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'QLinearConv')).toHaveLength(3);
+    expect(ops).toContain('QGemm');
+    expect(ops).not.toContain('Conv');
+    expect(sqnrDb(await run(qdq.model, feeds), await run(qop.model, feeds))).toBeGreaterThan(40);
+  });
+
+  it('opset 11: per-channel weights through com.microsoft Q/DQ, still fused', async () => {
+    const model = loadModel(join(TRAINED, 'resnet_bn_opset11.onnx'));
+    const r = await quantize(model, { calibration: CALIB, calibSize: 100, engine, placement: 'full' });
+    expect(r.plan.qdqDomain).toBe('com.microsoft');
+    expect(r.model.opset('')).toBe(11);
+    expect(r.speedCheck!.unfused).toEqual([]);
+  });
+
+  it('opset 9 (PaddleOCR classifier, weights in Constant nodes): upgraded to opset 10, fused, runs', async () => {
+    const model = loadModel(THIRD_PARTY.ocrCls());
+    const feeds: Feeds = { x: { type: 'float32', dims: [4, 3, 48, 192], data: new Rng(3).normals(4 * 3 * 48 * 192) } };
+    const r = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    expect(r.model.opset('')).toBe(10);
+    expect(r.summary.notes!.join()).toMatch(/upgraded the default-domain opset from 9 to 10/);
+    expect(r.speedCheck!.fused.length).toBeGreaterThan(50);
+    expect(r.speedCheck!.unfused).toEqual([]);
+    const out = await run(r.model, feeds);
+    expect(out.every(Number.isFinite)).toBe(true);
+  });
+
+  it('If branches: quantizes inside the branch that the calibration data takes', async () => {
+    const model = loadModel(join(SYNTHETIC, 'if_branch.onnx'));
+    const feeds = sampleFeeds('if_branch', 4, 1);
+    const r = await quantize(model, { calibration: npz({ input: feeds.input!, use_conv: { type: 'bool', dims: [4], data: Uint8Array.from([1, 1, 1, 1]) } }), engine, placement: 'full' });
+    const conv = r.plan.nodes.find((n) => n.op === 'Conv')!;
+    expect(conv.action).toBe('quantize');
+    expect(r.speedCheck!.fused.map((f) => f.node)).toContain(conv.node);
+    expect(r.plan.nodes.find((n) => n.op === 'MatMul')!.detail).toMatch(/did not run on the calibration data/);
+    expect(sqnrDb(await run(model, feeds), await run(r.model, feeds))).toBeGreaterThan(20);
+  });
+
+  it('16-bit activations (A16W8): contrib Q/DQ below opset 21, closer to float than uint8', async () => {
+    const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
+    const feeds = sampleFeeds('conv_block', 8, 2);
+    const a8 = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    const ranges = a8.ranges;
+    const a16 = await quantize(model, { ranges, engine, placement: 'full', activations: 'uint16' });
+    expect(a16.plan.qdqDomain).toBe('com.microsoft');
+    const ref = await run(model, feeds);
+    expect(sqnrDb(ref, await run(a16.model, feeds))).toBeGreaterThan(sqnrDb(ref, await run(a8.model, feeds)) + 10);
+    expect(a16.speedCheck!.unfused.every((u) => /16-bit/.test(u.reason))).toBe(true);
+  });
+});
