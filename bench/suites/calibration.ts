@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../src/onnx/io.js';
 import { calibrate } from '../../src/calibrate/calibrate.js';
 import { openDataset } from '../../src/calibrate/data/open.js';
-import { defaultCalibrationTensors } from '../../src/calibrate/stats/tensors.js';
+import { defaultCalibrationTensors, nonNegativeTensors } from '../../src/calibrate/stats/tensors.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import { buildProbe } from '../../src/calibrate/stats/probe.js';
@@ -64,7 +64,8 @@ async function runtimeCost(engine: Engine, model: Model, tensors: string[], reps
   for await (const b of ds.batches()) feeds = b.feeds;
   const names = tensors.filter((t) => !model.graph.inputs.some((v) => v.name === t));
   const info = await discoverTensors(engine, model, names);
-  const reqs = names.map((name) => ({ name, type: info.get(name)!.type, rank: info.get(name)!.shape?.length, extremes: true, full: false }));
+  const nonNegative = nonNegativeTensors(model);
+  const reqs = names.map((name) => ({ name, type: info.get(name)!.type, rank: info.get(name)!.shape?.length, nonNegative: nonNegative.has(name), extremes: true, full: false }));
   const sessions = [
     await engine.createSession(model),
     await engine.createSession(buildProbe(model, reqs.map((r) => ({ ...r, sample: false }))).model),

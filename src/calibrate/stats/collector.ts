@@ -18,7 +18,7 @@ import { DataHasher } from '../data/data-hash.js';
 import { createReducer, type Reducer } from './reducer.js';
 import { statKey, type StatResult } from './results.js';
 import { Statistics } from './statistics.js';
-import { resolveTensors } from './tensors.js';
+import { nonNegativeTensors, resolveTensors } from './tensors.js';
 import { discoverTensors, valuesPerSample, type TensorInfo } from './discover.js';
 import { buildProbe, type ProbeRequest } from './probe.js';
 import { runPass } from './pass.js';
@@ -78,7 +78,8 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     });
     const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
     const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
-    const plan = observed.map((name) => planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0));
+    const nonNegative = nonNegativeTensors(model);
+    const plan = observed.map((name) => ({ ...planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0), ...(nonNegative.has(name) ? { nonNegative: true } : {}) }));
     // Memory: lower the batch size first, then split the tensors into passes.
     const budget = options.memoryBudget ?? defaultBudget();
     const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2);

@@ -107,8 +107,9 @@ function unpack(probe: Probe | undefined, outputs: Record<string, TensorData>): 
   if (!probe) return u;
   if (probe.extremesOutput) {
     const e = asFloat32(outputs[probe.extremesOutput]!);
-    const n = probe.extremes.length;
-    probe.extremes.forEach((name, i) => u.extremes.set(name, [e[i]!, e[n + i]!]));
+    const n = probe.maxNames.length;
+    probe.maxNames.forEach((name, i) => u.extremes.set(name, [0, e[i]!]));
+    probe.minNames.forEach((name, i) => { u.extremes.get(name)![0] = e[n + i]!; });
   }
   return u;
 }

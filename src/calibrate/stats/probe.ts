@@ -22,6 +22,8 @@ export interface ProbeRequest {
   type: string;
   /** Rank, when known (tensors of one rank share the ops that pack their extremes). */
   rank?: number;
+  /** Non-negative by construction (a Relu output): only its max is computed, its min is taken as 0. */
+  nonNegative?: boolean;
   extremes: boolean;
   /** Fetched whole, but only on some batches (`every`-th): a histogram's sample. */
   sample: boolean;
@@ -32,9 +34,10 @@ export interface ProbeRequest {
 
 export interface Probe {
   model: Model;
-  /** Output [2 * extremes.length]: mins of `extremes` in order, then their maxes. */
+  /** Output: the maxima of `maxNames` in order, then the minima of `minNames` (a subset: non-negative tensors have no min). */
   extremesOutput?: string;
-  extremes: string[];
+  maxNames: string[];
+  minNames: string[];
   /** Outputs fetched on some batches only (histogram samples), and on every batch. Graph inputs are read from the feeds instead. */
   sampled: string[];
   full: string[];
@@ -58,39 +61,39 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     if (!v) throw new Error(`probe: no tensor '${name}' in the main graph`);
     return v;
   };
-  const probe: Probe = { model: copy, extremes: [], sampled: [], full: [] };
-  // Extremes: ReduceMin/ReduceMax with keepdims=1 give [1, ..., 1] of the tensor's rank; those of
+  const probe: Probe = { model: copy, maxNames: [], minNames: [], sampled: [], full: [] };
+  // Extremes: ReduceMax/ReduceMin with keepdims=1 give [1, ..., 1] of the tensor's rank; those of
   // one rank are concatenated (one op per rank, not one Unsqueeze per tensor: each op costs
   // microseconds of dispatch in ONNX Runtime), then flattened and concatenated once more.
+  // Two cheaper paths: the max of a 4-D activation goes through GlobalMaxPool, which ONNX Runtime
+  // runs on its blocked NCHWc layout (ReduceMax would first convert the whole tensor back to NCHW);
+  // and tensors non-negative by construction (Relu, Sigmoid, ... outputs) skip their min, which a
+  // range always replaces by 0 anyway.
   const flat1 = b.initializer('slimnet_flat', Tensor.int64([1], [-1]));
-  const withExtremes = requests.filter((x) => x.extremes);
-  const byRank = new Map<string, { mins: Value[]; maxs: Value[]; names: string[] }>();
-  for (const r of withExtremes) {
+  const maxGroups = new Map<number, { values: Value[]; names: string[] }>();
+  const minGroups = new Map<number, { values: Value[]; names: string[] }>();
+  const add = (groups: typeof maxGroups, rank: number, v: Value, name: string) => {
+    const group = groups.get(rank) ?? { values: [], names: [] };
+    group.values.push(v);
+    group.names.push(name);
+    groups.set(rank, group);
+  };
+  for (const r of requests.filter((x) => x.extremes)) {
     const v = value(r.name);
     const rank = r.rank ?? -1;
-    // Unknown rank: flatten first so the group's shapes agree.
-    const input = rank < 0 ? b.op('Reshape', [v, flat1], {}, { name: `${r.name}__slimnet_flat1` }) : v;
-    const key = String(rank < 0 ? 1 : Math.max(rank, 1));
-    const group = byRank.get(key) ?? { mins: [], maxs: [], names: [] };
-    const reduce = (op: string) => {
-      const source = rank === 0 ? b.op('Reshape', [input, flat1]) : input;
-      return asFloat(b, b.op(op, [source], { keepdims: 1 }, { name: `${r.name}__slimnet_${op}` }), r.type);
-    };
-    group.mins.push(reduce('ReduceMin'));
-    group.maxs.push(reduce('ReduceMax'));
-    group.names.push(r.name);
-    byRank.set(key, group);
+    // Unknown rank or a scalar: flatten first so the group's shapes agree.
+    const input = rank < 1 ? b.op('Reshape', [v, flat1], {}, { name: `${r.name}__slimnet_flat1` }) : v;
+    const key = rank < 1 ? 1 : rank;
+    const reduce = (op: string, x: Value) => asFloat(b, b.op(op, [x], { keepdims: 1 }, { name: `${r.name}__slimnet_${op}` }), r.type);
+    add(maxGroups, key, reduce('ReduceMax', rank === 4 ? b.op('GlobalMaxPool', [input], {}, { name: `${r.name}__slimnet_gmp` }) : input), r.name);
+    if (!r.nonNegative) add(minGroups, key, reduce('ReduceMin', input), r.name);
   }
-  if (withExtremes.length) {
-    const mins: Value[] = [];
-    const maxs: Value[] = [];
-    for (const group of byRank.values()) {
-      const cat = (vs: Value[]) => b.op('Reshape', [vs.length === 1 ? vs[0]! : b.op('Concat', vs, { axis: 0 }), flat1]);
-      mins.push(cat(group.mins));
-      maxs.push(cat(group.maxs));
-      probe.extremes.push(...group.names);
-    }
-    const out = b.op('Concat', [...mins, ...maxs], { axis: 0 }, { name: 'slimnet_extremes' });
+  if (maxGroups.size) {
+    const parts: Value[] = [];
+    const cat = (vs: Value[]) => b.op('Reshape', [vs.length === 1 ? vs[0]! : b.op('Concat', vs, { axis: 0 }), flat1]);
+    for (const group of maxGroups.values()) { parts.push(cat(group.values)); probe.maxNames.push(...group.names); }
+    for (const group of minGroups.values()) { parts.push(cat(group.values)); probe.minNames.push(...group.names); }
+    const out = parts.length === 1 ? parts[0]! : b.op('Concat', parts, { axis: 0 }, { name: 'slimnet_extremes' });
     g.outputs.push(out);
     probe.extremesOutput = out.name;
   }

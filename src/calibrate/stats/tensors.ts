@@ -113,3 +113,25 @@ export function resolveTensors(model: Model, names: Iterable<string>): { inputs:
   }
   return { inputs, intermediates };
 }
+
+/** Ops whose outputs are never negative. */
+const NON_NEGATIVE_OPS = new Set(['Relu', 'Sigmoid', 'Softmax', 'Abs', 'Exp', 'Sqrt', 'Softplus']);
+
+/**
+ * Outputs that are non-negative by construction (Relu, Sigmoid, Softmax, ..., Clip with a lower
+ * bound >= 0): their ranges start at 0 whatever their minimum, so the probe skips computing it.
+ */
+export function nonNegativeTensors(model: Model): Set<string> {
+  const out = new Set<string>();
+  for (const n of model.graph.nodes) {
+    const o = n.outputs[0];
+    if (!o || n.domain !== '') continue;
+    if (NON_NEGATIVE_OPS.has(n.opType)) out.add(o.name);
+    if (n.opType === 'Clip') {
+      // Opset 11+ gives the bound as input 1, earlier opsets as the 'min' attribute.
+      const lower = n.inputs[1] ? n.inputs[1].constant?.toFloat32()[0] : n.getFloat('min');
+      if (lower !== undefined && lower >= 0) out.add(o.name);
+    }
+  }
+  return out;
+}
