@@ -26,8 +26,10 @@ function maybeFloat(v: Value): boolean {
 /**
  * Which tensors to calibrate by default:
  * - 'all': every float activation of the main graph (graph inputs and node outputs, minus shape and
- *   index computations). A superset of what any quantizer needs; values inside If/Loop bodies cannot
- *   be fetched.
+ *   index computations, and minus a Conv output that only feeds a BatchNormalization: ONNX Runtime
+ *   folds the two, so that tensor never exists in the model that runs, and observing it would keep
+ *   the fusion from happening). A superset of what a quantizer needs once BatchNorm is folded;
+ *   values inside If/Loop bodies cannot be fetched. Name a tensor explicitly to calibrate it anyway.
  * - 'quantizable': the tensors a static quantizer places Q/DQ on, read from the op-support table:
  *   activation inputs and outputs of weighted and int8-kernel ops, Relu/Clip outputs (their input's
  *   range is folded into them when they are its only consumer), and nothing for scale-sharing ops
@@ -46,9 +48,14 @@ function allActivations(model: Model): string[] {
   for (const v of g.inputs) if (!v.isInitializer && maybeFloat(v)) out.push(v.name);
   for (const n of g.nodes) {
     if (NON_ACTIVATION_OPS.has(n.opType)) continue;
-    for (const o of n.outputs) if (o.name && maybeFloat(o)) out.push(o.name);
+    for (const o of n.outputs) if (o.name && maybeFloat(o) && !foldedAway(n, o)) out.push(o.name);
   }
   return [...new Set(out)];
+}
+
+/** A producer output that ONNX Runtime folds away (Conv -> BatchNormalization): it never exists in the model that runs. */
+function foldedAway(n: Node, out: Value): boolean {
+  return effectiveOutput(n, out) !== out;
 }
 
 const isActivationOp = (n: Node) => opSupport(n.opType, n.domain)?.role === 'activation';
