@@ -58,7 +58,7 @@ export interface CalibrateOptions {
   batchSize?: number;
   /** How to read `data` (image preprocessing, an iterable's transform, the labels key); the fields above win. */
   data?: import('./data/open.js').OpenDatasetOptions;
-  /** Histogram values read per tensor over the run (whole tensors on a spread subset of batches; default 2^18, 0 = every batch). */
+  /** Histogram values read per tensor over the run (whole tensors on a spread subset of batches; default 2^17, 0 = every batch). */
   histogramSample?: number;
   /** Memory the tensors fetched per batch may use (bytes); over it, batches shrink, then passes split. */
   memoryBudget?: number;

@@ -157,3 +157,24 @@ describe('which tensors', () => {
     expect(nonNegative.size).toBeGreaterThan(5);
   });
 });
+
+describe('histogram sampling', () => {
+  it('reads whole tensors on a spread subset of batches, with ranges close to reading everything', async () => {
+    const tensor = '/blocks/blocks.0/relu/Relu_output_0';
+    const requests = [{ tensor, kind: 'minmax' as const }, { tensor, kind: 'histogram' as const }];
+    const every = await collectStatistics(resnet, CALIB, requests, { engine, histogramSample: 0, data: { batchSize: 10 } });
+    const some = await collectStatistics(resnet, CALIB, requests, { engine, histogramSample: 40_000, data: { batchSize: 10 } });
+    const all = every.histogram(tensor)!;
+    const part = some.histogram(tensor)!;
+    expect(all.total).toBe(300 * 16 * 14 * 14);
+    // 40,000 values wanted, 31,360 per batch: every 15th of 30 batches, twice.
+    expect(part.total).toBe(2 * 10 * 16 * 14 * 14);
+    // Exact extremes still come from every batch.
+    expect(part.max).toBe(all.max);
+    expect(some.minmax(tensor)!.max).toBe(every.minmax(tensor)!.max);
+    const { percentileRange } = await import('../../src/calibrate/ranges/percentile.js');
+    const a = percentileRange(all, 99.9, false).max;
+    const b = percentileRange(part, 99.9, false).max;
+    expect(Math.abs(a - b) / a).toBeLessThan(0.1);
+  });
+});
