@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from '../src/runtime/engine.js';
 import { detectHardware } from '../src/eval/hardware.js';
 import type { BenchReport, BenchSuite, BenchTable } from './types.js';
+import { gatherSummary, summaryTable, type SummaryRow } from './summary.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,12 +53,14 @@ async function main(): Promise<void> {
   const dir = join(here, 'results');
   mkdirSync(dir, { recursive: true });
   const latest = join(dir, 'latest.json');
-  let previous: { suites?: Record<string, BenchReport> } | undefined;
+  let previous: { suites?: Record<string, BenchReport>; summary?: SummaryRow[] } | undefined;
   if (existsSync(latest)) {
     renameSync(latest, join(dir, 'previous.json'));
     previous = JSON.parse(readFileSync(join(dir, 'previous.json'), 'utf8'));
   }
-  writeFileSync(latest, JSON.stringify({ date: new Date().toISOString(), hardware, quick, suites: results }, null, 2));
+  const summary = gatherSummary(results);
+  if (summary.length) console.log(`${formatTable(summaryTable(summary, previous?.summary))}\n`);
+  writeFileSync(latest, JSON.stringify({ date: new Date().toISOString(), hardware, quick, summary, suites: results }, null, 2));
   if (previous?.suites) {
     const changes: string[] = [];
     for (const [name, r] of Object.entries(results)) {

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
 import { registerCalibrate } from './commands/calibrate.js';
+import { registerEval } from './commands/eval.js';
+import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
 import { VERSION } from '../src/version.js';
 
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInspect(program);
   registerCalibrate(program);
+  registerEval(program);
+  registerBench(program);
   registerQuantize(program);
   return program;
 }

@@ -1,16 +1,17 @@
-/** Progress events as one self-rewriting line on stderr, only when stderr is a terminal. */
-import type { ProgressListener } from '../src/progress.js';
+/** A one-line progress display on stderr for interactive terminals (nothing when piped). */
+import type { ProgressEvent, ProgressListener } from '../src/progress.js';
 
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ProgressListener | undefined {
-  if (!stream.isTTY) return undefined;
+export function terminalProgress(): ProgressListener | undefined {
+  if (!process.stderr.isTTY) return undefined;
   let last = 0;
-  return (e) => {
+  return (e: ProgressEvent) => {
     const now = Date.now();
-    const done = e.total !== undefined && e.done >= e.total;
-    if (!done && now - last < 200) return;
+    const finished = e.total !== undefined && e.done >= e.total;
+    if (!finished && now - last < 100) return;
     last = now;
-    const total = e.total !== undefined ? `/${e.total}` : '';
+    const count = e.total !== undefined ? `${e.done}/${e.total}` : String(e.done);
     const eta = e.etaSeconds !== undefined ? `, ${Math.ceil(e.etaSeconds)} s left` : '';
-    stream.write(`\r${e.stage}: ${e.done}${total} samples${eta}${e.message ? ` (${e.message})` : ''}\x1b[K${done ? '\n' : ''}`);
+    process.stderr.write(`\r\x1b[2K${e.stage} ${count}${eta}${e.message ? ` ${e.message}` : ''}`);
+    if (finished) process.stderr.write('\r\x1b[2K');
   };
 }

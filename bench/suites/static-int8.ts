@@ -135,6 +135,7 @@ export const suite: BenchSuite = {
         metrics[`${variant}.fused_fraction`] = r.speedCheck!.fused.length / r.speedCheck!.planned;
         metrics[`${variant}.size_ratio`] = size;
         metrics[`${variant}.sqnr_db`] = fid.sqnrDb;
+        metrics[`${variant}.quantize_s`] = seconds;
         for (const w of r.summary.warnings) notes.push(`${variant}: ${w}`);
       }
       tables.push({

@@ -11,7 +11,7 @@ import type { QuantTarget, RangeMethod } from '../../src/calibrate/types.js';
 import { OptionError } from '../../src/errors.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
-import { progressPrinter } from '../progress.js';
+import { terminalProgress } from '../progress.js';
 
 interface CalibrateFlags {
   calib: string;
@@ -91,7 +91,7 @@ export function registerCalibrate(program: Command): void {
         ...(batchSize !== undefined ? { batchSize } : {}),
         ...(threads !== undefined ? { session: { intraOpThreads: threads } } : {}),
         ...(preprocess !== undefined ? { data: { preprocess } } : {}),
-        onProgress: progressPrinter(),
+        onProgress: terminalProgress(),
       });
       if (flags.output) saveRanges(result, flags.output, { modelSource: modelPath });
       if (flags.json) printJson(rangesDocument(result, modelPath));

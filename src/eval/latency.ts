@@ -57,19 +57,24 @@ export async function measureInterleaved(models: (Model | string)[], feeds: Feed
   const sessions: Session[] = [];
   try {
     for (const m of models) sessions.push(await engine.createSession(m, sessionOptions));
-    const feedsFor = (i: number) => (Array.isArray(feeds) ? feeds[i]! : feeds);
-    const warmup = options.warmup ?? 10;
-    const runs = options.runs ?? 50;
-    for (let i = 0; i < sessions.length; i++) await sessions[i]!.time(feedsFor(i), warmup);
-    const times: number[][] = sessions.map(() => []);
-    for (let r = 0; r < runs; r++) {
-      throwIfAborted(options.signal, 'benchmark');
-      for (let i = 0; i < sessions.length; i++) times[i]!.push((await sessions[i]!.time(feedsFor(i), 1))[0]!);
-      options.onProgress?.({ stage: 'benchmark', done: r + 1, total: runs });
-    }
-    return times.map(latencyStats);
+    return await measureSessions(sessions, feeds, options);
   } finally {
     for (const s of sessions) await s.release();
     if (owned) await engine.close();
   }
+}
+
+/** The interleaved measurement on sessions the caller owns (warm-up, then A, B, C, A, B, C, ...). */
+export async function measureSessions(sessions: Session[], feeds: Feeds | Feeds[], options: Pick<InterleavedOptions, 'warmup' | 'runs' | 'signal' | 'onProgress'> = {}): Promise<LatencyStats[]> {
+  const feedsFor = (i: number) => (Array.isArray(feeds) ? feeds[i]! : feeds);
+  const warmup = options.warmup ?? 10;
+  const runs = options.runs ?? 50;
+  for (let i = 0; i < sessions.length; i++) await sessions[i]!.time(feedsFor(i), warmup);
+  const times: number[][] = sessions.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    throwIfAborted(options.signal, 'benchmark');
+    for (let i = 0; i < sessions.length; i++) times[i]!.push((await sessions[i]!.time(feedsFor(i), 1))[0]!);
+    options.onProgress?.({ stage: 'benchmark', done: r + 1, total: runs });
+  }
+  return times.map(latencyStats);
 }

@@ -58,3 +58,19 @@ export function providerStatus(name: ExecutionProvider): ProviderStatus {
       return { name, available: false, reason: `unknown execution provider '${name as string}' (known: ${KNOWN_PROVIDERS.join(', ')})` };
   }
 }
+
+/**
+ * A provider that is installed but could not start a session, said in one line with the way out
+ * (ONNX Runtime's own message is a source location and an assertion).
+ */
+export function explainProviderFailure(name: ExecutionProvider, message: string): string {
+  if (name === 'webgpu' && /adapter/i.test(message)) {
+    return 'WebGPU found no GPU adapter on this machine (on Linux it needs a GPU with Vulkan drivers: apt-get install libvulkan1 mesa-vulkan-drivers)';
+  }
+  if (name === 'cuda' && /libcudart|libcublas|libcudnn|CUDA driver|no CUDA-capable device/i.test(message)) {
+    return `CUDA could not start (${message.split('\n')[0]!.slice(0, 160)}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9`;
+  }
+  // Drop the "<file>: <provider>: <source path:line> ..." prefixes, keep what ORT says went wrong.
+  const text = message.split('\n')[0]!.replace(/^.*?\b(?:was false|failed)\.\s*/, '');
+  return `${name} failed to start: ${text.slice(0, 200)}`;
+}
