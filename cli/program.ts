@@ -1,6 +1,7 @@
 /** The scripted CLI: one commander program; each command lives in cli/commands. */
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run slimnet --help for usage)')
     .exitOverride();
   registerInspect(program);
+  registerCalibrate(program);
   registerEval(program);
   registerBench(program);
   registerQuantize(program);

@@ -6,7 +6,7 @@
 import type { Model } from '../ir/model.js';
 import { OptionError } from '../errors.js';
 import { modelHash } from '../onnx/hash.js';
-import type { CalibrateOptions, CalibrationResult, StatRequest, TensorDiagnostic, TensorRange } from './types.js';
+import type { CalibrateFn, CalibrateOptions, CalibrationResult, StatRequest, TensorDiagnostic, TensorRange } from './types.js';
 import type { DataSource } from './data/open.js';
 import { collectStatistics } from './stats/collector.js';
 import { defaultCalibrationTensors } from './stats/tensors.js';
@@ -19,7 +19,7 @@ import { diagnoseSet, diagnoseTensor } from './diagnostics.js';
  * Defaults: every float activation of the main graph, method 'minmax', target uint8 asymmetric.
  * Pass `extraRequests` to collect more statistics in the same pass; they are in `result.statistics`.
  */
-export async function calibrate(model: Model, data: DataSource, options: CalibrateOptions = {}): Promise<CalibrationResult> {
+export const calibrate: CalibrateFn = async (model: Model, data: DataSource, options: CalibrateOptions = {}): Promise<CalibrationResult> => {
   const rangeOptions: RangeOptions = checkRangeOptions({
     method: options.method ?? 'minmax',
     target: checkTarget(options.target ?? DEFAULT_TARGET),
@@ -32,13 +32,15 @@ export async function calibrate(model: Model, data: DataSource, options: Calibra
   // Diagnostics for moving-average ranges need to know what they clip.
   if (rangeOptions.movingAverage) requests.push(...tensors.map((t): StatRequest => ({ tensor: t, kind: 'histogram' })));
   requests.push(...(options.extraRequests ?? []));
-  const bindOptions = { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) };
+  const bindOptions = { ...options.data, ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) };
   const stats = await collectStatistics(model, data, requests, {
     data: bindOptions,
     ...(options.engine ? { engine: options.engine } : {}),
     ...(options.session ? { session: options.session } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.histogramSample !== undefined ? { histogramSample: options.histogramSample } : {}),
+    ...(options.memoryBudget !== undefined ? { memoryBudget: options.memoryBudget } : {}),
   });
   const ranges = new Map<string, TensorRange>();
   const diagnostics: TensorDiagnostic[] = [];
@@ -60,11 +62,11 @@ export async function calibrate(model: Model, data: DataSource, options: Calibra
     diagnostics,
     modelHash: modelHash(model),
     dataHash: stats.dataHash,
-    dataSource: typeof data === 'string' ? data : data.source,
+    dataSource: typeof data === 'string' ? data : ((data as { source?: string }).source ?? 'an iterable'),
     notes: [...stats.notes, ...diagnoseSet(stats.samples, stats.batches, minmaxes)],
     statistics: stats,
   };
   if (rangeOptions.method === 'percentile') result.percentile = rangeOptions.percentile ?? DEFAULT_PERCENTILE;
   if (rangeOptions.movingAverage) result.movingAverage = true;
   return result;
-}
+};

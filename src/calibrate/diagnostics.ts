@@ -61,7 +61,7 @@ function magnitudeQuantile(h: HistogramStat, q: number): number {
   return mags.length * h.binWidth;
 }
 
-const pct = (x: number) => `${(x * 100).toPrecision(2)}%`;
+const pct = (x: number) => `${(x * 100).toFixed(x >= 0.1 ? 0 : x >= 0.001 ? 1 : 2)}%`;
 
 export function diagnoseTensor(m: MinMaxStat, h: HistogramStat | undefined, range: TensorRange): TensorDiagnostic {
   const warnings: string[] = [];
@@ -69,17 +69,17 @@ export function diagnoseTensor(m: MinMaxStat, h: HistogramStat | undefined, rang
   const stillWidening = growth > LATE_GROWTH;
   if (stillWidening) warnings.push(`range still widening: the last 10% of samples added ${pct(growth)} of it; more calibration data would change it`);
   if (m.nonFinite > 0) warnings.push(`${m.nonFinite} NaN/Inf values (left out of the statistics)`);
-  if (m.count > 0 && m.min === m.max) warnings.push(`constant (${m.min}) over the whole calibration set`);
+  if (m.samples > 0 && m.min === m.max) warnings.push(`constant (${m.min}) over the whole calibration set`);
   const absmax = Math.max(Math.abs(m.min), Math.abs(m.max));
   if (h && h.binWidth > 0) {
     const p9999 = magnitudeQuantile(h, 0.9999);
     if (p9999 > 0 && absmax > OUTLIER_RATIO * p9999) warnings.push(`extreme outliers: max |x| = ${absmax.toPrecision(4)} is ${(absmax / p9999).toFixed(0)}x the 99.99th percentile of |x|`);
-  } else if (m.std > 0 && (absmax - Math.abs(m.mean)) / m.std > 50) {
+  } else if (m.std !== undefined && m.mean !== undefined && m.std > 0 && (absmax - Math.abs(m.mean)) / m.std > 50) {
     warnings.push(`extreme outliers: max |x| = ${absmax.toPrecision(4)} is ${((absmax - Math.abs(m.mean)) / m.std).toFixed(0)} standard deviations out`);
   }
   const clipped = h ? clippedFraction(h, range) : 0;
   if (clipped > HEAVY_CLIPPING) {
-    warnings.push(`the range clips ${pct(clipped)} of the values seen (entropy calibration does this on point masses such as image backgrounds; try --method mse or percentile)`);
+    warnings.push(`the range clips ${pct(clipped)} of the values seen; if that is not intended try --method mse or percentile (entropy calibration clips hard around point masses such as image backgrounds)`);
   }
   return { tensor: m.tensor, range, observed: { min: m.min, max: m.max }, clippedFraction: clipped, stillWidening, warnings };
 }

@@ -15,3 +15,9 @@ export type { MinMaxStat, HistogramStat, ChannelMinMaxStat, ChannelL2Stat, XtxSt
 export { estimateRange, requestsForRange, normalizeRange, RANGE_METHODS, DEFAULT_PERCENTILE, type RangeOptions } from './ranges/estimate.js';
 export { DEFAULT_TARGET, quantSteps, targetBits, formatTarget } from './ranges/target.js';
 export { saveRanges, loadRanges, rangesDocument, RANGES_SCHEMA, type RangesFile, type LoadRangesOptions } from './store.js';
+export { formatCalibration } from './report.js';
+export { diagnoseTensor, diagnoseSet, clippedFraction, lateGrowth } from './diagnostics.js';
+export { PREPROCESS_PRESETS, type ImagePreprocess } from './data/images.js';
+export type { ItemSource, Transform, FeedsLike } from './data/iterable.js';
+export { FileDataset } from './data/file-dataset.js';
+export { ArrayDataset } from './data/array-dataset.js';

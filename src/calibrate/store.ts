@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Model } from '../ir/model.js';
-import { DataError } from '../errors.js';
+import { DataError, OptionError } from '../errors.js';
 import { writeFileAtomic } from '../onnx/atomic-write.js';
 import { modelHash } from '../onnx/hash.js';
 import { VERSION } from '../version.js';
@@ -52,7 +52,13 @@ export function rangesDocument(result: CalibrationResult, modelSource?: string):
 
 /** Writes ranges.json atomically (temp file, then rename). */
 export function saveRanges(result: CalibrationResult, path: string, options: { modelSource?: string } = {}): void {
-  writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
+  try {
+    writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!code) throw err;
+    throw new OptionError(`${path}: cannot write the ranges (${code}${code === 'ENOENT' ? ': the directory does not exist' : ''})`);
+  }
 }
 
 function isRange(r: unknown): r is TensorRange {

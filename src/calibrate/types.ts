@@ -46,7 +46,7 @@ export interface CalibrateOptions {
   method?: RangeMethod;
   /** For method 'percentile' (default 99.999). */
   percentile?: number;
-  /** For method 'minmax': mean of per-sample min/max instead of the extremes (ORT's moving average). */
+  /** For method 'minmax': mean of the per-batch min/max instead of the extremes (ORT's CalibMovingAverage). */
   movingAverage?: boolean;
   /** Target type the ranges are chosen for (default uint8 asymmetric); entropy and MSE depend on it. */
   target?: QuantTarget;
@@ -56,6 +56,12 @@ export interface CalibrateOptions {
   seed?: number;
   /** Samples per inference for models with a symbolic batch axis (default 16). */
   batchSize?: number;
+  /** How to read `data` (image preprocessing, an iterable's transform, the labels key); the fields above win. */
+  data?: import('./data/open.js').OpenDatasetOptions;
+  /** Histogram values read per tensor over the run (whole tensors on a spread subset of batches; default 2^17, 0 = every batch). */
+  histogramSample?: number;
+  /** Memory the tensors fetched per batch may use (bytes); over it, batches shrink, then passes split. */
+  memoryBudget?: number;
   /** More statistics to collect in the same pass (e.g. `xtx` for GPTQ); read them from `result.statistics`. */
   extraRequests?: StatRequest[];
   engine?: Engine;
@@ -101,7 +107,7 @@ export interface CalibrationResult {
 }
 
 /**
- * Signature of the public entry point (src/calibrate/calibrate.ts). `data` may also be a path
- * (anything openDataset accepts).
+ * Signature of the public entry point (src/calibrate/calibrate.ts). `data` is anything openDataset
+ * accepts: a path, a Dataset, an (async) iterable of feeds.
  */
-export type CalibrateFn = (model: Model, data: import('./data/dataset.js').Dataset | string, options?: CalibrateOptions) => Promise<CalibrationResult>;
+export type CalibrateFn = (model: Model, data: import('./data/open.js').DataSource, options?: CalibrateOptions) => Promise<CalibrationResult>;

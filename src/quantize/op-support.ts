@@ -60,6 +60,11 @@ export interface OpSupport {
   activationInputs?: number[] | 'all';
   /** Structured pruning can remove output channels of the weight on this axis. */
   prunableAxis?: number;
+  /**
+   * ONNX Runtime's basic graph optimizations fold this op into a producer of one of these types
+   * when it is that producer's only consumer: the producer's output tensor then no longer exists.
+   */
+  foldsInto?: string[];
   /** ORT CPU fusion; absent means ORT has no int8 kernel for the op, so static Q/DQ around it only costs time. */
   ort?: OrtCpuFusion;
   qoperator?: QOperatorForm;
@@ -152,6 +157,7 @@ export const OP_SUPPORT: Readonly<Record<string, OpSupport>> = {
   Softmax: { role: 'qlinear', ort: { kernel: `${MS}.QLinearSoftmax`, sameType: true }, qoperator: { op: 'QLinearSoftmax', domain: MS } },
   LeakyRelu: { role: 'qlinear', ort: { kernel: `${MS}.QLinearLeakyRelu`, sameType: true }, qoperator: { op: 'QLinearLeakyRelu', domain: MS } },
   // Removed by ORT when the Q after the producer saturates exactly where they clip (ReluQuantFusion, ClipQuantFusion).
+  BatchNormalization: { role: 'none', foldsInto: ['Conv'], floatReason: 'ONNX Runtime has no int8 kernel for BatchNormalization on CPU' },
   Relu: { role: 'activation' },
   Clip: { role: 'activation' },
   LSTM: {

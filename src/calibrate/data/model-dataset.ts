@@ -9,6 +9,9 @@ import { DataError, throwIfAborted } from '../../errors.js';
 import type { Batch, BatchOptions, Dataset } from './dataset.js';
 import { batchSizeFor, checkType, layoutFor, modelInputs, type InputLayout } from './model-inputs.js';
 import { subsetIndices } from './subset.js';
+import { firstNonFinite } from './finite.js';
+
+export { firstNonFinite };
 
 export interface BindOptions {
   /** Use at most this many samples: a deterministic subset spread over the data (`--calib-size`). */
@@ -20,17 +23,6 @@ export interface BindOptions {
 }
 
 export const DEFAULT_BATCH_SIZE = 16;
-
-/** Index of the first NaN/Inf value, or -1. float16 is checked on its bits. */
-export function firstNonFinite(t: TensorData): number {
-  const d = t.data;
-  if (d instanceof Float32Array || d instanceof Float64Array) {
-    for (let i = 0; i < d.length; i++) if (d[i]! - d[i]! !== 0) return i;
-  } else if (t.type === 'float16' && d instanceof Uint16Array) {
-    for (let i = 0; i < d.length; i++) if ((d[i]! & 0x7c00) === 0x7c00) return i;
-  }
-  return -1;
-}
 
 /** Moves the sample axis (0) of [B, ...sample] to `axis`: [s0..s(axis-1), B, ...]. */
 function moveSampleAxis(t: TensorData, axis: number): TensorData {
@@ -61,7 +53,7 @@ export class ModelDataset implements Dataset {
   private readonly indices: number[] | undefined;
   private readonly convert = new Set<string>();
 
-  constructor(readonly model: Model, readonly raw: Dataset, options: BindOptions = {}) {
+  constructor(readonly model: Model, readonly raw: Dataset, readonly options: BindOptions = {}) {
     this.source = raw.source;
     const info = raw.sampleInfo;
     if (!info) throw new DataError(`${raw.source}: the sample shapes are not known up front; slimnet cannot check them against the model`);
@@ -82,7 +74,7 @@ export class ModelDataset implements Dataset {
       return layoutFor(spec, sample.dims, raw.source);
     });
     this.inputNames = specs.map((s) => s.name);
-    this.sampleInfo = Object.fromEntries(this.layouts.map((l) => [l.spec.name, { type: l.spec.type, dims: l.sampleDims }]));
+    this.sampleInfo = Object.fromEntries(this.layouts.map((l) => [l.spec.name, { type: l.spec.type, dims: [...l.sampleDims] }]));
     this.hasLabels = raw.hasLabels;
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       throw new DataError(`batch size must be a positive integer (got ${options.batchSize})`);
@@ -103,6 +95,11 @@ export class ModelDataset implements Dataset {
   }
 
   private readonly limit: number | undefined;
+
+  /** The samples this data set reads (a subset's indices), or undefined for all of them. */
+  get sampleIndices(): readonly number[] | undefined {
+    return this.indices;
+  }
 
   /** Batches shaped for the model. `batchSize` is honoured only where the model allows it. */
   async *batches(batchSize = this.batchSize, options: BatchOptions = {}): AsyncIterable<Batch> {
@@ -136,7 +133,10 @@ export class ModelDataset implements Dataset {
       }
       if (this.convert.has(l.spec.name)) t = { type: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
       if (l.mode === 'single') t = { ...t, dims: [...l.sampleDims] };
-      else if (l.axis > 0) t = moveSampleAxis(t, l.axis);
+      else {
+        if (l.squeeze) t = { ...t, dims: [b.count, ...l.sampleDims] };
+        if (l.axis > 0) t = moveSampleAxis(t, l.axis);
+      }
       feeds[l.spec.name] = t;
     }
     return feeds;

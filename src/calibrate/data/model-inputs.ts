@@ -30,6 +30,8 @@ export interface InputLayout {
   fixedBatch?: number;
   /** Shape of one sample, without the sample axis. */
   sampleDims: number[];
+  /** The data's samples carry the batch axis already, with size 1 (a [1, C, H, W] file): it is dropped. */
+  squeeze?: boolean;
 }
 
 /** The inputs a caller must feed: graph inputs that are not initializers (IR < 4 lists both). */
@@ -85,7 +87,17 @@ export function layoutFor(spec: InputSpec, sampleDims: readonly number[], source
       }
     }
   }
-  if (fits(dims, shape)) return { spec, mode: 'single', axis: 0, sampleDims: dims };
+  if (fits(dims, shape)) {
+    // A sample that already has the batch axis, of size 1 (input_0.pb files, feeds for one run): stack it.
+    const symbolic = shape.findIndex((d) => typeof d !== 'number');
+    const axis = symbolic >= 0 ? symbolic : shape[0] === 1 ? 0 : -1;
+    if (axis >= 0 && dims[axis] === 1) {
+      const layout: InputLayout = { spec, mode: 'stack', axis, sampleDims: [...dims.slice(0, axis), ...dims.slice(axis + 1)], squeeze: true };
+      if (typeof shape[axis] === 'number') layout.fixedBatch = shape[axis] as number;
+      return layout;
+    }
+    return { spec, mode: 'single', axis: 0, sampleDims: dims };
+  }
   throw new DataError(
     `${source}: input '${spec.name}' expects ${describeSample(spec)}, but the data has samples of ${formatShape(dims)}` +
       ' (the first axis of each array counts samples; reshape the data to match the model input)',

@@ -92,22 +92,52 @@ export function searchSpace(h: HistogramStat, target: QuantTarget): SearchSpace 
 export function bestWindow(space: SearchSpace, score: (start: number, end: number) => number): [number, number] | undefined {
   let best = Infinity;
   let window: [number, number] | undefined;
+  // One-sided spaces are searched exhaustively (as TensorRT does); the two-sided proportional scan
+  // takes every 4th window, since the coordinate sweeps below refine both ends bin by bin anyway.
+  const stride = space.oneSided ? 1 : 4;
+  let k = 0;
   for (const [s, e] of space.windows()) {
+    if (k++ % stride) continue;
     const v = score(s, e);
     if (v < best) { best = v; window = [s, e]; }
   }
   if (!window || space.oneSided) return window;
+  // Each end on its own: a coarse scan, then every bin around the best.
+  const L = space.counts.length;
+  const z = space.zeroBin;
+  const scan = (from: number, to: number, step: number, fix: 'start' | 'end') => {
+    for (let i = from; i <= to; i += step) {
+      const [s, e] = fix === 'start' ? [i, window![1]] : [window![0], i];
+      const v = score(s, e);
+      if (v < best) { best = v; window = [s, e]; }
+    }
+  };
   for (let sweep = 0; sweep < 4; sweep++) {
     const before = best;
-    for (let s = 0; s <= space.zeroBin; s++) {
-      const v = score(s, window[1]);
-      if (v < best) { best = v; window = [s, window[1]]; }
-    }
-    for (let e = space.zeroBin + 1; e <= space.counts.length; e++) {
-      const v = score(window[0], e);
-      if (v < best) { best = v; window = [window[0], e]; }
-    }
+    const stepS = Math.max(1, Math.ceil((z + 1) / 64));
+    scan(0, z, stepS, 'start');
+    scan(Math.max(0, window[0] - stepS), Math.min(z, window[0] + stepS), 1, 'start');
+    const stepE = Math.max(1, Math.ceil((L - z) / 64));
+    scan(z + 1, L, stepE, 'end');
+    scan(Math.max(z + 1, window[1] - stepE), Math.min(L, window[1] + stepE), 1, 'end');
     if (!(best < before)) break;
   }
   return window;
+}
+
+/** Merges adjacent bins (exactly, the grid is anchored at zero) until at most `maxBins` remain. */
+export function coarsen(h: HistogramStat, maxBins: number): HistogramStat {
+  let counts = h.counts;
+  let offset = h.offset;
+  let w = h.binWidth;
+  while (counts.length > maxBins && w > 0) {
+    const off2 = Math.floor(offset / 2);
+    const last = Math.floor((offset + counts.length - 1) / 2);
+    const out = new Float64Array(last - off2 + 1);
+    for (let j = 0; j < counts.length; j++) out[Math.floor((offset + j) / 2) - off2]! += counts[j]!;
+    counts = out;
+    offset = off2;
+    w *= 2;
+  }
+  return counts === h.counts ? h : { ...h, counts, offset, binWidth: w };
 }

@@ -1,7 +1,7 @@
 /** Per-channel statistics along one axis: min/max (per-channel activation ranges) and sums of squares (Wanda's input norms). */
 import type { StatRequest } from '../types.js';
 import type { ChannelL2Stat, ChannelMinMaxStat } from './results.js';
-import { normalizeAxis, type Reducer } from './reducer.js';
+import { normalizeAxis, type BatchValues, type Reducer } from './reducer.js';
 
 /** Splits a shape around `axis`: outer x channels x inner. */
 function split(dims: readonly number[], axis: number): [number, number, number] {
@@ -17,13 +17,16 @@ function checkChannels(tensor: string, had: number, now: number): void {
 }
 
 export class ChannelMinMaxReducer implements Reducer {
+  readonly needs = 'full' as const;
   private axis = -1;
   private min = new Float32Array(0);
   private max = new Float32Array(0);
 
   constructor(readonly request: Extract<StatRequest, { kind: 'channel-minmax' }>) {}
 
-  update(x: Float32Array, dims: readonly number[]): void {
+  update(b: BatchValues): void {
+    const x = b.values!;
+    const dims = b.dims;
     const axis = normalizeAxis(this.request.axis, dims.length, this.request.tensor);
     const [outer, c, inner] = split(dims, axis);
     if (this.axis < 0) {
@@ -56,13 +59,16 @@ export class ChannelMinMaxReducer implements Reducer {
 }
 
 export class ChannelL2Reducer implements Reducer {
+  readonly needs = 'full' as const;
   private axis = -1;
   private sums = new Float64Array(0);
   private count = 0;
 
   constructor(readonly request: Extract<StatRequest, { kind: 'channel-l2' }>) {}
 
-  update(x: Float32Array, dims: readonly number[]): void {
+  update(b: BatchValues): void {
+    const x = b.values!;
+    const dims = b.dims;
     const axis = normalizeAxis(this.request.axis, dims.length, this.request.tensor);
     const [outer, c, inner] = split(dims, axis);
     if (this.axis < 0) {

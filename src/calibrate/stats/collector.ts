@@ -1,23 +1,27 @@
 /**
- * The statistics collector: merges every algorithm's requests, builds one probe (the model with the
- * requested tensors as extra outputs), runs the data through it once and streams each batch through
- * the reducers. While the reducers work on batch i on this thread, the worker already runs batch
- * i+1, so reduction mostly hides behind inference.
+ * The statistics collector: merges every algorithm's requests, builds one probe (the model plus
+ * ReduceMin/ReduceMax packed into one output, and the requested tensors as outputs fetched on every
+ * batch or, for histograms, on a spread subset of batches), runs the data through it once and
+ * streams each batch through the reducers. When the tensors one batch
+ * would hand back do not fit the memory budget, it lowers the batch size, then splits the tensors
+ * into groups with one pass each, and says so.
  */
+import { totalmem } from 'node:os';
 import type { Model } from '../../ir/model.js';
 import { Engine } from '../../runtime/engine.js';
-import type { Feeds, Session, SessionOptions, TensorData } from '../../runtime/types.js';
-import { asFloat32 } from '../../runtime/tensor-data.js';
-import { DataError, RuntimeError, throwIfAborted, errorMessage } from '../../errors.js';
+import type { SessionOptions } from '../../runtime/types.js';
+import { DataError } from '../../errors.js';
 import { ProgressTracker, type ProgressListener } from '../../progress.js';
 import type { StatRequest } from '../types.js';
 import { openDataset, type DataSource, type OpenDatasetOptions } from '../data/open.js';
-import type { Batch } from '../data/dataset.js';
 import { DataHasher } from '../data/data-hash.js';
 import { createReducer, type Reducer } from './reducer.js';
 import { statKey, type StatResult } from './results.js';
 import { Statistics } from './statistics.js';
-import { resolveTensors } from './tensors.js';
+import { nonNegativeTensors, resolveTensors } from './tensors.js';
+import { discoverTensors, valuesPerSample, type TensorInfo } from './discover.js';
+import { buildProbe, type ProbeRequest } from './probe.js';
+import { runPass } from './pass.js';
 
 export interface CollectOptions {
   /** Engine to run on (default: a private one, closed afterwards). */
@@ -26,15 +30,23 @@ export interface CollectOptions {
   session?: SessionOptions;
   /** How to bind `data` to the model when it is a path or an unbound Dataset (limit, batch size). */
   data?: OpenDatasetOptions;
+  /**
+   * Values a histogram reads per tensor over the whole run: the tensor is fetched whole on every
+   * n-th batch, spread over the run (exact min/max still come from every batch, inside the
+   * runtime). Default 131,072 (2^17: 64 values per bin of a 2048-bin entropy search); 0 reads every batch.
+   */
+  histogramSample?: number;
+  /** Bytes the tensors fetched for one batch may take (default 1/8 of RAM, within 256 MiB..4 GiB). */
+  memoryBudget?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
 
+export const DEFAULT_HISTOGRAM_SAMPLE = 2 ** 17;
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 
-interface InFlight {
-  batch: Batch;
-  outputs: Promise<Record<string, TensorData>>;
+function defaultBudget(): number {
+  return Math.min(4 * 2 ** 30, Math.max(256 * 2 ** 20, totalmem() / 8));
 }
 
 /**
@@ -43,77 +55,104 @@ interface InFlight {
  * (GPTQ's `xtx`, Wanda's `channel-l2`).
  */
 export async function collectStatistics(model: Model, data: DataSource, requests: readonly StatRequest[], options: CollectOptions = {}): Promise<Statistics> {
-  const dataset = await openDataset(data, model, options.data);
+  let dataset = await openDataset(data, model, { ...options.data, ...(options.signal ? { signal: options.signal } : {}) });
   const reducers = new Map<string, Reducer>();
   for (const r of requests) if (!reducers.has(statKey(r))) reducers.set(statKey(r), createReducer(r));
   const byTensor = new Map<string, Reducer[]>();
   for (const red of reducers.values()) byTensor.set(red.request.tensor, [...(byTensor.get(red.request.tensor) ?? []), red]);
-  const { intermediates } = resolveTensors(model, byTensor.keys());
+  const { inputs, intermediates } = resolveTensors(model, byTensor.keys());
   const notes: string[] = [];
-
   const engine = options.engine ?? new Engine(options.session ?? {});
-  let session: Session | undefined;
   try {
-    if (intermediates.length) session = await engine.createSession(model, { ...options.session, extraOutputs: intermediates });
-    let fetch = [...intermediates];
-    const hasher = new DataHasher();
-    const progress = new ProgressTracker('calibrate', dataset.size, options.onProgress);
-    const iterator = dataset.batches(dataset.batchSize, options.signal ? { signal: options.signal } : {})[Symbol.asyncIterator]();
-    const launch = async (): Promise<InFlight | undefined> => {
-      throwIfAborted(options.signal, 'calibration');
-      const next = await iterator.next();
-      if (next.done) return undefined;
-      const batch = next.value;
-      hasher.update(batch.feeds, batch.count);
-      const outputs = session && fetch.length ? session.run(batch.feeds, fetch) : Promise.resolve({});
-      outputs.catch(() => {}); // awaited below; avoid an unhandled rejection while the previous batch is reduced
-      return { batch, outputs };
+    const info = await discoverTensors(engine, model, intermediates, options.session);
+    const drop = (name: string, why: string) => {
+      notes.push(`tensor '${name}' ${why}; no statistics collected on it`);
+      for (const r of byTensor.get(name) ?? []) reducers.delete(statKey(r.request));
+      byTensor.delete(name);
     };
-    let seen = 0;
-    let batches = 0;
-    progress.update(0);
-    let current = await launch();
-    while (current) {
-      const { batch } = current;
-      const outputs = await runOrExplain(current.outputs, dataset.source, batch);
-      const next = await launch();
-      const tensors: Feeds = { ...outputs };
-      for (const [name, t] of Object.entries(batch.feeds)) if (byTensor.has(name)) tensors[name] = t;
-      for (const [name, t] of Object.entries(tensors)) {
-        const reds = byTensor.get(name);
-        if (!reds) continue;
-        if (!FLOAT_TYPES.has(t.type)) {
-          // Types of intermediate values are often undeclared; stop fetching non-float ones.
-          notes.push(`tensor '${name}' is ${t.type}, not float; no statistics collected on it`);
-          byTensor.delete(name);
-          for (const r of reds) reducers.delete(statKey(r.request));
-          fetch = fetch.filter((f) => f !== name);
-          continue;
-        }
-        const values = asFloat32(t);
-        for (const r of reds) r.update(values, t.dims, batch.count, seen);
-      }
-      seen += batch.count;
-      batches++;
-      progress.update(seen);
-      current = next;
+    for (const name of inputs) if (!FLOAT_TYPES.has(dataset.sampleInfo[name]?.type ?? '')) drop(name, `is ${dataset.sampleInfo[name]?.type}, not float`);
+    const observed = intermediates.filter((name) => {
+      const type = info.get(name)?.type ?? 'unknown';
+      if (!FLOAT_TYPES.has(type)) drop(name, `is ${type}, not float`);
+      return FLOAT_TYPES.has(type);
+    });
+    const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
+    const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
+    const nonNegative = nonNegativeTensors(model);
+    const plan = observed.map((name) => ({ ...planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0), ...(nonNegative.has(name) ? { nonNegative: true } : {}) }));
+    // Memory: lower the batch size first, then split the tensors into passes.
+    const budget = options.memoryBudget ?? defaultBudget();
+    const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2);
+    const total = (batch: number) => plan.reduce((s, r) => s + bytesPerBatch(r, batch), 0);
+    let batchSize = dataset.batchSize;
+    while (batchSize > 1 && total(batchSize) > budget && !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single')) batchSize = Math.max(1, batchSize >> 1);
+    if (batchSize !== dataset.batchSize) {
+      notes.push(`batch size lowered from ${dataset.batchSize} to ${batchSize} to keep the fetched tensors within the memory budget of ${mb(budget)}`);
+      dataset = await openDataset(dataset, model, { ...options.data, batchSize });
     }
-    if (seen === 0) throw new DataError(`${dataset.source}: no samples to calibrate on (the data set is empty)`);
+    // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
+    const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / batchSize) : 16;
+    const every = new Map(plan.filter((r) => r.sample).map((r) => [r.name, Math.max(1, Math.floor(expectedBatches / Math.ceil(perRun / (perSample.get(r.name)! * batchSize))))]));
+    const groups = splitGroups(plan, (r) => bytesPerBatch(r, batchSize), budget);
+    if (groups.length > 1) {
+      notes.push(`the requested tensors need ${mb(total(batchSize))} per batch, over the memory budget of ${mb(budget)}: statistics were collected in ${groups.length} passes over the data (raise memoryBudget for fewer)`);
+    }
+    const progress = new ProgressTracker('calibrate', dataset.size !== undefined ? dataset.size * Math.max(1, groups.length) : undefined, options.onProgress);
+    progress.update(0);
+    const hasher = new DataHasher();
+    let samples = 0;
+    let batches = 0;
+    const inputReducers = new Map(inputs.filter((n) => byTensor.has(n)).map((n) => [n, byTensor.get(n)!]));
+    for (let g = 0; g < Math.max(1, groups.length); g++) {
+      const group = groups[g] ?? [];
+      const probe = group.length ? buildProbe(model, group) : undefined;
+      const session = probe ? await engine.createSession(probe.model, { ...options.session }) : undefined;
+      try {
+        const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, byTensor.get(r.name)!] as const)]);
+        const pass = await runPass({
+          dataset, session, probe, reducers: passReducers, every,
+          progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(options.signal ? { signal: options.signal } : {}),
+        });
+        if (g === 0) ({ samples, batches } = pass);
+      } finally {
+        await session?.release().catch(() => {});
+      }
+    }
+    if (samples === 0) throw new DataError(`${dataset.source}: no samples to calibrate on (the data set is empty)`);
     notes.push(...dataset.notes);
     const results = new Map<string, StatResult>();
     for (const [key, r] of reducers) results.set(key, r.result());
-    return new Statistics(results, seen, batches, hasher.digest(), notes);
+    return new Statistics(results, samples, batches, hasher.digest(), notes);
   } finally {
-    await session?.release().catch(() => {});
     if (!options.engine) await engine.close();
   }
 }
 
-async function runOrExplain(outputs: Promise<Record<string, TensorData>>, source: string, batch: Batch): Promise<Record<string, TensorData>> {
-  try {
-    return await outputs;
-  } catch (err) {
-    if (!(err instanceof RuntimeError)) throw err;
-    throw new RuntimeError(`${source}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
-  }
+function planTensor(name: string, reducers: Reducer[], info: TensorInfo, sampling: boolean): ProbeRequest {
+  const needs = new Set(reducers.map((r) => r.needs));
+  const wantsSample = needs.has('sample');
+  const r: ProbeRequest = { name, type: info.type, extremes: needs.has('extremes') || wantsSample, sample: wantsSample && sampling && !needs.has('full'), full: needs.has('full') || (wantsSample && !sampling) };
+  if (info.shape) r.rank = info.shape.length;
+  return r;
 }
+
+/** Greedy groups, in graph order, each within the budget (a tensor alone over it gets a group of its own). */
+function splitGroups<T>(items: readonly T[], bytes: (t: T) => number, budget: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    const b = bytes(item);
+    if (current.length && used + b > budget) {
+      groups.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(item);
+    used += b;
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}
+
+const mb = (bytes: number) => (bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`);

@@ -6,9 +6,10 @@
  */
 import type { StatRequest } from '../types.js';
 import { DEFAULT_HISTOGRAM_BINS, type HistogramStat } from './results.js';
-import type { Reducer } from './reducer.js';
+import type { BatchValues, Reducer } from './reducer.js';
 
 export class HistogramReducer implements Reducer {
+  readonly needs = 'sample' as const;
   private readonly n: number;
   private counts: Float64Array;
   private scratch: Float64Array;
@@ -32,27 +33,48 @@ export class HistogramReducer implements Reducer {
     this.scratch = new Float64Array(this.n);
   }
 
-  update(x: Float32Array): void {
+  update(b: BatchValues): void {
+    const x = b.values;
+    if (!x) {
+      // A batch whose values were not fetched still widens the range (and the grid) with its extremes.
+      if (!b.rowMin || !b.rowMax) return;
+      for (let i = 0; i < b.rowMin.length; i++) {
+        if (Number.isFinite(b.rowMin[i]!) && b.rowMin[i]! < this.min) this.min = b.rowMin[i]!;
+        if (Number.isFinite(b.rowMax[i]!) && b.rowMax[i]! > this.max) this.max = b.rowMax[i]!;
+      }
+      if (this.w > 0) this.fit(Math.min(this.min, 0), Math.max(this.max, 0));
+      return;
+    }
     let bmin = Infinity;
     let bmax = -Infinity;
-    let s = 0;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      if (v < bmin) bmin = v;
-      if (v > bmax) bmax = v;
-      s += v;
+    let finite: boolean;
+    if (b.rowMin && b.rowMax) {
+      // Exact extremes from the runtime: no pass over the values to find them.
+      for (let i = 0; i < b.rowMin.length; i++) {
+        if (b.rowMin[i]! < bmin) bmin = b.rowMin[i]!;
+        if (b.rowMax[i]! > bmax) bmax = b.rowMax[i]!;
+      }
+      finite = Number.isFinite(bmin) && Number.isFinite(bmax);
+    } else {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i]!;
+        if (v < bmin) bmin = v;
+        if (v > bmax) bmax = v;
+        s += v;
+      }
+      finite = s - s === 0;
     }
-    const finite = s - s === 0;
     if (!finite) {
       bmin = Infinity; bmax = -Infinity;
       for (let i = 0; i < x.length; i++) {
         const v = x[i]!;
-        if (v - v !== 0) { this.nonFinite++; continue; }
+        if (v - v !== 0) continue;
         if (v < bmin) bmin = v;
         if (v > bmax) bmax = v;
       }
     }
-    if (bmin > bmax) return; // nothing finite
+    if (bmin > bmax) { this.nonFinite += x.length; return; } // nothing finite
     if (bmin < this.min) this.min = bmin;
     if (bmax > this.max) this.max = bmax;
     const lo = Math.min(this.min, 0);
@@ -60,6 +82,7 @@ export class HistogramReducer implements Reducer {
     if (this.w === 0) {
       if (hi === lo) {
         const zeros = finite ? x.length : x.length - this.countNonFinite(x);
+        this.nonFinite += x.length - zeros;
         this.pendingZeros += zeros;
         this.exactZeros += zeros;
         this.total += zeros;
@@ -114,20 +137,26 @@ export class HistogramReducer implements Reducer {
     const counts = this.counts;
     let zeros = 0;
     if (finite) {
+      // Branch-free: half of a ReLU output is 0 and a branch on it would mispredict. NaN (which the
+      // runtime's extremes do not reveal) truncates to index 0 and is taken back out after the loop.
+      let nan = 0;
       for (let i = 0; i < x.length; i++) {
         const v = x[i]!;
-        if (v === 0) zeros++;
+        nan += +(v !== v);
+        zeros += +(v === 0);
         // Non-negative by construction; `| 0` truncates like floor, and rounding slop is clamped.
         let j = (v * inv - off) | 0;
-        if (j > last) j = last;
+        j = j > last ? last : j;
         counts[j]!++;
       }
-      this.total += x.length;
+      counts[0]! -= nan;
+      this.total += x.length - nan;
+      this.nonFinite += nan;
     } else {
       for (let i = 0; i < x.length; i++) {
         const v = x[i]!;
-        if (v - v !== 0) continue;
-        if (v === 0) zeros++;
+        if (v - v !== 0) { this.nonFinite++; continue; }
+        zeros += +(v === 0);
         let j = (v * inv - off) | 0;
         if (j > last) j = last;
         counts[j]!++;

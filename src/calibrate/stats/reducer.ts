@@ -9,13 +9,24 @@ import { HistogramReducer } from './histogram.js';
 import { ChannelL2Reducer, ChannelMinMaxReducer } from './channel.js';
 import { XtxReducer } from './xtx.js';
 
+/** What one batch brings a reducer. */
+export interface BatchValues {
+  /** The tensor's values, flat in row-major order with shape `dims`; absent on batches a histogram skips. */
+  values?: Float32Array;
+  dims: readonly number[];
+  /** Exact extremes per row of axis 0 (or one row for the batch), computed inside the runtime. */
+  rowMin?: Float32Array;
+  rowMax?: Float32Array;
+  /** Samples in the batch, and samples before it. */
+  samples: number;
+  seen: number;
+}
+
 export interface Reducer {
   readonly request: StatRequest;
-  /**
-   * Folds in one batch: `values` flat in row-major order with shape `dims`; `samples` samples in
-   * the batch, `seen` samples before it.
-   */
-  update(values: Float32Array, dims: readonly number[], samples: number, seen: number): void;
+  /** Whether it needs every value of every batch, every value of some batches plus the exact extremes of all, or the extremes only. */
+  readonly needs: 'extremes' | 'sample' | 'full';
+  update(batch: BatchValues): void;
   result(): StatResult;
 }
 

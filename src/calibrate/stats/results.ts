@@ -17,14 +17,17 @@ export interface MinMaxStat {
   /** Extremes over all finite values (Infinity/-Infinity when none were seen). */
   min: number;
   max: number;
-  /** Means over samples of each sample's min and max (moving-average calibration; robust to rare outliers). */
+  /**
+   * Means of the per-batch min and max (moving-average calibration, as ONNX Runtime's
+   * CalibMovingAverage; robust to rare outliers, and it depends on the batch size).
+   */
   meanMin: number;
   meanMax: number;
-  /** Mean and standard deviation of all finite values. */
-  mean: number;
-  std: number;
-  /** Finite values seen, and NaN/Inf values (excluded from every statistic). */
-  count: number;
+  /** Mean, standard deviation and count of the finite values, when the values were read in JS (graph inputs). */
+  mean?: number;
+  std?: number;
+  count?: number;
+  /** NaN/Inf values (JS) or rows holding one (runtime extremes); left out of every statistic. */
   nonFinite: number;
   samples: number;
   /** Where the range widened (at most a few hundred entries; older ones are thinned): convergence diagnostics. */

@@ -4,9 +4,10 @@
  */
 import type { StatRequest } from '../types.js';
 import type { XtxStat } from './results.js';
-import type { Reducer } from './reducer.js';
+import type { BatchValues, Reducer } from './reducer.js';
 
 export class XtxReducer implements Reducer {
+  readonly needs = 'full' as const;
   private k = 0;
   private gram = new Float64Array(0);
   private rows = 0;
@@ -14,7 +15,9 @@ export class XtxReducer implements Reducer {
 
   constructor(readonly request: Extract<StatRequest, { kind: 'xtx' }>) {}
 
-  update(x: Float32Array, dims: readonly number[]): void {
+  update(b: BatchValues): void {
+    const x = b.values!;
+    const dims = b.dims;
     const k = dims.length ? dims[dims.length - 1]! : 1;
     if (this.k === 0) {
       if (k > 16384) throw new RangeError(`xtx of '${this.request.tensor}': the last axis has ${k} entries; a ${k}x${k} float64 matrix would need ${((k * k * 8) / 2 ** 30).toFixed(1)} GiB`);

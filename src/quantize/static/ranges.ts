@@ -11,8 +11,11 @@ import { DataType } from '../../ir/data-type.js';
 import { inferElemTypes } from '../../ir/elem-types.js';
 import { calibrate } from '../../calibrate/calibrate.js';
 import { openDataset } from '../../calibrate/data/open.js';
+import { modelInputs } from '../../calibrate/data/model-inputs.js';
 import { loadRanges } from '../../calibrate/store.js';
 import { OptionError } from '../../errors.js';
+import { opSupport } from '../op-support.js';
+import type { Value } from '../../ir/value.js';
 import type { ResolvedStaticOptions, StaticQuantizeOptions } from './options.js';
 import { buildProbe, probeableGraphs } from './subgraph-probe.js';
 
@@ -51,6 +54,68 @@ async function firstSample(model: Model, source: NonNullable<StaticQuantizeOptio
 }
 
 /**
+ * Without calibration data (ranges given), placements are still timed on a synthetic input: values
+ * spread over each input's recorded range, symbolic batch axis 1. Speed barely depends on the
+ * values; an input whose other dimensions are symbolic (image height, sequence length) cannot be
+ * sized, and then nothing is timed.
+ */
+function timingSample(pre: Model, ranges: Map<string, TensorRange>, real: Feeds | undefined): { sample?: Feeds } {
+  if (real) return { sample: real };
+  const feeds: Feeds = {};
+  for (const spec of modelInputs(pre)) {
+    const shape = spec.shape;
+    if (!shape || shape.slice(1).some((d) => typeof d !== 'number' || d < 1)) return {};
+    const dims = shape.map((d) => (typeof d === 'number' && d >= 1 ? d : 1));
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (spec.type === 'float32') {
+      const r = ranges.get(spec.name) ?? { min: 0, max: 1 };
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = r.min + ((i * 0.6180339887) % 1) * (r.max - r.min);
+      feeds[spec.name] = { type: 'float32', dims, data };
+    } else if (spec.type === 'int64') {
+      feeds[spec.name] = { type: 'int64', dims, data: new BigInt64Array(n) };
+    } else {
+      return {};
+    }
+  }
+  return { sample: feeds };
+}
+
+/**
+ * Ranges recorded on the original model may miss tensors that pre-processing created (ORT's basic
+ * optimizer turns several Gathers into one Split with new output names, for example). A missing
+ * tensor produced by a data-movement op holds a subset of its input's values, so it takes the
+ * range of that input (looked up through chains of such ops). Anything else stays missing and the
+ * planner reports it.
+ */
+export function completeRanges(pre: Model, given: Map<string, TensorRange>, notes: string[]): Map<string, TensorRange> {
+  const ranges = new Map(given);
+  const derived: string[] = [];
+  const byName = new Map<string, Value>();
+  for (const g of probeableGraphs(pre.graph)) for (const v of g.values()) byName.set(v.name, v);
+  const lookup = (v: Value | null | undefined, depth: number): TensorRange | undefined => {
+    if (!v || depth > 16) return undefined;
+    const r = ranges.get(v.name);
+    if (r) return r;
+    const p = v.producer;
+    if (!p || opSupport(p.opType, p.domain)?.role !== 'scale-sharing') return undefined;
+    return lookup(p.input(0), depth + 1);
+  };
+  for (const name of calibrationTensors(pre)) {
+    if (ranges.has(name)) continue;
+    const r = lookup(byName.get(name), 0);
+    if (r) {
+      ranges.set(name, r);
+      derived.push(name);
+    }
+  }
+  if (derived.length) {
+    notes.push(`${derived.length} tensor${derived.length > 1 ? 's' : ''} of the pre-processed model (e.g. '${derived[0]}') had no recorded range; each takes the range of the tensor it is moved from by data-movement ops`);
+  }
+  return ranges;
+}
+
+/**
  * `original` is the model as the user gave it (ranges.json records its hash); `pre` the
  * pre-processed one the plan is made for.
  */
@@ -60,11 +125,15 @@ export async function resolveRanges(
   const sample = options.calibration !== undefined ? await firstSample(pre, options.calibration) : undefined;
   const withSample = sample ? { sample } : {};
   if (options.ranges instanceof Map) {
-    return { ranges: options.ranges, source: { source: 'ranges given by the caller', method: opts.method }, notes: [], ...withSample };
+    const notes: string[] = [];
+    const ranges = completeRanges(pre, options.ranges, notes);
+    return { ranges, source: { source: 'ranges given by the caller', method: opts.method }, notes, ...timingSample(pre, ranges, sample) };
   }
   if (typeof options.ranges === 'string') {
     const r = loadRanges(options.ranges, original);
-    return { ranges: r.ranges, source: { source: options.ranges, method: r.method, samples: r.samples }, notes: r.notes, ...withSample };
+    const notes = [...r.notes];
+    const ranges = completeRanges(pre, r.ranges, notes);
+    return { ranges, source: { source: options.ranges, method: r.method, samples: r.samples }, notes, ...timingSample(pre, ranges, sample) };
   }
   if (options.calibration === undefined) {
     throw new OptionError('static quantization needs calibration data (--calib DATA) or ranges (--ranges ranges.json)');
