@@ -3,8 +3,24 @@
  * reports its peak resident memory. A process of its own is the only way to attribute peak memory
  * to one model: sessions on the shared worker thread all count towards one process's RSS.
  */
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { ProbeRequest, ProbeReply } from './memory-probe.js';
+
+/**
+ * Peak resident memory of this process. On Linux VmHWM, because ru_maxrss survives exec: a child
+ * forked from a large parent would report the parent's size as its own peak.
+ */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  // ru_maxrss is in kilobytes on Linux and macOS.
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 function toOrt(feeds: ProbeRequest['feeds']): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
@@ -25,8 +41,7 @@ process.once('message', async (req: ProbeRequest) => {
     });
     const feeds = toOrt(req.feeds);
     for (let i = 0; i < req.runs; i++) await session.run(feeds);
-    // ru_maxrss is in kilobytes on Linux and macOS.
-    reply = { ok: true, baselineRssBytes: baseline, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    reply = { ok: true, baselineRssBytes: baseline, peakRssBytes: peakRss() };
     await session.release();
   } catch (err) {
     reply = { ok: false, error: (err as Error).message.split('\n')[0]! };
