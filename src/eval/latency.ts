@@ -1,6 +1,6 @@
 /**
  * Latency measured the way comparisons need it: all models warmed up, then run in turn (A, B, C,
- * A, B, C, ...) so that clock drift, thermal state and neighbours hit every model equally.
+ * B, C, A, ...) so that clock drift, thermal state and neighbours hit every model equally.
  */
 import type { Model } from '../ir/model.js';
 import { Engine } from '../runtime/engine.js';
@@ -66,6 +66,11 @@ export async function measureInterleaved(models: (Model | string)[], feeds: Feed
 
 /** The interleaved measurement on sessions the caller owns (warm-up, then A, B, C, A, B, C, ...). */
 export async function measureSessions(sessions: Session[], feeds: Feeds | Feeds[], options: Pick<InterleavedOptions, 'warmup' | 'runs' | 'signal' | 'onProgress'> = {}): Promise<LatencyStats[]> {
+  return (await measureSessionTimes(sessions, feeds, options)).map(latencyStats);
+}
+
+/** The same, returning every run's time (ms) per session, round by round (for paired comparisons). */
+export async function measureSessionTimes(sessions: Session[], feeds: Feeds | Feeds[], options: Pick<InterleavedOptions, 'warmup' | 'runs' | 'signal' | 'onProgress'> = {}): Promise<number[][]> {
   const feedsFor = (i: number) => (Array.isArray(feeds) ? feeds[i]! : feeds);
   const warmup = options.warmup ?? 10;
   const runs = options.runs ?? 50;
@@ -73,8 +78,13 @@ export async function measureSessions(sessions: Session[], feeds: Feeds | Feeds[
   const times: number[][] = sessions.map(() => []);
   for (let r = 0; r < runs; r++) {
     throwIfAborted(options.signal, 'benchmark');
-    for (let i = 0; i < sessions.length; i++) times[i]!.push((await sessions[i]!.time(feedsFor(i), 1))[0]!);
+    // The order rotates every round: a model that always ran first (or right after a large one)
+    // would carry a systematic cache or clock bias.
+    for (let k = 0; k < sessions.length; k++) {
+      const i = (k + r) % sessions.length;
+      times[i]!.push((await sessions[i]!.time(feedsFor(i), 1))[0]!);
+    }
     options.onProgress?.({ stage: 'benchmark', done: r + 1, total: runs });
   }
-  return times.map(latencyStats);
+  return times;
 }

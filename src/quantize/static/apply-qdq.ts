@@ -13,9 +13,10 @@ import { PassError } from '../../errors.js';
 import { QUANT_DATA_TYPE, type QuantParams } from '../scheme.js';
 import { quantizeBias, quantizeConstant, quantizeWeight } from '../weights.js';
 import { ensureOpsetImport } from './opset.js';
+import { applyStored } from './apply-stored.js';
 import type { ActivationQuant, BiasQuant, InputRef, QuantPlan, WeightQuant } from './plan.js';
 
-class Resolver {
+export class Resolver {
   private readonly nodes = new Map<string, Node>();
   private readonly values = new Map<string, Value>();
   constructor(root: Graph, private readonly label: string) {
@@ -198,6 +199,7 @@ export function applyQdqPlan(model: Model, plan: QuantPlan): void {
   const r = new Resolver(model.graph, model.label());
   const w = new QdqWriter(model, plan.qdqDomain);
   applyFolds(plan, r, w);
+  applyStored(plan.stored, r, w);
   applyWeights(plan.weights, r, w);
   applyBiases(plan.biases, r, w);
   applyActivations(plan.activations, r, w);

@@ -20,11 +20,17 @@ export type QuantFormat = 'qdq' | 'qoperator';
  * - 'full': every op with an int8 kernel;
  * - 'compute': Conv, MatMul (also activation x activation), Gemm, plus data movement;
  * - 'weights': only ops with constant weights (Conv, MatMul with a constant B, Gemm), plus data movement;
- * - 'auto' (default): build the candidates and keep the fastest, measured in ONNX Runtime on a
- *   calibration sample (interleaved runs); falls back to 'full' without data.
+ * - 'storage': nothing computes in int8; weights and large constants are stored as int8 and ORT
+ *   turns them back into float when it loads the model (smaller file, float speed);
+ * - 'auto' (default): times the profiles in ONNX Runtime on a calibration sample, keeps int8 only
+ *   for the connected regions whose int8 kernels beat float (ORT's profiler, per node), times the
+ *   candidates against float (interleaved runs) and keeps the fastest that is faster than float by
+ *   a margin, else 'storage'; falls back to 'full' without data.
  */
-export type Placement = 'auto' | 'full' | 'compute' | 'weights';
-export const PLACEMENT_PROFILES: readonly Exclude<Placement, 'auto'>[] = ['full', 'compute', 'weights'];
+export type Placement = 'auto' | 'full' | 'compute' | 'weights' | 'storage';
+/** The int8 profiles the automatic search starts from. */
+export const PLACEMENT_PROFILES: readonly ('full' | 'compute' | 'weights')[] = ['full', 'compute', 'weights'];
+const PLACEMENTS: readonly Placement[] = ['auto', ...PLACEMENT_PROFILES, 'storage'];
 export type ActivationType = QuantType;
 export type WeightType = 'int8' | 'uint8';
 
@@ -61,6 +67,12 @@ export interface StaticQuantizeOptions {
   opTypes?: string[];
   /** Which op classes get int8 kernels (default 'auto': the fastest candidate, measured). */
   placement?: Placement;
+  /**
+   * Store large float constants of ops that stay in float (weights of float Conv/MatMul, position
+   * tables, biases) as int8 + Cast/Mul, which ORT folds back to float at load: a smaller file at
+   * the same speed. Default true; weights always, other constants only at >= 40 dB SQNR.
+   */
+  storeConstants?: boolean;
   /** Run ORT's basic-level optimizer first (BatchNorm folding, constant folding). Default true. */
   preprocess?: boolean;
   /** Load the result in ORT and report which Q/DQ groups it fused (default true). */
@@ -83,6 +95,7 @@ export interface ResolvedStaticOptions {
   exclude: string[];
   opTypes: string[] | undefined;
   placement: Placement;
+  storeConstants: boolean;
   preprocess: boolean;
   speedCheck: boolean;
 }
@@ -128,7 +141,8 @@ export function resolveStaticOptions(o: StaticQuantizeOptions): ResolvedStaticOp
     reduceRange: o.reduceRange ?? false,
     exclude: o.exclude ?? [],
     opTypes: o.opTypes,
-    placement: oneOf(o.placement, ['auto', ...PLACEMENT_PROFILES], '--placement', 'auto'),
+    placement: oneOf(o.placement, PLACEMENTS, '--placement', 'auto'),
+    storeConstants: o.storeConstants ?? true,
     preprocess: o.preprocess ?? true,
     speedCheck: o.speedCheck ?? true,
   };

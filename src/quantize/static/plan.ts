@@ -55,6 +55,22 @@ export interface BiasQuant {
   clipped: number;
 }
 
+/**
+ * A float constant read by float ops (the weight of a node kept in float, a position table, a
+ * bias) stored as int8 with scales and decoded by Cast -> Mul. ONNX Runtime folds that pair when
+ * it loads the model, so the ops run on float constants exactly as before: the file shrinks and
+ * nothing is slower. Only the listed readers change.
+ */
+export interface StoredConstant {
+  tensor: string;
+  /** Per-channel axis, or null for one scale. */
+  axis: number | null;
+  scales: number[];
+  uses: InputRef[];
+  /** Signal-to-quantization-noise ratio of the stored values against the float ones (dB). */
+  sqnrDb: number;
+}
+
 /** A Relu/Clip removed because the Q after its producer saturates exactly where it clips. */
 export interface FoldedActivation {
   node: string;
@@ -81,6 +97,8 @@ export interface QuantPlan {
   weights: WeightQuant[];
   biases: BiasQuant[];
   folds: FoldedActivation[];
+  /** Float constants stored as int8 (decoded when ORT loads the model). */
+  stored: StoredConstant[];
   nodes: NodePlan[];
   /** Model-level changes that are part of the result (opset upgrade, ...). */
   notes: string[];
@@ -102,6 +120,7 @@ export function formatPlan(plan: QuantPlan): string {
     lines.push(`  ${w.tensor}: ${w.type} ${w.axis === null ? 'per-tensor' : `per-channel axis ${w.axis} (${w.scales.length})`}${w.raisedChannels?.length ? `, ${w.raisedChannels.length} scales raised for the bias` : ''}`);
   }
   for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.storage === 'float' ? ' (stored float, ORT converts it)' : ''}${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
+  for (const c of plan.stored) lines.push(`  stored ${c.tensor}: int8 ${c.axis === null ? 'per-tensor' : `per-channel axis ${c.axis}`}, ${c.sqnrDb.toFixed(1)} dB, decoded by Cast/Mul when ORT loads the model`);
   for (const f of plan.folds) lines.push(`  fold ${f.node} (${f.op}) into ${f.into}`);
   for (const n of plan.notes) lines.push(`note: ${n}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);

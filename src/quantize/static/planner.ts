@@ -22,6 +22,13 @@ import { clipBounds, eligibility } from './select.js';
 import { planWeights } from './plan-weights.js';
 import { qdqDomainFor } from './opset.js';
 import { quantizableNodes } from './subgraph-probe.js';
+import { planStored } from './plan-stored.js';
+import { excludeMatch } from './options.js';
+
+export interface PlanOverrides {
+  /** Nodes to keep in float whatever the placement, with the reason (the placement search's measurements). */
+  forceFloat?: ReadonlyMap<string, string>;
+}
 
 const isConstant = (v: Value) => v.constant !== undefined;
 
@@ -58,7 +65,7 @@ function foldTarget(node: Node, s: State, opset: number): Value | undefined {
   return x;
 }
 
-export function planStatic(model: Model, ranges: Map<string, TensorRange>, options: ResolvedStaticOptions): QuantPlan {
+export function planStatic(model: Model, ranges: Map<string, TensorRange>, options: ResolvedStaticOptions, overrides: PlanOverrides = {}): QuantPlan {
   const g = model.graph;
   const opset = model.opset('') ?? 1;
   const types = inferElemTypes(g);
@@ -73,8 +80,10 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   const unreached = (node: Node, sup: OpSupport) => node.graph !== g
     && [...actInputs(node, sup).map((a) => a.value), node.output(0)].some((v) => !isConstant(v) && !ranges.has(v.name));
   for (const node of order) {
+    const forced = overrides.forceFloat?.get(node.name);
     const e = eligibility(node, { types, options, opset });
     if (!e.ok) float(node, e.reason);
+    else if (forced !== undefined) float(node, forced);
     else if (unreached(node, e.support)) float(node, 'its If branch did not run on the calibration data (no ranges)');
     else s.eligible.set(node, e.support);
   }
@@ -219,6 +228,13 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   for (const [relu, x] of s.folds) s.decisions.set(relu, { node: relu.name, op: relu.opType, action: 'fold', detail: `removed: the ${act} output of ${x.producer!.name} saturates where it clips` });
 
   const nodes = [...g.allNodes()].map((n) => s.decisions.get(n) ?? { node: n.name, op: n.opType, action: 'float' as const, detail: 'not reached by quantization' });
+  const stored = planStored({
+    model,
+    floatNodes: new Set([...g.allNodes()].filter((n) => (s.decisions.get(n)?.action ?? 'float') === 'float')),
+    userKept: (n) => options.exclude.some((p) => excludeMatch(p, n)) || (options.opTypes !== undefined && !options.opTypes.includes(n.opType)),
+    constants: options.storeConstants,
+  });
+  noteStoredWeights(nodes, stored);
   return {
     schema: 'slimnet.quant-plan/1',
     format: options.format,
@@ -227,8 +243,18 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     weights: weightPlan.weights,
     biases: weightPlan.biases,
     folds: [...s.folds].map(([relu, x]) => ({ node: relu.name, op: relu.opType, into: x.producer!.name })),
+    stored,
     nodes,
     notes: [],
     warnings,
   };
+}
+
+/** Float nodes whose weight is stored as int8 say so in their reason. */
+function noteStoredWeights(nodes: NodePlan[], stored: QuantPlan['stored']): void {
+  const byNode = new Map<string, number>();
+  for (const c of stored) for (const u of c.uses) if (u.input === 1 && c.axis !== null) byNode.set(u.node, c.sqnrDb);
+  for (const n of nodes) {
+    if (n.action === 'float' && byNode.has(n.node)) n.detail += '; its weight is stored as int8 and decoded to float when ONNX Runtime loads the model';
+  }
 }

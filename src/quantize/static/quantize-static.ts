@@ -58,9 +58,12 @@ function refuseQuantized(model: Model): void {
   }
 }
 
-/** When nothing could be quantized, say why (the most common reasons) instead of writing a float copy. */
-function refuseEmpty(model: Model, plan: QuantPlan): void {
-  if (plan.nodes.some((n) => n.action === 'quantize')) return;
+/**
+ * When nothing could be quantized, say why (the most common reasons) instead of writing a float
+ * copy. Placement 'storage' (chosen, or measured fastest) computes in float on purpose.
+ */
+function refuseEmpty(model: Model, plan: QuantPlan, placement: string): void {
+  if (plan.nodes.some((n) => n.action === 'quantize') || (placement === 'storage' && plan.stored.length > 0)) return;
   const reasons = new Map<string, number>();
   for (const n of plan.nodes) reasons.set(n.detail, (reasons.get(n.detail) ?? 0) + 1);
   const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, c]) => `${c} x ${r}`).join('; ');
@@ -85,15 +88,16 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
     if (opts.placement === 'auto' && measure) {
-      progress.update(2, 'planning and timing placements (full, compute, weights)');
+      progress.update(2, 'planning placements, profiling int8 regions, timing the candidates against float');
       ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, engine, sample, options.signal ? { signal: options.signal } : {}));
     } else {
       progress.update(2, 'planning and rewriting the graph');
       candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? 'full' : opts.placement);
     }
     const { plan, model: q } = candidate;
-    refuseEmpty(model, plan);
+    refuseEmpty(model, plan, candidate.placement);
     plan.notes.unshift(...notes);
+    if (latency?.verdict) plan.notes.push(`placement ${latency.verdict}`);
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
     if (measure && !latency) latency = await measureLatency(pre, candidate, engine, sample);

@@ -87,6 +87,7 @@ export function eligibility(node: Node, ctx: SelectContext): Eligibility {
   if (o.opTypes && !o.opTypes.includes(node.opType) && support.role !== 'scale-sharing' && support.role !== 'activation') {
     return { ok: false, reason: 'not in --op-types' };
   }
+  if (o.placement === 'storage') return { ok: false, reason: "placement 'storage': computes in float" };
   if (o.placement === 'compute' || o.placement === 'weights') {
     if (support.role === 'qlinear') return { ok: false, reason: `placement '${o.placement}': int8 elementwise kernels left out (measured slower here)` };
     if (o.placement === 'weights' && support.role === 'weighted' && !support.weights!.some((w) => node.input(w.index)?.constant)) {
