@@ -215,8 +215,8 @@ export async function searchPlacement(
   if (!bases.some((c) => quantizedCount(c.plan) > 0)) return { chosen: bases[0]! };
 
   // Step 2: per-region costs from ORT's profiler.
-  const floatMs = await medianRunMs(engine, pre, feeds).catch(rejected);
-  const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(floatMs, 1e-3))));
+  const floatRunMs = await medianRunMs(engine, pre, feeds).catch(rejected);
+  const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(floatRunMs, 1e-3))));
   const decisions: RegionDecision[] = [];
   let floatProfile: NodeProfile | undefined;
   for (const base of bases) {
