@@ -77,10 +77,14 @@ describe('static int8 on the trained fixtures (committed calibration and test se
       const [fp, q] = [await top1(model), await top1(r.model)];
       expect(fp - q).toBeLessThanOrEqual(maxDrop);
       const sc = r.speedCheck!;
-      expect(sc.planned).toBeGreaterThan(0);
+      // The measured search may keep everything in float on a busy machine ('storage'): then
+      // constants are stored as int8 and nothing is planned; otherwise every planned group fuses.
+      if (sc.latency!.chosen === 'storage') expect(r.plan.stored.length).toBeGreaterThan(0);
+      else expect(sc.planned).toBeGreaterThan(0);
       expect(sc.unfused).toEqual([]);
       expect(r.summary.sizeAfterBytes / r.summary.sizeBeforeBytes).toBeLessThanOrEqual(0.3);
       expect(sc.latency!.candidates.length).toBeGreaterThanOrEqual(2);
+      expect(sc.latency!.verdict).toMatch(/float32/);
       // Every node is accounted for: quantized/folded/shared or float with a reason.
       const nodes = r.plan.nodes.length;
       expect(r.summary.quantized.length + r.summary.skipped.length).toBe(nodes);

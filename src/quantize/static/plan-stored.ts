@@ -11,7 +11,7 @@
  * - weights of weighted ops kept in float (int8 measured slower there, placement 'storage', or no
  *   int8 kernel such as ConvTranspose): per-channel on the op's weight axis, like quantized weights;
  * - other large float constants in data operands (position tables, biases, embedding tables):
- *   one scale per tensor, kept only when the stored values reach MIN_SQNR_DB.
+ *   one scale per tensor, kept only when the stored values reach MIN_SQNR_DB and MAX_L1_ERROR.
  * Nodes the user kept in float (--exclude, --op-types) keep their float constants.
  */
 import { DataType } from '../../ir/data-type.js';
@@ -27,6 +27,11 @@ import type { InputRef, StoredConstant } from './plan.js';
 export const MIN_STORED_ELEMENTS = 128;
 /** Quantization noise 40 dB below the constant: far below the noise of 8-bit activations. */
 export const MIN_SQNR_DB = 40;
+/**
+ * And a mean absolute error at most 1% of the mean magnitude: SQNR alone is blind to a tensor whose
+ * energy sits in a few outliers, where one scale flattens every other value to zero.
+ */
+export const MAX_L1_ERROR = 0.01;
 
 /** Input slots that carry data (not shapes, scales of a Resize, pad values, ...). */
 const DATA_SLOTS: Record<string, number[] | 'all'> = {
@@ -56,19 +61,23 @@ function weightAxisOf(v: Value, t: Tensor): number | null | undefined {
   return axis;
 }
 
-/** SQNR (dB) of `t` stored as symmetric int8 with these scales. */
-function storedSqnr(values: Float32Array, q: Int8Array, dims: readonly number[], axis: number | null, scales: Float32Array): number {
+/** SQNR (dB) and relative mean absolute error of `t` stored as symmetric int8 with these scales. */
+function storedError(values: Float32Array, q: Int8Array, dims: readonly number[], axis: number | null, scales: Float32Array): { sqnrDb: number; l1: number } {
   const inner = axis === null ? values.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const channels = axis === null ? 1 : dims[axis]!;
   let num = 0;
   let den = 0;
+  let absErr = 0;
+  let abs = 0;
   for (let i = 0; i < values.length; i++) {
     const s = scales[axis === null ? 0 : Math.floor(i / inner) % channels]!;
     const e = values[i]! - q[i]! * s;
     num += e * e;
     den += values[i]! * values[i]!;
+    absErr += Math.abs(e);
+    abs += Math.abs(values[i]!);
   }
-  return num === 0 ? Infinity : 10 * Math.log10(den / num);
+  return { sqnrDb: num === 0 ? Infinity : 10 * Math.log10(den / num), l1: abs === 0 ? 0 : absErr / abs };
 }
 
 export interface StoredInputs {
@@ -96,8 +105,8 @@ export function planStored(a: StoredInputs): StoredConstant[] {
       const values = t.toFloat32();
       const scales = symmetricWeightScales(channelAbsMax(values, t.dims, axis), 'int8', false);
       const q = quantizeWeight(t, axis, scales, 'int8').data() as Int8Array;
-      const sqnrDb = storedSqnr(values, q, t.dims, axis, scales.scales);
-      if (wAxis === undefined && sqnrDb < MIN_SQNR_DB) continue;
+      const { sqnrDb, l1 } = storedError(values, q, t.dims, axis, scales.scales);
+      if (wAxis === undefined && (sqnrDb < MIN_SQNR_DB || l1 > MAX_L1_ERROR)) continue;
       const uses: InputRef[] = v.uses.map((u) => ({ node: u.node.name, input: u.index }));
       out.push({ tensor: v.name, axis, scales: Array.from(scales.scales), uses, sqnrDb });
     }
