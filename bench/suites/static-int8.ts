@@ -21,6 +21,39 @@ import { resnet50Fixtures, randomImages } from '../../fixtures/resnet50/build.js
 import { ocrLineImages, ocrPageImages } from '../../fixtures/third-party/data.js';
 import { sileroStream } from '../../fixtures/third-party/silero.js';
 import { top1 } from '../lib/top1.js';
+import { profileNodes } from '../../src/quantize/static/node-profile.js';
+
+/** Multiply-accumulates of every Conv and Gemm, walking spatial sizes from a square NCHW input. */
+function macs(model: Model, hw: number): number {
+  const size = new Map<string, number>([[model.graph.inputs[0]!.name, hw]]);
+  let total = 0;
+  for (const n of model.graph.nodes) {
+    const x = size.get(n.input(0)?.name ?? '');
+    if (n.opType === 'Conv' || n.opType === 'MaxPool') {
+      const w = n.input(1)?.constant;
+      const k = n.getInts('kernel_shape')?.[0] ?? w!.dims[2]!;
+      const st = n.getInts('strides')?.[0] ?? 1;
+      const p = n.getInts('pads') ?? [0, 0, 0, 0];
+      const out = Math.floor((x! + p[0]! + p[2]! - k) / st) + 1;
+      size.set(n.output(0).name, out);
+      if (w) total += out * out * w.dims[0]! * w.dims[1]! * k * k;
+    } else if (n.opType === 'Gemm') {
+      const w = n.input(1)!.constant!;
+      total += w.dims[0]! * w.dims[1]!;
+    } else if (x !== undefined) for (const o of n.outputs) size.set(o.name, x);
+  }
+  return total;
+}
+
+/** Kernel ms per op type of one model (ORT profiler, its own overhead removed). */
+async function msByOp(ctx: BenchContext, model: Model, feeds: Feeds): Promise<Map<string, number>> {
+  const p = await profileNodes(ctx.engine, model, feeds, ctx.quick ? 5 : 20);
+  const op = new Map<string, string>();
+  for (const n of p.optimized.graph.allNodes()) op.set(n.name, n.opType);
+  const out = new Map<string, number>();
+  for (const [name, ms] of p.times) out.set(op.get(name) ?? '?', (out.get(op.get(name) ?? '?') ?? 0) + ms);
+  return out;
+}
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIX = (p: string) => join(ROOT, 'fixtures', p);
@@ -96,14 +129,22 @@ function split(t: Feeds[string], count: number): Feeds[string][] {
   return Array.from({ length: count }, (_, i) => ({ type: t.type, dims: [1, ...t.dims.slice(1)], data: (t.data as Float32Array).slice(i * per, (i + 1) * per) }));
 }
 
+/**
+ * Median latencies of two models, interleaved at 1 thread: at least 50 rounds, more for small
+ * models (about 3 s of rounds, at most 400), so a 0.1 ms model is not decided by noise.
+ */
 async function latency(ctx: BenchContext, a: Model, b: Model, feeds: Feeds, config?: Record<string, string>): Promise<[number, number]> {
-  const [x, y] = await measureInterleaved([a, b], feeds, {
-    engine: ctx.engine, runs: ctx.quick ? 10 : 50, warmup: ctx.quick ? 3 : 10, session: { intraOpThreads: 1, interOpThreads: 1, ...(config ? { config } : {}) },
-  });
+  const session = { intraOpThreads: 1, interOpThreads: 1, ...(config ? { config } : {}) };
+  const probe = await measureInterleaved([a, b], feeds, { engine: ctx.engine, runs: 3, warmup: 2, session });
+  const round = probe[0]!.medianMs + probe[1]!.medianMs;
+  const runs = ctx.quick ? 10 : Math.max(50, Math.min(400, Math.ceil(3000 / round)));
+  const [x, y] = await measureInterleaved([a, b], feeds, { engine: ctx.engine, runs, warmup: ctx.quick ? 3 : 10, session });
   return [x!.medianMs, y!.medianMs];
 }
 
 const fused = (r: StaticQuantizeResult) => `${r.speedCheck!.fused.length}/${r.speedCheck!.planned}`;
+const placement = (r: StaticQuantizeResult) => r.speedCheck!.latency?.chosen ?? '-';
+const verdict = (label: string, r: StaticQuantizeResult): string[] => (r.speedCheck!.latency?.verdict ? [`${label}: placement ${r.speedCheck!.latency.verdict}`] : []);
 
 export const suite: BenchSuite = {
   name: 'static-int8',
@@ -130,13 +171,35 @@ export const suite: BenchSuite = {
         const [f, i] = await latency(ctx, model, r.model, held[0]!);
         const fid = await fidelity(ctx, model, r.model, held, argmaxAgree);
         const size = fileBytes(r.model, dir, 'r50.onnx') / statSync(path).size;
-        rows.push([variant, f, i, f / i, fused(r), r.speedCheck!.latency?.chosen ?? '-', size, fid.sqnrDb, fid.agreement, seconds]);
+        rows.push([variant, f, i, f / i, fused(r), placement(r), size, fid.sqnrDb, fid.agreement, seconds]);
+        notes.push(...verdict(variant, r));
         metrics[`${variant}.speedup`] = f / i;
         metrics[`${variant}.fused_fraction`] = r.speedCheck!.fused.length / r.speedCheck!.planned;
         metrics[`${variant}.size_ratio`] = size;
         metrics[`${variant}.sqnr_db`] = fid.sqnrDb;
         metrics[`${variant}.quantize_s`] = seconds;
         for (const w of r.summary.warnings) notes.push(`${variant}: ${w}`);
+      }
+      // Where the int8 time goes, and the speedup the convolution kernels alone allow.
+      {
+        const model = loadModel(r50.calibrated);
+        const mac = macs(model, 224);
+        const [f, q8] = [await msByOp(ctx, model, held[0]!), await msByOp(ctx, calibratedRanges!.model, held[0]!)];
+        const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+        const fConv = (f.get('Conv') ?? 0) + (f.get('FusedConv') ?? 0);
+        const qConv = q8.get('QLinearConv') ?? 0;
+        const qAdd = q8.get('QLinearAdd') ?? 0;
+        const gmacs = (ms: number) => mac / ms / 1e6;
+        tables.push({
+          title: `ResNet-50: kernel time by op (ORT profiler, 1 thread, its overhead removed; ${(mac / 1e9).toFixed(2)} GMAC)`,
+          columns: ['model', 'total kernel ms', 'conv ms', 'conv GMAC/s', 'QLinearAdd ms', 'other ms'],
+          rows: [
+            ['fp32 (Conv with Add/Relu fused)', sum(f), fConv, gmacs(fConv), '-', sum(f) - fConv],
+            ['int8 (QLinearConv, ConvSym kernels)', sum(q8), qConv, gmacs(qConv), qAdd, sum(q8) - qConv - qAdd],
+          ],
+        });
+        metrics['resnet50.conv_only_bound'] = sum(f) / qConv;
+        notes.push(`ResNet-50: if every int8 op but the convolutions took no time, int8 would run ${(sum(f) / qConv).toFixed(2)}x fp32 (fp32 kernels ${sum(f).toFixed(2)} ms / int8 convolutions ${qConv.toFixed(2)} ms); with the residual QLinearAdds, ${(sum(f) / (qConv + qAdd)).toFixed(2)}x`);
       }
       tables.push({
         title: 'ResNet-50, random weights, batch 1, 1 thread (goal >= 3.7x; ORT\'s Python quantizer: 3.4x published for this CPU)',
@@ -175,7 +238,8 @@ export const suite: BenchSuite = {
         const feeds: Feeds = { input: { type: 'float32', dims: [1, 1, 28, 28], data: randomImages(1, 5).data.slice(0, 784) as Float32Array } };
         const [f, i] = await latency(ctx, m, r.model, feeds);
         const size = fileBytes(r.model, dir, `${name}.onnx`) / statSync(path).size;
-        fixtureRows.push([`${name} ${format}`, a, b, (a - b) * 100, size, f, i, f / i, fused(r), r.speedCheck!.latency?.chosen ?? '-']);
+        fixtureRows.push([`${name} ${format}`, a, b, (a - b) * 100, size, f, i, f / i, fused(r), placement(r)]);
+        notes.push(...verdict(`${name} ${format}`, r));
         const key = format === 'qdq' ? name : `${name}_${format}`;
         metrics[`${key}.top1_drop_points`] = (a - b) * 100;
         metrics[`${key}.size_ratio`] = size;
@@ -197,7 +261,8 @@ export const suite: BenchSuite = {
         const fid = await fidelity(ctx, m, r.model, evalFeeds, agree);
         const [f, i] = await latency(ctx, m, r.model, evalFeeds[0]!);
         const size = fileBytes(r.model, dir, `${label}.onnx`) / statSync(path).size;
-        thirdRows.push([label, `opset ${m.opset('')}`, fused(r), size, fid.sqnrDb, fid.agreement, fid.maxAbs, f, i, f / i]);
+        thirdRows.push([label, `opset ${m.opset('')}`, fused(r), placement(r), size, fid.sqnrDb, fid.agreement, fid.maxAbs, f, i, f / i]);
+        notes.push(...verdict(label, r));
         metrics[`${label}.sqnr_db`] = fid.sqnrDb;
         metrics[`${label}.speedup`] = f / i;
       };
@@ -218,7 +283,7 @@ export const suite: BenchSuite = {
       await tp('silero_vad_op18', sileroPath, calibStream.arrays, evalFeeds, thresholdAgree(0.5));
       tables.push({
         title: 'Third-party models (synthetic text images / speech-like audio; fidelity of the first output against float32)',
-        columns: ['model', 'opset', 'fused', 'size', 'SQNR dB', 'agreement', 'max abs diff', 'fp32 ms', 'int8 ms', 'speedup'],
+        columns: ['model', 'opset', 'fused', 'placement', 'size', 'SQNR dB', 'agreement', 'max abs diff', 'fp32 ms', 'int8 ms', 'speedup'],
         rows: thirdRows,
       });
       notes.push('agreement: argmax agreement (classifier), pixels on the same side of 0.3 (detector map), windows on the same side of 0.5 (VAD)');

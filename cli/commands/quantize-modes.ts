@@ -36,7 +36,7 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'exclude', 'opTypes'];
 
 /** Flags (commander attribute names) each mode reads. */
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
-  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'symmetricActivations', 'reduceRange', 'preprocess', 'planOut', 'printPlan'],
+  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange'],
   'weight-only': [...COMMON, 'weights', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'exclude', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],

@@ -31,6 +31,7 @@ interface QuantizeFlags extends ModeFlags {
   exclude: string[];
   opTypes?: string[];
   preprocess: boolean;
+  storeConstants: boolean;
   planOut?: string;
   printPlan?: boolean;
   json?: boolean;
@@ -51,6 +52,7 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   const o: StaticQuantizeOptions = {
     perChannel: f.perChannel,
     preprocess: f.preprocess,
+    storeConstants: f.storeConstants,
     exclude: f.exclude,
     symmetricActivations: f.symmetricActivations ?? false,
     reduceRange: f.reduceRange ?? false,
@@ -83,7 +85,8 @@ export function registerQuantize(program: Command): void {
     .option('--method <method>', 'range estimator: mse (default, least quantization error), minmax, percentile, entropy')
     .option('--percentile <p>', 'for --method percentile (e.g. 99.99)')
     .option('--format <format>', 'static: qdq (default) or qoperator; dynamic: contrib (DynamicQuantizeMatMul, default) or onnx; weight-only: matmulnbits (default) or qdq')
-    .option('--placement <profile>', 'which ops get int8 kernels: auto (default: the fastest, timed on a calibration sample), full, compute, weights')
+    .option('--placement <profile>', 'which ops get int8 kernels: auto (default: int8 only where measured faster than float, per region), full, compute, weights, storage (all float, int8-stored constants)')
+    .option('--no-store-constants', 'static: keep the constants of float ops in float (default: weights, and position tables/biases at >= 40 dB, stored as int8 that ONNX Runtime decodes at load)')
     .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
     .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
     .option('--weights <type>', 'static: int8 (default) or uint8; weight-only: int4 (default) or int8')
