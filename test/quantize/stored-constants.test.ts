@@ -55,10 +55,10 @@ describe('stored constants', () => {
     expect(Array.from(wf.slice(0, 4))).toEqual([-8 * 0.5, -7 * 0.25, -6, -5 * 2]);
   });
 
-  it('stores weights per channel; other constants per tensor only at >= 40 dB and <= 1% mean error', () => {
+  it('stores weights per channel; other constants per tensor at >= 40 dB and <= 1% mean error, or below a quarter step of what they are added to', () => {
     const smooth = new Rng(1).normals(512, 0.1);
     const m = matmulAdd(smooth);
-    const all = (mm: Model) => planStored({ model: mm, floatNodes: new Set(mm.graph.nodes), userKept: () => false, constants: true });
+    const all = (mm: Model) => planStored({ model: mm, floatNodes: new Set(mm.graph.nodes), userKept: () => false, constants: true, perChannel: true, ranges: new Map() });
     const stored = new Map(all(m).map((s) => [s.tensor, s]));
     expect(stored.get('w')).toMatchObject({ axis: 1 });
     expect(stored.get('w')!.scales).toHaveLength(32);
@@ -67,9 +67,14 @@ describe('stored constants', () => {
     // One huge outlier: int8 with one scale would flatten the rest, so it stays float.
     const spiky = Float32Array.from(smooth, (v, i) => (i === 0 ? 1000 : v));
     expect(all(matmulAdd(spiky)).map((s) => s.tensor)).toEqual(['w']);
+    // Unless what it is added into spans a range where that error is below a quarter of an 8-bit step.
+    const sp = matmulAdd(spiky);
+    const ranged = (range: number) => planStored({ model: sp, floatNodes: new Set(sp.graph.nodes), userKept: () => false, constants: true, perChannel: true, ranges: new Map([['y', { min: -range / 2, max: range / 2 }]]) });
+    expect(ranged(10).map((s) => s.tensor)).toEqual(['w']);
+    expect(ranged(10000).map((s) => s.tensor)).toEqual(['w', 'table']);
     // Only weights, when constants are not to be stored; nothing when the node is quantized.
-    expect(planStored({ model: m, floatNodes: new Set(m.graph.nodes), userKept: () => false, constants: false }).map((s) => s.tensor)).toEqual(['w']);
-    expect(planStored({ model: m, floatNodes: new Set(), userKept: () => false, constants: true })).toEqual([]);
+    expect(planStored({ model: m, floatNodes: new Set(m.graph.nodes), userKept: () => false, constants: false, perChannel: true, ranges: new Map() }).map((s) => s.tensor)).toEqual(['w']);
+    expect(planStored({ model: m, floatNodes: new Set(), userKept: () => false, constants: true, perChannel: true, ranges: new Map() })).toEqual([]);
   });
 
   it("placement 'storage': float compute, int8 constants, close to float, folded by ORT", async () => {

@@ -46,14 +46,27 @@ export function definingGraph(v: Value, root: Graph): Graph {
 }
 
 /**
- * Generated names keep only the last path segment of the tensor they belong to
- * ('/blocks/blocks.2/pw/Clip_output_0' -> 'Clip_output_0_q'): each quantized tensor adds a Q, DQs,
- * scales and zero points that repeat its name, and full exporter paths would make the structure of
- * a small model outweigh its int8 weights.
+ * Generated names keep only the last path segment of the tensor they belong to, without the
+ * exporter's '_output_N' ('/blocks/blocks.2/pw/Clip_output_0' -> 'Clip'): each quantized tensor
+ * adds a Q, DQs, scales and zero points that repeat its name, and full exporter paths would make
+ * the structure of a small model outweigh its int8 weights. (The tensors of the model keep their
+ * names: the per-layer analysis matches them against the float model.)
  */
 export function shortName(name: string): string {
-  const last = name.slice(name.lastIndexOf('/') + 1) || name;
+  const last = (name.slice(name.lastIndexOf('/') + 1) || name).replace(/_output_\d+$/, '') || name;
   return last.length > 40 ? last.slice(last.length - 40) : last;
+}
+
+/**
+ * When nothing reads the float constant `original` any more, `replacement` (its dequantized or
+ * decoded form) takes its name: the graph then reads as before, and no extra name is stored.
+ */
+export function takeName(original: Value, replacement: Value, g: Graph, w: QdqWriter): void {
+  if (original.uses.length || original.isGraphOutput || g.inputs.includes(original) || !g.initializers.has(original.name)) return;
+  g.removeInitializer(original);
+  const name = original.name;
+  original.name = w.fresh(`${name}_float`);
+  replacement.name = name;
 }
 
 export class QdqWriter {
@@ -68,14 +81,15 @@ export class QdqWriter {
     return this.model.names.fresh(`${shortName(tensor)}_${suffix}`);
   }
 
-  initializer(g: Graph, base: string, tensor: Tensor): Value {
-    return g.addInitializer(this.fresh(shortName(base)), tensor);
+  /** An initializer named after a tensor's short name and a suffix ('Conv_scale'). */
+  initializer(g: Graph, tensor: string, suffix: string, t: Tensor): Value {
+    return g.addInitializer(this.derived(tensor, suffix), t);
   }
 
-  paramInitializers(g: Graph, base: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
+  paramInitializers(g: Graph, tensor: string, p: QuantParams): { scale: Value; zeroPoint: Value } {
     return {
-      scale: this.initializer(g, `${base}_scale`, Tensor.float([], [p.scale])),
-      zeroPoint: this.initializer(g, `${base}_zp`, Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
+      scale: this.initializer(g, tensor, 'scale', Tensor.float([], [p.scale])),
+      zeroPoint: this.initializer(g, tensor, 'zp', Tensor.fromFloat32(QUANT_DATA_TYPE[p.type], [], [p.zeroPoint])),
     };
   }
 
@@ -104,14 +118,17 @@ export class QdqWriter {
     return out;
   }
 
-  /** Rewires the listed input slots to `dq(input)`, one DequantizeLinear per reading node. */
-  readThroughDequantize(base: string, q: Value, scale: Value, zeroPoint: Value | null, axis: number | null, uses: readonly Use[]): void {
+  /** Rewires the listed input slots to `dq(input)`, one DequantizeLinear per reading node; returns the DQ outputs. */
+  readThroughDequantize(base: string, q: Value, scale: Value, zeroPoint: Value | null, axis: number | null, uses: readonly Use[]): Value[] {
     const byNode = new Map<Node, number[]>();
     for (const u of uses) byNode.set(u.node, [...(byNode.get(u.node) ?? []), u.index]);
+    const out: Value[] = [];
     for (const [node, inputs] of byNode) {
       const dq = this.dequantize(base, q, scale, zeroPoint, axis, { before: node });
       for (const i of inputs) node.replaceInput(i, dq);
+      out.push(dq);
     }
+    return out;
   }
 }
 
@@ -139,14 +156,15 @@ function applyWeights(weights: WeightQuant[], r: Resolver, w: QdqWriter): void {
     const uses = r.refs(wq.uses);
     const scales = { scales: Float32Array.from(wq.scales), zeroPoints: Int32Array.from(wq.zeroPoints) };
     const g = definingGraph(v, w.model.graph);
-    const q = w.initializer(g, `${wq.tensor}_q`, quantizeWeight(v.constant!, wq.axis, scales, wq.type));
+    const q = w.initializer(g, wq.tensor, 'q', quantizeWeight(v.constant!, wq.axis, scales, wq.type));
     const dims = wq.axis === null ? [] : [wq.scales.length];
-    const scale = w.initializer(g, `${wq.tensor}_scale`, Tensor.float(dims, wq.scales));
+    const scale = w.initializer(g, wq.tensor, 'scale', Tensor.float(dims, wq.scales));
     // Symmetric int8 weights need no zero point input (it defaults to 0 of the weight's type), except
     // for Gemm: ORT fuses Gemm into QGemm only when the weight DQ has one (measured on 1.30).
     const needsZp = !(wq.type === 'int8' && wq.zeroPoints.every((z) => z === 0)) || uses.some((u) => u.node.opType === 'Gemm');
-    const zp = needsZp ? w.initializer(g, `${wq.tensor}_zp`, Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints)) : null;
-    w.readThroughDequantize(wq.tensor, q, scale, zp, wq.axis, uses);
+    const zp = needsZp ? w.initializer(g, wq.tensor, 'zp', Tensor.fromFloat32(wq.type === 'int8' ? DataType.INT8 : DataType.UINT8, dims, wq.zeroPoints)) : null;
+    const [dq] = w.readThroughDequantize(wq.tensor, q, scale, zp, wq.axis, uses);
+    if (dq) takeName(v, dq, g, w);
   }
 }
 
@@ -160,9 +178,10 @@ function applyBiases(biases: BiasQuant[], r: Resolver, w: QdqWriter): void {
     const t = v.constant!;
     const flat = t.rank === 1 ? t : t.reshaped([t.size]);
     const g = definingGraph(v, w.model.graph);
-    const q = w.initializer(g, `${b.tensor}_q`, quantizeBias(flat, Float32Array.from(b.scales)).tensor);
-    const scale = w.initializer(g, `${b.tensor}_scale`, Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
-    w.readThroughDequantize(b.tensor, q, scale, null, b.axis, [use!]);
+    const q = w.initializer(g, b.tensor, 'q', quantizeBias(flat, Float32Array.from(b.scales)).tensor);
+    const scale = w.initializer(g, b.tensor, 'scale', Tensor.float(b.axis === null ? [] : [b.scales.length], b.scales));
+    const [dq] = w.readThroughDequantize(b.tensor, q, scale, null, b.axis, [use!]);
+    if (dq) takeName(v, dq, g, w);
   }
 }
 
@@ -173,7 +192,7 @@ function applyActivations(acts: ActivationQuant[], r: Resolver, w: QdqWriter): v
     const home = definingGraph(v, w.model.graph);
     const { scale, zeroPoint } = w.paramInitializers(home, a.tensor, a.params);
     if (a.constant) {
-      const q = w.initializer(home, `${a.tensor}_q`, quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
+      const q = w.initializer(home, a.tensor, 'q', quantizeConstant(v.constant!, a.params.scale, a.params.zeroPoint, a.params.type));
       w.readThroughDequantize(a.tensor, q, scale, zeroPoint, null, refs ?? [...v.uses]);
       continue;
     }

@@ -11,7 +11,9 @@
  * - weights of weighted ops kept in float (int8 measured slower there, placement 'storage', or no
  *   int8 kernel such as ConvTranspose): per-channel on the op's weight axis, like quantized weights;
  * - other large float constants in data operands (position tables, biases, embedding tables):
- *   one scale per tensor, kept only when the stored values reach MIN_SQNR_DB and MAX_L1_ERROR.
+ *   one scale per tensor, kept when the stored values reach MIN_SQNR_DB and MAX_L1_ERROR, or,
+ *   for a constant that is added into a tensor (a bias, a position table), when its largest error
+ *   is below a quarter of an 8-bit step of that tensor's calibrated range.
  * Nodes the user kept in float (--exclude, --op-types) keep their float constants.
  */
 import { DataType } from '../../ir/data-type.js';
@@ -21,7 +23,9 @@ import type { Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { opSupport, weightAxis } from '../op-support.js';
 import { channelAbsMax, quantizeWeight, symmetricWeightScales } from '../weights.js';
+import { decodeFloat16, encodeFloat16 } from '../../ir/float-formats.js';
 import type { InputRef, StoredConstant } from './plan.js';
+import type { TensorRange } from '../../calibrate/types.js';
 
 /** Below this the Cast and Mul nodes cost about as many bytes as the int8 form saves. */
 export const MIN_STORED_ELEMENTS = 128;
@@ -33,6 +37,13 @@ export const MIN_SQNR_DB = 40;
  */
 export const MAX_L1_ERROR = 0.01;
 
+/** Slots whose constant is added into the node's output: its error lands there unscaled. */
+const ADDITIVE_SLOTS: Record<string, number[] | 'all'> = {
+  Add: 'all', Sub: 'all', Concat: 'all', Gather: [0], Where: [1, 2], LayerNormalization: [2], Conv: [2], ConvTranspose: [2], Gemm: [2],
+};
+/** A quarter of one 8-bit step: below the rounding error of 8-bit activations. */
+const ADDITIVE_FRACTION = 1 / (255 * 4);
+
 /** Input slots that carry data (not shapes, scales of a Resize, pad values, ...). */
 const DATA_SLOTS: Record<string, number[] | 'all'> = {
   Add: 'all', Sub: 'all', Mul: 'all', Div: 'all', Concat: 'all', Sum: 'all', Max: 'all', Min: 'all',
@@ -41,11 +52,23 @@ const DATA_SLOTS: Record<string, number[] | 'all'> = {
 };
 const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
-const isDataSlot = (n: Node, index: number): boolean => {
+const inSlots = (table: Record<string, number[] | 'all'>, n: Node, index: number): boolean => {
   if (n.domain !== '') return false;
-  const slots = DATA_SLOTS[n.opType];
+  const slots = table[n.opType];
   return slots === 'all' || (slots !== undefined && slots.includes(index));
 };
+const isDataSlot = (n: Node, index: number) => inSlots(DATA_SLOTS, n, index);
+
+/** The smallest calibrated range of the tensors `v` is added into, when every use is additive. */
+function additiveRange(v: Value, ranges: ReadonlyMap<string, TensorRange>): number | undefined {
+  let smallest = Infinity;
+  for (const u of v.uses) {
+    const r = inSlots(ADDITIVE_SLOTS, u.node, u.index) ? ranges.get(u.node.output(0).name) : undefined;
+    if (!r || !Number.isFinite(r.max - r.min)) return undefined;
+    smallest = Math.min(smallest, r.max - r.min);
+  }
+  return smallest;
+}
 
 /** Per-channel axis when `v` is the weight of a weighted op (all its readers agree), else null. */
 function weightAxisOf(v: Value, t: Tensor): number | null | undefined {
@@ -61,14 +84,15 @@ function weightAxisOf(v: Value, t: Tensor): number | null | undefined {
   return axis;
 }
 
-/** SQNR (dB) and relative mean absolute error of `t` stored as symmetric int8 with these scales. */
-function storedError(values: Float32Array, q: Int8Array, dims: readonly number[], axis: number | null, scales: Float32Array): { sqnrDb: number; l1: number } {
+/** SQNR (dB), relative mean absolute error and largest error of `t` stored as symmetric int8 with these scales. */
+function storedError(values: Float32Array, q: Int8Array, dims: readonly number[], axis: number | null, scales: Float32Array): { sqnrDb: number; l1: number; maxErr: number } {
   const inner = axis === null ? values.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const channels = axis === null ? 1 : dims[axis]!;
   let num = 0;
   let den = 0;
   let absErr = 0;
   let abs = 0;
+  let maxErr = 0;
   for (let i = 0; i < values.length; i++) {
     const s = scales[axis === null ? 0 : Math.floor(i / inner) % channels]!;
     const e = values[i]! - q[i]! * s;
@@ -76,8 +100,30 @@ function storedError(values: Float32Array, q: Int8Array, dims: readonly number[]
     den += values[i]! * values[i]!;
     absErr += Math.abs(e);
     abs += Math.abs(values[i]!);
+    maxErr = Math.max(maxErr, Math.abs(e));
   }
-  return { sqnrDb: num === 0 ? Infinity : 10 * Math.log10(den / num), l1: abs === 0 ? 0 : absErr / abs };
+  return { sqnrDb: num === 0 ? Infinity : 10 * Math.log10(den / num), l1: abs === 0 ? 0 : absErr / abs, maxErr };
+}
+
+/** From this many channels, float16 scales save more bytes than their Cast node costs. */
+const MIN_FLOAT16_SCALES = 48;
+const FLOAT16_MIN_NORMAL = 2 ** -14;
+const FLOAT16_MAX = 65504;
+
+/**
+ * Rounds scales up to the next float16 value in place (up, so no weight clips), when all of them
+ * are normal float16 numbers; false (and unchanged) otherwise. The int8 values are then computed
+ * from these scales, so storing them as float16 adds no error.
+ */
+function toFloat16Up(scales: Float32Array): boolean {
+  if (!scales.every((s) => s >= FLOAT16_MIN_NORMAL && s <= FLOAT16_MAX / 2)) return false;
+  const bits = encodeFloat16(scales);
+  const back = decodeFloat16(bits);
+  for (let i = 0; i < scales.length; i++) {
+    if (back[i]! < scales[i]!) bits[i]! += 1; // positive half: the next bit pattern is the next value up
+  }
+  scales.set(decodeFloat16(bits));
+  return true;
 }
 
 export interface StoredInputs {
@@ -88,6 +134,10 @@ export interface StoredInputs {
   userKept: (node: Node) => boolean;
   /** Also store constants that are not weights (position tables, biases). */
   constants: boolean;
+  /** Per-channel scales for weights (--no-per-channel: one per tensor, like quantized weights). */
+  perChannel: boolean;
+  /** Calibrated ranges (tensor name -> range), for constants added into a tensor. */
+  ranges: ReadonlyMap<string, TensorRange>;
 }
 
 /** The stored-constant part of the plan. */
@@ -100,15 +150,19 @@ export function planStored(a: StoredInputs): StoredConstant[] {
       if (t.dataType !== DataType.FLOAT || t.size < MIN_STORED_ELEMENTS || g.inputs.includes(v) || v.isGraphOutput || v.uses.length === 0) continue;
       if (!v.uses.every((u) => a.floatNodes.has(u.node) && !a.userKept(u.node) && isDataSlot(u.node, u.index))) continue;
       const wAxis = weightAxisOf(v, t);
-      const axis = wAxis === undefined ? null : wAxis;
+      const axis = wAxis === undefined || !a.perChannel ? null : wAxis;
       if (wAxis === undefined && !a.constants) continue;
       const values = t.toFloat32();
       const scales = symmetricWeightScales(channelAbsMax(values, t.dims, axis), 'int8', false);
+      const scaleType = axis !== null && scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(scales.scales) ? 'float16' : 'float';
       const q = quantizeWeight(t, axis, scales, 'int8').data() as Int8Array;
-      const { sqnrDb, l1 } = storedError(values, q, t.dims, axis, scales.scales);
-      if (wAxis === undefined && (sqnrDb < MIN_SQNR_DB || l1 > MAX_L1_ERROR)) continue;
+      const { sqnrDb, l1, maxErr } = storedError(values, q, t.dims, axis, scales.scales);
+      if (wAxis === undefined && (sqnrDb < MIN_SQNR_DB || l1 > MAX_L1_ERROR)) {
+        const range = additiveRange(v, a.ranges);
+        if (range === undefined || maxErr > range * ADDITIVE_FRACTION) continue;
+      }
       const uses: InputRef[] = v.uses.map((u) => ({ node: u.node.name, input: u.index }));
-      out.push({ tensor: v.name, axis, scales: Array.from(scales.scales), uses, sqnrDb });
+      out.push({ tensor: v.name, axis, scales: Array.from(scales.scales), weight: wAxis !== undefined, scaleType, uses, sqnrDb });
     }
   }
   return out;

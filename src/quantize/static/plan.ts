@@ -66,6 +66,10 @@ export interface StoredConstant {
   /** Per-channel axis, or null for one scale. */
   axis: number | null;
   scales: number[];
+  /** The weight of a Conv/MatMul/Gemm (stored whatever its error, like a quantized weight). */
+  weight: boolean;
+  /** 'float16' for long per-channel scale vectors (exact: the int8 values are computed from the float16 scales). */
+  scaleType: 'float' | 'float16';
   uses: InputRef[];
   /** Signal-to-quantization-noise ratio of the stored values against the float ones (dB). */
   sqnrDb: number;

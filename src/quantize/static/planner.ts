@@ -233,6 +233,8 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     floatNodes: new Set([...g.allNodes()].filter((n) => (s.decisions.get(n)?.action ?? 'float') === 'float')),
     userKept: (n) => options.exclude.some((p) => excludeMatch(p, n)) || (options.opTypes !== undefined && !options.opTypes.includes(n.opType)),
     constants: options.storeConstants,
+    perChannel: options.perChannel,
+    ranges,
   });
   noteStoredWeights(nodes, stored);
   return {
@@ -253,7 +255,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
 /** Float nodes whose weight is stored as int8 say so in their reason. */
 function noteStoredWeights(nodes: NodePlan[], stored: QuantPlan['stored']): void {
   const byNode = new Map<string, number>();
-  for (const c of stored) for (const u of c.uses) if (u.input === 1 && c.axis !== null) byNode.set(u.node, c.sqnrDb);
+  for (const c of stored) for (const u of c.uses) if (u.input === 1 && c.weight) byNode.set(u.node, c.sqnrDb);
   for (const n of nodes) {
     if (n.action === 'float' && byNode.has(n.node)) n.detail += '; its weight is stored as int8 and decoded to float when ONNX Runtime loads the model';
   }
