@@ -63,6 +63,10 @@ export function sampleMetric(
   };
 }
 
+function tidy(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;
+}
+
 /**
  * How much worse the candidate is on a metric: positive = worse. For fractions the drop is in
  * percentage points (0.938 -> 0.933 is a drop of 0.5); otherwise in the metric's own units.
@@ -72,5 +76,7 @@ export function metricDrop(metric: Pick<Metric, 'higherIsBetter' | 'fraction'>, 
   const worse = (metric.higherIsBetter ?? true) ? reference - candidate : candidate - reference;
   const drop = metric.fraction ? worse * 100 : worse;
   const relative = reference === 0 ? (worse === 0 ? 0 : Infinity) : (worse / Math.abs(reference)) * 100;
-  return { drop, relative };
+  // 0.881 - 0.8815 is -0.0004999999999999449 in binary floating point: report what a person would
+  // compute (12 significant digits), so JSON and gates read -0.05, not -0.04999999999999449.
+  return { drop: tidy(drop), relative: tidy(relative) };
 }

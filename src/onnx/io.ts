@@ -7,7 +7,7 @@ import { InvalidModelError, OptionError } from '../errors.js';
 import { decodeModel } from './decode.js';
 import { encodeModel, type TensorSink } from './encode.js';
 import { AtomicFile } from './atomic-write.js';
-import { forEachTensor } from './tensors.js';
+import { forEachTensor, storedTensorBytes } from './tensors.js';
 
 /** Protobuf messages cannot exceed 2 GiB; keep a margin for the graph structure. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -80,18 +80,13 @@ export interface SaveResult {
   notes: string[];
 }
 
-function inlineBytes(model: Model): number {
-  let total = 0;
-  forEachTensor(model, (t) => { total += t.byteLength; });
-  return total;
-}
 
 /** Saves atomically (temp file + rename), with weights inline or as external data. */
 export function saveModel(model: Model, path: string, options: SaveOptions = {}): SaveResult {
   const abs = resolve(path);
   const notes: string[] = [];
   let ext = options.externalData;
-  if (!ext && inlineBytes(model) > INLINE_BUDGET) {
+  if (!ext && storedTensorBytes(model) > INLINE_BUDGET) {
     ext = true;
     notes.push(`weights exceed protobuf's 2 GB limit: saved as external data in ${basename(abs)}.data`);
   }
@@ -159,7 +154,7 @@ function materializeExternal(model: Model): void {
 
 /** Encodes a model to bytes with every tensor inline (external data is read). */
 export function modelToBytes(model: Model): Uint8Array {
-  if (inlineBytes(model) > INLINE_BUDGET) {
+  if (storedTensorBytes(model) > INLINE_BUDGET) {
     throw new OptionError(`${model.label()}: weights exceed protobuf's 2 GB limit; save it to a file with external data instead`);
   }
   return encodeModel(model);

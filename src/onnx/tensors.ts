@@ -22,3 +22,10 @@ export function forEachTensor(model: Model, fn: (t: Tensor) => void): void {
   visitGraph(model.graph);
   for (const f of model.functions) visitGraph(f.body);
 }
+
+/** Bytes of every stored tensor (initializers, Constant and attribute tensors, all subgraphs and functions): what dominates a model file. */
+export function storedTensorBytes(model: Model): number {
+  let total = 0;
+  forEachTensor(model, (t) => { total += t.byteLength; });
+  return total;
+}

@@ -4,16 +4,10 @@
  */
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
-import { forEachTensor } from '../onnx/tensors.js';
+import { storedTensorBytes } from '../onnx/tensors.js';
 import type { NodeDecision, QuantizeMode, QuantizeSummary } from './types.js';
 import { UnsupportedOpError } from '../errors.js';
 
-/** Bytes of every stored tensor (initializers, Constant and attribute tensors, all subgraphs). */
-export function storedTensorBytes(model: Model): number {
-  let total = 0;
-  forEachTensor(model, (t) => { total += t.byteLength; });
-  return total;
-}
 
 /** How messages name a node: its name, or its first output when unnamed. */
 export function nodeLabel(node: Node): string {

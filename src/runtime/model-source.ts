@@ -13,7 +13,7 @@ import { DataType } from '../ir/data-type.js';
 import { tensorType } from '../ir/types.js';
 import { encodeModel } from '../onnx/encode.js';
 import { saveModel } from '../onnx/io.js';
-import { forEachTensor } from '../onnx/tensors.js';
+import { forEachTensor, storedTensorBytes } from '../onnx/tensors.js';
 import { InvalidModelError } from '../errors.js';
 
 export interface PreparedModel {
@@ -77,9 +77,7 @@ export function prepareModel(model: Model, extraOutputs: string[] = []): Prepare
   g.append(...addedNodes);
   g.outputs.push(...addedOutputs);
   try {
-    let inline = 0;
-    forEachTensor(model, (t) => { inline += t.byteLength; });
-    if (inline < BYTES_LIMIT) {
+    if (storedTensorBytes(model) < BYTES_LIMIT) {
       return { source: { bytes: encodeModel(model) }, aliases, cleanup: () => {} };
     }
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-'));

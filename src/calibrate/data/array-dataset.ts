@@ -7,6 +7,8 @@ export class ArrayDataset implements Dataset {
   readonly size: number;
   readonly inputNames: string[];
   readonly hasLabels: boolean;
+  /** Set by openDataset once it has checked every input array for NaN/Inf. */
+  finiteChecked = false;
   readonly sampleInfo: Record<string, { type: TensorData['type']; dims: number[] }>;
 
   constructor(readonly source: string, private readonly arrays: Record<string, TensorData>, private readonly labels?: TensorData) {

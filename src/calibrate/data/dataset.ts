@@ -37,6 +37,8 @@ export interface Dataset {
   readonly hasLabels: boolean;
   /** Per-input sample shape (without the sample axis) and type, when known up front. */
   readonly sampleInfo?: Readonly<Record<string, { type: TensorData['type']; dims: number[] }>>;
+  /** Every value was already checked for NaN/Inf when the data was opened (batches need no second check). */
+  readonly finiteChecked?: boolean;
   batches(batchSize: number, options?: BatchOptions): AsyncIterable<Batch>;
 }
 

@@ -125,7 +125,8 @@ export class ModelDataset implements Dataset {
     const feeds: Record<string, TensorData> = {};
     for (const l of this.layouts) {
       let t = b.feeds[l.spec.name]!;
-      const bad = firstNonFinite(t);
+      // Arrays checked whole when opened need no second pass over every batch.
+      const bad = this.raw.finiteChecked ? -1 : firstNonFinite(t);
       if (bad >= 0) {
         const per = l.sampleDims.reduce((x, y) => x * y, 1) || 1;
         const pos = b.first + Math.floor(bad / per);

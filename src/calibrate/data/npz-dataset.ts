@@ -11,6 +11,8 @@ export class NpzDataset implements Dataset {
   readonly size: number;
   readonly inputNames: string[];
   readonly hasLabels: boolean;
+  /** Set by openDataset once it has checked every input array for NaN/Inf. */
+  finiteChecked = false;
   readonly sampleInfo: Record<string, { type: TensorData['type']; dims: number[] }>;
   /** Arrays in the file that are neither inputs (when `inputs` was given) nor labels. */
   readonly ignored: string[];

@@ -75,6 +75,7 @@ async function openPath(path: string, inputs: InputSpec[], options: OpenDatasetO
     const ds = new NpzDataset(path, options.labelsKey ? { labelsKey: options.labelsKey } : {});
     // The arrays are in memory already: find NaN/Inf now, before any inference.
     checkFiniteArrays(path, ds.inputNames.filter((n) => names.includes(n)).map((n) => ({ name: n, t: ds.array(n) })));
+    ds.finiteChecked = true;
     return ds;
   }
   if (ext === '.npy') {
@@ -83,7 +84,9 @@ async function openPath(path: string, inputs: InputSpec[], options: OpenDatasetO
     try { bytes = readFileSync(path); } catch (err) { throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`); }
     const t = parseNpy(bytes, path);
     checkFiniteArrays(path, [{ name: names[0]!, t }]);
-    return new ArrayDataset(path, { [names[0]!]: t });
+    const ds = new ArrayDataset(path, { [names[0]!]: t });
+    ds.finiteChecked = true;
+    return ds;
   }
   if (ext === '.json' || ext === '.jsonl') return openJson(path, inputs);
   throw new DataError(`${path}: unsupported calibration data (expected ${FORMATS})`);
