@@ -15,7 +15,7 @@ import { planRegions } from '../../src/quantize/static/regions.js';
 import { clearlyFaster, pickFastest, ratioStats } from '../../src/quantize/static/latency-decision.js';
 import { nodeTimesFromEvents, profileNodes } from '../../src/quantize/static/node-profile.js';
 import { chargeCosts, labelQdqNodes, nodeKey } from '../../src/quantize/static/region-costs.js';
-import { buildCandidate, searchPlacement } from '../../src/quantize/static/placement-search.js';
+import { buildCandidate, searchPlacement, settled } from '../../src/quantize/static/placement-search.js';
 import type { TensorRange } from '../../src/calibrate/types.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
@@ -93,6 +93,14 @@ describe('deciding from paired timings', () => {
     const b = { stats: { median: 0.503, low: 0.49, high: 0.51, rounds: 100 }, quantized: 4 };
     const c = { stats: { median: 0.6, low: 0.59, high: 0.61, rounds: 100 }, quantized: 1 };
     expect(pickFastest([a, b, c])).toBe(1);
+  });
+
+  it('stops timing once more rounds cannot change the answer', () => {
+    const s = (median: number, low: number, high: number) => ({ median, low, high, rounds: 20 });
+    expect(settled([s(0.3, 0.29, 0.31), s(0.35, 0.34, 0.36)])).toBe(true); // a clear, separate winner
+    expect(settled([s(0.3, 0.29, 0.33), s(0.32, 0.31, 0.34)])).toBe(false); // two close ones: keep timing
+    expect(settled([s(1.01, 0.98, 1.05), s(1.4, 1.3, 1.5)])).toBe(true); // nothing can beat float
+    expect(settled([s(0.99, 0.95, 1.02)])).toBe(false); // might still be 3% faster
   });
 });
 
