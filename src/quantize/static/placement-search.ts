@@ -169,6 +169,10 @@ export async function searchPlacement(
   const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan) }));
   const pick = pickFastest(contenders);
   const storage = pick >= 0 ? undefined : buildCandidate(pre, ranges, opts, 'storage');
+  if (storage) {
+    // Say why, on every node that would have had an int8 kernel.
+    for (const n of storage.plan.nodes) n.detail = n.detail.replace("placement 'storage': computes in float", 'no int8 placement measured faster than float32 here (see the placement note)');
+  }
   const chosen = pick >= 0 ? candidates[pick]! : storage!;
   const best = timings.reduce((a, b) => (b.ratio!.median < a.ratio!.median ? b : a));
   // Float against the chosen model, from one measurement.
