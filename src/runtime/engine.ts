@@ -41,6 +41,24 @@ function spawnWorker(): Worker {
   return new Worker(code, { eval: true });
 }
 
+/**
+ * Feeds whose arrays are views into a larger buffer (one sample of a whole data set) are copied
+ * first: posting a view to the worker clones its entire buffer. Besides the waste, that copy (6 MB
+ * for one Fashion-MNIST test image) flushed the CPU caches right before each timed run and made a
+ * 0.1 ms model run 2x slower, int8 and float unevenly.
+ */
+export function compactFeeds(feeds: Feeds): Feeds {
+  let out: Feeds | undefined;
+  for (const [k, v] of Object.entries(feeds)) {
+    const d = v.data as ArrayBufferView;
+    if (ArrayBuffer.isView(d) && d.byteLength !== d.buffer.byteLength) {
+      out ??= { ...feeds };
+      out[k] = { ...v, data: (d as unknown as { slice(): TensorData['data'] }).slice() };
+    }
+  }
+  return out ?? feeds;
+}
+
 export class Engine {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -162,12 +180,12 @@ export class Engine {
 
   /** @internal */
   _run(sid: number, feeds: Feeds, fetch?: string[]): Promise<Record<string, TensorData>> {
-    return this.request({ op: 'run', sid, feeds, ...(fetch ? { fetch } : {}) });
+    return this.request({ op: 'run', sid, feeds: compactFeeds(feeds), ...(fetch ? { fetch } : {}) });
   }
 
   /** @internal */
   _time(sid: number, feeds: Feeds, iterations: number): Promise<number[]> {
-    return this.request({ op: 'time', sid, feeds, iterations });
+    return this.request({ op: 'time', sid, feeds: compactFeeds(feeds), iterations });
   }
 
   /** @internal */

@@ -5,7 +5,7 @@ import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { tensorType } from '../../src/ir/types.js';
 import { loadModel } from '../../src/onnx/io.js';
-import { Engine } from '../../src/runtime/engine.js';
+import { Engine, compactFeeds } from '../../src/runtime/engine.js';
 import { asFloat32 } from '../../src/runtime/tensor-data.js';
 import { InvalidModelError, OptionError, RuntimeError } from '../../src/errors.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
@@ -84,6 +84,17 @@ describe('Engine', () => {
     await expect(engine.createSession(relu(), { providers: ['dml'] })).rejects.toThrow(/none of the requested execution providers is available/);
     const statuses = engine.providers();
     expect(statuses.find((p) => p.name === 'cpu')!.available).toBe(true);
+  });
+
+  it('sends a sample that is a view into a whole data set as its own copy (not the whole buffer)', () => {
+    const all = new Float32Array(1000).map((_, i) => i);
+    const view = all.subarray(100, 104);
+    const feeds = { x: { type: 'float32' as const, dims: [1, 4], data: view }, y: { type: 'float32' as const, dims: [2], data: Float32Array.of(1, 2) } };
+    const c = compactFeeds(feeds);
+    expect((c.x!.data as Float32Array).buffer.byteLength).toBe(16);
+    expect(Array.from(c.x!.data as Float32Array)).toEqual([100, 101, 102, 103]);
+    expect(c.y).toBe(feeds.y);
+    expect(compactFeeds({ y: feeds.y })).toEqual({ y: feeds.y });
   });
 
   it('reports bad feeds as runtime errors', async () => {
