@@ -27,6 +27,7 @@ import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
 import { profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
+import { MAX_SQNR_LOSS_DB, outputSqnr } from './candidate-fidelity.js';
 import { MARGIN, clearlyFaster, pickFastest, ratioStats, type RatioStats } from './latency-decision.js';
 
 export type ConcretePlacement = Exclude<Placement, 'auto'>;
@@ -42,6 +43,8 @@ export interface Candidate {
 export interface PlacementTiming {
   label: string;
   medianMs: number;
+  /** Output SQNR against the float model on the timing sample (dB). */
+  sqnrDb?: number;
   /** Paired ratio to float (median and 95% interval). */
   ratio?: RatioStats;
 }
@@ -56,6 +59,8 @@ export interface LatencyCheck {
   candidates: PlacementTiming[];
   chosen: string;
   runs: number;
+  /** Candidates not timed: more than MAX_SQNR_LOSS_DB less accurate than the most accurate one. */
+  inaccurate?: { label: string; sqnrDb: number }[];
   /** Regions measured by the search (auto placement), for every profile. */
   regions?: RegionDecision[];
   /** Why the chosen candidate won (or why nothing computes in int8). */
@@ -120,7 +125,7 @@ async function medianRunMs(engine: Engine, model: Model, feeds: Feeds): Promise<
 export async function searchPlacement(
   pre: Model, ranges: Map<string, TensorRange>, opts: ResolvedStaticOptions, engine: Engine, feeds: Feeds, options: SearchOptions = {},
 ): Promise<{ chosen: Candidate; latency?: LatencyCheck }> {
-  const candidates: Candidate[] = [];
+  let candidates: Candidate[] = [];
   const seen = new Set<string>();
   const add = (c: Candidate | undefined) => {
     if (!c || seen.has(planKey(c.plan))) return;
@@ -148,6 +153,12 @@ export async function searchPlacement(
   // float graph once ORT has folded its Cast/Mul pairs: float's own times stand for it here; it is
   // built and timed only when chosen.
   throwIfAborted(options.signal, 'quantization');
+  // Speed may only choose among candidates about as accurate as the best one.
+  const sqnr = await outputSqnr(engine, pre, candidates.map((c) => c.model), feeds).catch(rejected);
+  const bestSqnr = Math.max(...sqnr);
+  const inaccurate = candidates.map((c, i) => ({ label: c.label, sqnrDb: sqnr[i]! })).filter((c) => c.sqnrDb < bestSqnr - MAX_SQNR_LOSS_DB);
+  const accurateSqnr = sqnr.filter((x) => x >= bestSqnr - MAX_SQNR_LOSS_DB);
+  candidates = candidates.filter((_, i) => sqnr[i]! >= bestSqnr - MAX_SQNR_LOSS_DB);
   const models = [pre, ...candidates.map((c) => c.model)];
   const batches: { float: number[]; times: number[] }[][] = [];
   for (const reversed of floatRunMs < 5 ? [false, true] : [false]) batches.push(await timeBatch(engine, models, feeds, reversed, options.signal));
@@ -155,7 +166,7 @@ export async function searchPlacement(
   const floatTimes = batches.flatMap((b) => b.flatMap((c) => c.float));
   // Each candidate is judged by its worse batch.
   const worse = (c: number) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a));
-  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: median(batches.flatMap((b) => b[i]!.times)), ratio: worse(i) }));
+  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: median(batches.flatMap((b) => b[i]!.times)), sqnrDb: accurateSqnr[i]!, ratio: worse(i) }));
   const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan) }));
   const pick = pickFastest(contenders);
   const storage = pick >= 0 ? undefined : buildCandidate(pre, ranges, opts, 'storage');
@@ -175,9 +186,10 @@ export async function searchPlacement(
     timings.push(own.candidates[0]!);
     ({ floatMs, quantizedMs } = own);
   }
+  const dropped = inaccurate.length ? `; not considered, more than ${MAX_SQNR_LOSS_DB} dB less accurate than the best (${bestSqnr.toFixed(1)} dB output SQNR): ${inaccurate.map((c) => `${c.label} ${c.sqnrDb.toFixed(1)} dB`).join(', ')}` : '';
   const verdict = chosenTiming
-    ? `${chosen.label}: ${(1 / chosenTiming.ratio!.median).toFixed(2)}x float32 (95% interval ${(1 / chosenTiming.ratio!.high).toFixed(2)}-${(1 / chosenTiming.ratio!.low).toFixed(2)}x in the worse of two batches of fresh sessions; ${rounds} paired runs)`
-    : `no int8 placement was clearly faster than float32 here (best: ${best.label} at ${(1 / best.ratio!.median).toFixed(2)}x, 95% interval ${(1 / best.ratio!.high).toFixed(2)}-${(1 / best.ratio!.low).toFixed(2)}x over ${rounds} paired runs; int8 must win by ${Math.round(MARGIN * 100)}%): wrote float compute with int8-stored constants`;
+    ? `${chosen.label}: ${(1 / chosenTiming.ratio!.median).toFixed(2)}x float32 (95% interval ${(1 / chosenTiming.ratio!.high).toFixed(2)}-${(1 / chosenTiming.ratio!.low).toFixed(2)}x${batches.length > 1 ? ' in the worse of two batches of fresh sessions' : ''}; ${rounds} paired runs)${dropped}`
+    : `no int8 placement was clearly faster than float32 here (best: ${best.label} at ${(1 / best.ratio!.median).toFixed(2)}x, 95% interval ${(1 / best.ratio!.high).toFixed(2)}-${(1 / best.ratio!.low).toFixed(2)}x over ${rounds} paired runs; int8 must win by ${Math.round(MARGIN * 100)}%): wrote float compute with int8-stored constants${dropped}`;
   return {
     chosen,
     latency: {
@@ -188,6 +200,7 @@ export async function searchPlacement(
       chosen: chosen.label,
       runs: rounds,
       ...(decisions.length ? { regions: decisions } : {}),
+      ...(inaccurate.length ? { inaccurate } : {}),
       verdict,
     },
   };

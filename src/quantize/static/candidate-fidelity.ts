@@ -1,0 +1,44 @@
+/**
+ * How close each placement candidate stays to the float model, so that the placement search never
+ * buys speed with accuracy: candidates differ (on PaddleOCR's detector, 'full' gave 9.5 dB output
+ * SQNR where 'compute' gave 12.8), and only those within MAX_SQNR_LOSS_DB of the most accurate
+ * one may win on speed. Measured on the calibration sample the timing uses, over every float
+ * output.
+ */
+import type { Model } from '../../ir/model.js';
+import type { Engine } from '../../runtime/engine.js';
+import type { Feeds, TensorData } from '../../runtime/types.js';
+
+/** A candidate may be this much less accurate than the best one (3 dB: twice the noise power). */
+export const MAX_SQNR_LOSS_DB = 3;
+
+async function floatOutputs(engine: Engine, model: Model, feeds: Feeds): Promise<Float32Array[]> {
+  const s = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
+  try {
+    const out = await s.run(feeds);
+    return Object.values(out).filter((t: TensorData) => t.data instanceof Float32Array).map((t) => t.data as Float32Array);
+  } finally {
+    await s.release();
+  }
+}
+
+/** Output SQNR (dB) of each model against the reference, over all float outputs. */
+export async function outputSqnr(engine: Engine, reference: Model, models: Model[], feeds: Feeds): Promise<number[]> {
+  const ref = await floatOutputs(engine, reference, feeds);
+  const out: number[] = [];
+  for (const m of models) {
+    const got = await floatOutputs(engine, m, feeds);
+    let num = 0;
+    let den = 0;
+    ref.forEach((r, k) => {
+      const g = got[k];
+      for (let i = 0; i < r.length; i++) {
+        const e = (g?.[i] ?? 0) - r[i]!;
+        num += e * e;
+        den += r[i]! * r[i]!;
+      }
+    });
+    out.push(num === 0 ? Infinity : 10 * Math.log10(den / num));
+  }
+  return out;
+}
