@@ -83,7 +83,8 @@ describe('static int8 on the trained fixtures (committed calibration and test se
       else expect(sc.planned).toBeGreaterThan(0);
       expect(sc.unfused).toEqual([]);
       expect(r.summary.sizeAfterBytes / r.summary.sizeBeforeBytes).toBeLessThanOrEqual(0.3);
-      expect(sc.latency!.candidates.length).toBeGreaterThanOrEqual(2);
+      // Several candidates considered: timed, or set aside as less accurate.
+      expect(sc.latency!.candidates.length + (sc.latency!.inaccurate?.length ?? 0)).toBeGreaterThanOrEqual(2);
       expect(sc.latency!.verdict).toMatch(/float32/);
       // Every node is accounted for: quantized/folded/shared or float with a reason.
       const nodes = r.plan.nodes.length;
