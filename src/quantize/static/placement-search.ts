@@ -27,7 +27,7 @@ import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
 import { profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
-import { MAX_SQNR_LOSS_DB, outputSqnr } from './candidate-fidelity.js';
+import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough, outputSqnr } from './candidate-fidelity.js';
 import { MARGIN, clearlyFaster, pickFastest, ratioStats, type RatioStats } from './latency-decision.js';
 
 export type ConcretePlacement = Exclude<Placement, 'auto'>;
@@ -156,9 +156,9 @@ export async function searchPlacement(
   // Speed may only choose among candidates about as accurate as the best one.
   const sqnr = await outputSqnr(engine, pre, candidates.map((c) => c.model), feeds).catch(rejected);
   const bestSqnr = Math.max(...sqnr);
-  const inaccurate = candidates.map((c, i) => ({ label: c.label, sqnrDb: sqnr[i]! })).filter((c) => c.sqnrDb < bestSqnr - MAX_SQNR_LOSS_DB);
-  const accurateSqnr = sqnr.filter((x) => x >= bestSqnr - MAX_SQNR_LOSS_DB);
-  candidates = candidates.filter((_, i) => sqnr[i]! >= bestSqnr - MAX_SQNR_LOSS_DB);
+  const inaccurate = candidates.map((c, i) => ({ label: c.label, sqnrDb: sqnr[i]! })).filter((c) => !accurateEnough(c.sqnrDb, bestSqnr));
+  const accurateSqnr = sqnr.filter((x) => accurateEnough(x, bestSqnr));
+  candidates = candidates.filter((_, i) => accurateEnough(sqnr[i]!, bestSqnr));
   const models = [pre, ...candidates.map((c) => c.model)];
   const batches: { float: number[]; times: number[] }[][] = [];
   for (const reversed of floatRunMs < 5 ? [false, true] : [false]) batches.push(await timeBatch(engine, models, feeds, reversed, options.signal));
@@ -186,9 +186,10 @@ export async function searchPlacement(
     timings.push(own.candidates[0]!);
     ({ floatMs, quantizedMs } = own);
   }
-  const dropped = inaccurate.length ? `; not considered, more than ${MAX_SQNR_LOSS_DB} dB less accurate than the best (${bestSqnr.toFixed(1)} dB output SQNR): ${inaccurate.map((c) => `${c.label} ${c.sqnrDb.toFixed(1)} dB`).join(', ')}` : '';
+  const dropped = inaccurate.length ? `; not considered, more than ${MAX_SQNR_LOSS_DB} dB less accurate than the best (${bestSqnr.toFixed(1)} dB output SQNR) and under ${ACCURATE_DB} dB: ${inaccurate.map((c) => `${c.label} ${c.sqnrDb.toFixed(1)} dB`).join(', ')}` : '';
+  const fidelity = chosenTiming ? `, output SQNR ${chosenTiming.sqnrDb!.toFixed(1)} dB${chosenTiming.sqnrDb! < bestSqnr - 1 ? ` (most accurate candidate: ${bestSqnr.toFixed(1)} dB)` : ''}` : '';
   const verdict = chosenTiming
-    ? `${chosen.label}: ${(1 / chosenTiming.ratio!.median).toFixed(2)}x float32 (95% interval ${(1 / chosenTiming.ratio!.high).toFixed(2)}-${(1 / chosenTiming.ratio!.low).toFixed(2)}x${batches.length > 1 ? ' in the worse of two batches of fresh sessions' : ''}; ${rounds} paired runs)${dropped}`
+    ? `${chosen.label}: ${(1 / chosenTiming.ratio!.median).toFixed(2)}x float32 (95% interval ${(1 / chosenTiming.ratio!.high).toFixed(2)}-${(1 / chosenTiming.ratio!.low).toFixed(2)}x${batches.length > 1 ? ' in the worse of two batches of fresh sessions' : ''}; ${rounds} paired runs${fidelity})${dropped}`
     : `no int8 placement was clearly faster than float32 here (best: ${best.label} at ${(1 / best.ratio!.median).toFixed(2)}x, 95% interval ${(1 / best.ratio!.high).toFixed(2)}-${(1 / best.ratio!.low).toFixed(2)}x over ${rounds} paired runs; int8 must win by ${Math.round(MARGIN * 100)}%): wrote float compute with int8-stored constants${dropped}`;
   return {
     chosen,
