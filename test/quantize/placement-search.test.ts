@@ -16,6 +16,7 @@ import { clearlyFaster, pickFastest, ratioStats } from '../../src/quantize/stati
 import { nodeTimesFromEvents, profileNodes } from '../../src/quantize/static/node-profile.js';
 import { chargeCosts, labelQdqNodes, nodeKey } from '../../src/quantize/static/region-costs.js';
 import { buildCandidate, searchPlacement, settled } from '../../src/quantize/static/placement-search.js';
+import { accurateEnough } from '../../src/quantize/static/candidate-fidelity.js';
 import type { TensorRange } from '../../src/calibrate/types.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
@@ -93,6 +94,13 @@ describe('deciding from paired timings', () => {
     const b = { stats: { median: 0.503, low: 0.49, high: 0.51, rounds: 100 }, quantized: 4 };
     const c = { stats: { median: 0.6, low: 0.59, high: 0.61, rounds: 100 }, quantized: 1 };
     expect(pickFastest([a, b, c])).toBe(1);
+  });
+
+  it('lets speed choose only among candidates about as accurate as the best', () => {
+    expect(accurateEnough(9.5, 14.3)).toBe(false); // PaddleOCR detector: full vs regional compute
+    expect(accurateEnough(12.8, 14.3)).toBe(true);
+    expect(accurateEnough(37.3, 41.3)).toBe(true); // 4 dB less, but accurate in absolute terms
+    expect(accurateEnough(25, 41.3)).toBe(false);
   });
 
   it('stops timing once more rounds cannot change the answer', () => {
