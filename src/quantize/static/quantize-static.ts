@@ -5,7 +5,7 @@
  * a reason.
  */
 import type { Model } from '../../ir/model.js';
-import { forEachTensor } from '../../onnx/tensors.js';
+import { storedTensorBytes } from '../../onnx/tensors.js';
 import { Engine } from '../../runtime/engine.js';
 import { throwIfAborted, UnsupportedOpError } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
@@ -39,13 +39,6 @@ function settingsOf(o: ResolvedStaticOptions): Record<string, string | number | 
   if (o.exclude.length) s.exclude = o.exclude.join(',');
   if (o.opTypes) s.opTypes = o.opTypes.join(',');
   return s;
-}
-
-/** Bytes the tensors take (what dominates the file size). */
-export function tensorBytes(model: Model): number {
-  let total = 0;
-  forEachTensor(model, (t) => { total += t.byteLength; });
-  return total;
 }
 
 const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger', 'MatMulNBits', 'QGemm', 'DynamicQuantizeMatMul']);
@@ -109,8 +102,8 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       mode: 'static',
       quantized: plan.nodes.filter((n) => n.action !== 'float').map((n) => ({ node: n.node, op: n.op, detail: `${n.action === 'quantize' ? '' : `${n.action}: `}${n.detail}` })),
       skipped: plan.nodes.filter((n) => n.action === 'float').map((n) => ({ node: n.node, op: n.op, detail: n.detail })),
-      sizeBeforeBytes: tensorBytes(model),
-      sizeAfterBytes: tensorBytes(q),
+      sizeBeforeBytes: storedTensorBytes(model),
+      sizeAfterBytes: storedTensorBytes(q),
       warnings: [...plan.warnings, ...check.warnings],
       notes: plan.notes,
     };
