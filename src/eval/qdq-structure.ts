@@ -9,6 +9,7 @@ import type { Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DataType, dataTypeName, integerRange } from '../ir/data-type.js';
+import { decodedConstant } from '../ir/decoded-constant.js';
 
 export type QuantizerKind = 'activation' | 'weight' | 'bias';
 
@@ -61,7 +62,7 @@ const isDQ = (n: Node | null | undefined): n is Node => !!n && n.opType === 'Deq
 
 /** Scale, zero point and axis of a Q or DQ node, when they are constants. */
 export function quantParams(node: Node, integerType: DataType | undefined, rank: number | undefined): QuantParams | undefined {
-  const scaleT = node.input(1)?.constant;
+  const scaleT = decodedConstant(node.input(1));
   if (!scaleT) return undefined;
   const zpT = node.input(2)?.constant;
   const type = zpT?.dataType ?? integerType ?? (node.getInt('output_dtype') as DataType | undefined) ?? DataType.UINT8;

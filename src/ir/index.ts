@@ -2,6 +2,7 @@ export { DataType, dataTypeName, dataTypeInfo, dataTypeFromName, storageBytes, i
 export { Tensor, type TypedArray, type ExternalLocation, type StringMap, typedArrayFor } from './tensor.js';
 export { Value, type Use } from './value.js';
 export { Node } from './node.js';
+export { decodedConstant } from './decoded-constant.js';
 export { Graph, type QuantAnnotation } from './graph.js';
 export { Model, type IrFunction } from './model.js';
 export { NameAuthority } from './names.js';

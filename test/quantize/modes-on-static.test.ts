@@ -47,7 +47,7 @@ describe('dynamic, weight-only and fp16 on static QDQ models', () => {
         expect(fused(await optimizedOps(half))).toBe(fused(await optimizedOps(q.model)));
       }
       const [a, b] = [await runClassifier(engine, q.model, TEST_SET, { limit: 500 }), await runClassifier(engine, half, TEST_SET, { limit: 500 })];
-      expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.004);
+      expect(Math.abs(a.top1 - b.top1) * 500).toBeLessThanOrEqual(2 + 1e-9); // at most 2 of 500 images
       for (const mode of ['dynamic', 'weight-only'] as const) {
         await expect(quantize(q.model, { mode })).rejects.toThrow(UnsupportedOpError);
         await expect(quantize(q.model, { mode })).rejects.toThrow(/already quantized: its weight comes from a DequantizeLinear/);

@@ -81,6 +81,15 @@ export class QdqWriter {
     return this.model.names.fresh(`${shortName(tensor)}_${suffix}`);
   }
 
+  /** A Cast to float32 of `x` (an initializer, visible to every node) before `at`, or at the end. */
+  castToFloat(g: Graph, x: Value, name: string, at: Node | undefined): Value {
+    const out = new Value(this.derived(name, 'f'));
+    const node = new Node('Cast', [x], [out], { attributes: { to: DataType.FLOAT } });
+    if (at) g.insertBefore(at, node);
+    else g.append(node);
+    return out;
+  }
+
   /** An initializer named after a tensor's short name and a suffix ('Conv_scale'). */
   initializer(g: Graph, tensor: string, suffix: string, t: Tensor): Value {
     return g.addInitializer(this.derived(tensor, suffix), t);
@@ -158,7 +167,9 @@ function applyWeights(weights: WeightQuant[], r: Resolver, w: QdqWriter): void {
     const g = definingGraph(v, w.model.graph);
     const q = w.initializer(g, wq.tensor, 'q', quantizeWeight(v.constant!, wq.axis, scales, wq.type));
     const dims = wq.axis === null ? [] : [wq.scales.length];
-    const scale = w.initializer(g, wq.tensor, 'scale', Tensor.float(dims, wq.scales));
+    const scale = wq.scaleType === 'float16'
+      ? w.castToFloat(g, w.initializer(g, wq.tensor, 'scale', Tensor.fromFloat32(DataType.FLOAT16, dims, wq.scales)), `${wq.tensor}_scale`, g.nodes[0])
+      : w.initializer(g, wq.tensor, 'scale', Tensor.float(dims, wq.scales));
     // Symmetric int8 weights need no zero point input (it defaults to 0 of the weight's type), except
     // for Gemm: ORT fuses Gemm into QGemm only when the weight DQ has one (measured on 1.30).
     const needsZp = !(wq.type === 'int8' && wq.zeroPoints.every((z) => z === 0)) || uses.some((u) => u.node.opType === 'Gemm');

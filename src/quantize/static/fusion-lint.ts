@@ -7,6 +7,7 @@ import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { dataTypeName, DataType } from '../../ir/data-type.js';
 import { opSupport } from '../op-support.js';
+import { decodedConstant } from '../../ir/decoded-constant.js';
 
 const isDq = (n: Node | null | undefined) => n?.opType === 'DequantizeLinear';
 const isQ = (n: Node | null | undefined) => n?.opType === 'QuantizeLinear';
@@ -16,7 +17,7 @@ function quantType(v: Value | null | undefined): DataType | undefined {
 }
 
 function scaleValues(v: Value | null | undefined): Float32Array | undefined {
-  return v?.constant?.toFloat32();
+  return decodedConstant(v)?.toFloat32();
 }
 
 function biasScaleMismatch(node: Node): string | undefined {

@@ -23,12 +23,21 @@ import type { Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { opSupport, weightAxis } from '../op-support.js';
 import { channelAbsMax, quantizeWeight, symmetricWeightScales } from '../weights.js';
-import { decodeFloat16, encodeFloat16 } from '../../ir/float-formats.js';
+import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
 import type { InputRef, StoredConstant } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
 
 /** Below this the Cast and Mul nodes cost about as many bytes as the int8 form saves. */
 export const MIN_STORED_ELEMENTS = 128;
+/**
+ * Smaller 1-D constants (LayerNorm scales and biases, the biases of float ops) are stored only in
+ * pools: all of one length in a graph share one int8 [k, L] initializer, decoded once by
+ * Cast -> Mul -> Reshape -> Split, which ORT folds at load like the single form. Each member
+ * saves 3L - 12 bytes (int8 instead of float, its own scale and split entry); the four decode
+ * nodes, their names and initializers cost about POOL_OVERHEAD_BYTES.
+ */
+const MIN_POOLED_ELEMENTS = 8;
+const POOL_OVERHEAD_BYTES = 400;
 /** Quantization noise 40 dB below the constant: far below the noise of 8-bit activations. */
 export const MIN_SQNR_DB = 40;
 /**
@@ -105,27 +114,6 @@ function storedError(values: Float32Array, q: Int8Array, dims: readonly number[]
   return { sqnrDb: num === 0 ? Infinity : 10 * Math.log10(den / num), l1: abs === 0 ? 0 : absErr / abs, maxErr };
 }
 
-/** From this many channels, float16 scales save more bytes than their Cast node costs. */
-const MIN_FLOAT16_SCALES = 48;
-const FLOAT16_MIN_NORMAL = 2 ** -14;
-const FLOAT16_MAX = 65504;
-
-/**
- * Rounds scales up to the next float16 value in place (up, so no weight clips), when all of them
- * are normal float16 numbers; false (and unchanged) otherwise. The int8 values are then computed
- * from these scales, so storing them as float16 adds no error.
- */
-function toFloat16Up(scales: Float32Array): boolean {
-  if (!scales.every((s) => s >= FLOAT16_MIN_NORMAL && s <= FLOAT16_MAX / 2)) return false;
-  const bits = encodeFloat16(scales);
-  const back = decodeFloat16(bits);
-  for (let i = 0; i < scales.length; i++) {
-    if (back[i]! < scales[i]!) bits[i]! += 1; // positive half: the next bit pattern is the next value up
-  }
-  scales.set(decodeFloat16(bits));
-  return true;
-}
-
 export interface StoredInputs {
   model: Model;
   /** Nodes that compute in float in the plan. */
@@ -145,13 +133,17 @@ export function planStored(a: StoredInputs): StoredConstant[] {
   if ((a.model.opset('') ?? 1) < 7) return []; // Cast with a numeric 'to' and broadcasting Mul
   const out: StoredConstant[] = [];
   for (const g of a.model.graph.allGraphs()) {
+    const small = new Map<number, StoredConstant[]>();
     for (const v of g.initializers.values()) {
       const t = v.constant!;
-      if (t.dataType !== DataType.FLOAT || t.size < MIN_STORED_ELEMENTS || g.inputs.includes(v) || v.isGraphOutput || v.uses.length === 0) continue;
+      const pooled = t.size < MIN_STORED_ELEMENTS;
+      if (pooled && (t.rank !== 1 || t.size < MIN_POOLED_ELEMENTS)) continue;
+      if (t.dataType !== DataType.FLOAT || g.inputs.includes(v) || v.isGraphOutput || v.uses.length === 0) continue;
       if (!v.uses.every((u) => a.floatNodes.has(u.node) && !a.userKept(u.node) && isDataSlot(u.node, u.index))) continue;
       const wAxis = weightAxisOf(v, t);
       const axis = wAxis === undefined || !a.perChannel ? null : wAxis;
       if (wAxis === undefined && !a.constants) continue;
+      if (pooled && wAxis !== undefined) continue;
       const values = t.toFloat32();
       const scales = symmetricWeightScales(channelAbsMax(values, t.dims, axis), 'int8', false);
       const scaleType = axis !== null && scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(scales.scales) ? 'float16' : 'float';
@@ -162,7 +154,12 @@ export function planStored(a: StoredInputs): StoredConstant[] {
         if (range === undefined || maxErr > range * ADDITIVE_FRACTION) continue;
       }
       const uses: InputRef[] = v.uses.map((u) => ({ node: u.node.name, input: u.index }));
-      out.push({ tensor: v.name, axis, scales: Array.from(scales.scales), weight: wAxis !== undefined, scaleType, uses, sqnrDb });
+      const c: StoredConstant = { tensor: v.name, axis, scales: Array.from(scales.scales), weight: wAxis !== undefined, scaleType, uses, sqnrDb };
+      if (!pooled) out.push(c);
+      else small.set(t.size, [...(small.get(t.size) ?? []), { ...c, pool: `pool${t.size}` }]);
+    }
+    for (const [length, members] of small) {
+      if (members.length * (3 * length - 12) > POOL_OVERHEAD_BYTES) out.push(...members);
     }
   }
   return out;

@@ -2,7 +2,8 @@
  * Weight and bias part of the plan: per-channel symmetric scales for every constant weight of a
  * quantized Conv/MatMul/Gemm, and int32 biases with scale = input scale x weight scale (exactly the
  * float32 product, or ORT will not fuse the Conv). Weight scales are raised first where a bias
- * would overflow int32, so every bias scale is computed from the final weight scales.
+ * would overflow int32, and long scale vectors rounded up to float16 values, so every bias scale is
+ * computed from the final weight scales.
  */
 import type { Node } from '../../ir/node.js';
 import type { OpSupport } from '../op-support.js';
@@ -11,6 +12,7 @@ import type { QuantParams } from '../scheme.js';
 import { biasScales, channelAbsMax, quantizeBias, raiseScalesForBias, symmetricWeightScales, type WeightScales } from '../weights.js';
 import type { ResolvedStaticOptions } from './options.js';
 import type { BiasQuant, WeightQuant } from './plan.js';
+import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
 
 interface WeightEntry {
   plan: WeightQuant;
@@ -62,6 +64,11 @@ export function planWeights(
     if (e.plan.raisedChannels?.length) {
       warnings.push(`${e.plan.tensor}: ${e.plan.raisedChannels.length} weight scale(s) raised so the int32 bias fits (the bias dwarfs input scale x weight scale; the input range may be far too wide)`);
     }
+  }
+
+  // QDQ only: the QOperator form reads scales as plain initializers.
+  for (const e of entries.values()) {
+    if (options.format === 'qdq' && e.plan.axis !== null && e.scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(e.scales.scales)) e.plan.scaleType = 'float16';
   }
 
   const biases: BiasQuant[] = [];

@@ -35,6 +35,8 @@ export interface WeightQuant {
   scales: number[];
   zeroPoints: number[];
   uses: InputRef[];
+  /** 'float16' for long per-channel scale vectors in QDQ models (see float16-scales.ts). */
+  scaleType?: 'float16';
   /** Channels whose scale was raised so that the int32 bias fits (very large biases). */
   raisedChannels?: number[];
 }
@@ -70,6 +72,11 @@ export interface StoredConstant {
   weight: boolean;
   /** 'float16' for long per-channel scale vectors (exact: the int8 values are computed from the float16 scales). */
   scaleType: 'float' | 'float16';
+  /**
+   * Set for small 1-D constants: the members of a pool (same name, same graph) are decoded
+   * together from one int8 [k, length] initializer (see plan-stored.ts).
+   */
+  pool?: string;
   uses: InputRef[];
   /** Signal-to-quantization-noise ratio of the stored values against the float ones (dB). */
   sqnrDb: number;
