@@ -131,7 +131,7 @@ export function formatPlan(plan: QuantPlan): string {
     lines.push(`  ${w.tensor}: ${w.type} ${w.axis === null ? 'per-tensor' : `per-channel axis ${w.axis} (${w.scales.length})`}${w.raisedChannels?.length ? `, ${w.raisedChannels.length} scales raised for the bias` : ''}`);
   }
   for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.storage === 'float' ? ' (stored float, ORT converts it)' : ''}${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
-  for (const c of plan.stored) lines.push(`  stored ${c.tensor}: int8 ${c.axis === null ? 'per-tensor' : `per-channel axis ${c.axis}`}, ${c.sqnrDb.toFixed(1)} dB, decoded by Cast/Mul when ORT loads the model`);
+  for (const c of plan.stored) lines.push(`  stored ${c.tensor}: int8 ${c.axis === null ? 'per-tensor' : `per-channel axis ${c.axis}`}, ${c.sqnrDb.toFixed(1)} dB, decoded by ${c.pool ? `Cast/Mul/Reshape/Split of ${c.pool}` : 'Cast/Mul'} when ORT loads the model`);
   for (const f of plan.folds) lines.push(`  fold ${f.node} (${f.op}) into ${f.into}`);
   for (const n of plan.notes) lines.push(`note: ${n}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
