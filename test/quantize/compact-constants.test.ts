@@ -97,6 +97,29 @@ describe('compact constants', () => {
     expect(pooledBytes).toBeLessThan(modelToBytes(unpooled.model).length - 12 * 64 * 2);
   });
 
+  it('opset 11: the pool splits with sizes as an attribute, ORT folds it', async () => {
+    const rng = new Rng(21);
+    const b = new GraphBuilder({ opset: 11 });
+    let x = b.input('x', DataType.FLOAT, [1, 8, 64]);
+    for (let i = 0; i < 3; i++) {
+      x = b.op('Add', [b.op('MatMul', [x, b.floats(`w${i}`, [64, 64], rng.normals(4096, 0.15))]), b.floats(`bias${i}`, [64], rng.normals(64, 0.1))]);
+      x = b.op('Mul', [x, b.floats(`gain${i}`, [64], Float32Array.from(rng.normals(64, 0.05), (v) => 1 + v))]);
+    }
+    b.output(b.op('Identity', [x], {}, { outputNames: ['y'] }));
+    const m = b.build();
+    const calib = join(TMP, 'calib11.npz');
+    writeFileSync(calib, encodeNpz({ x: { type: 'float32', dims: [8, 1, 8, 64], data: new Rng(6).normals(8 * 512) } }));
+    const r = await quantize(m, { calibration: calib, placement: 'storage', engine });
+    const split = r.model.graph.nodes.find((n) => n.opType === 'Split')!;
+    expect(split.inputs).toHaveLength(1);
+    expect(split.outputs).toHaveLength(6);
+    expect(split.getInts('split')).toEqual([64, 64, 64, 64, 64, 64]);
+    const folded = (await engine.optimize(r.model, 'basic')).graph.nodes.map((n) => n.opType);
+    expect(folded).toEqual((await engine.optimize(m, 'basic')).graph.nodes.map((n) => n.opType));
+    const x0 = new Rng(7).normals(512);
+    expect(sqnrDb(await outputs(m, x0), await outputs(r.model, x0))).toBeGreaterThan(35);
+  });
+
   it('per-channel weight scales of 48+ channels: float16 behind a Cast, exact, still fused by ORT; QOperator keeps float', async () => {
     const m = blocks(2);
     const calib = join(TMP, 'calib2.npz');
