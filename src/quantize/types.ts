@@ -19,7 +19,9 @@ export interface QuantizeSummary {
   quantized: NodeDecision[];
   /** Every node left in float, with the reason. */
   skipped: NodeDecision[];
+  /** Bytes of tensor data (weights and other constants) before; the file adds the graph itself. */
   sizeBeforeBytes: number;
+  /** Bytes of tensor data after (the CLI's Size line gives the file sizes). */
   sizeAfterBytes: number;
   /** Warnings the user should read before shipping the model. */
   warnings: string[];
