@@ -14,6 +14,7 @@
  *   one scale per tensor, kept when the stored values reach MIN_SQNR_DB and MAX_L1_ERROR, or,
  *   for a constant that is added into a tensor (a bias, a position table), when its largest error
  *   is below a quarter of an 8-bit step of that tensor's calibrated range.
+ * - short 1-D constants (LayerNorm scales and biases) by the same rule, in pools (see below).
  * Nodes the user kept in float (--exclude, --op-types) keep their float constants.
  */
 import { DataType } from '../../ir/data-type.js';
