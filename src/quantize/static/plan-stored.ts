@@ -7,13 +7,13 @@
  * PaddleOCR classifier with DequantizeLinear weights ran 1.6x slower than float; with Cast -> Mul,
  * as fast as float.)
  *
- * Two kinds, both only where every reader is a float op:
+ * Three kinds, all only where every reader is a float op:
  * - weights of weighted ops kept in float (int8 measured slower there, placement 'storage', or no
  *   int8 kernel such as ConvTranspose): per-channel on the op's weight axis, like quantized weights;
  * - other large float constants in data operands (position tables, biases, embedding tables):
  *   one scale per tensor, kept when the stored values reach MIN_SQNR_DB and MAX_L1_ERROR, or,
  *   for a constant that is added into a tensor (a bias, a position table), when its largest error
- *   is below a quarter of an 8-bit step of that tensor's calibrated range.
+ *   is below a quarter of an 8-bit step of that tensor's calibrated range;
  * - short 1-D constants (LayerNorm scales and biases) by the same rule, in pools (see below).
  * Nodes the user kept in float (--exclude, --op-types) keep their float constants.
  */
