@@ -121,6 +121,13 @@ describe('per-channel and Gram reducers', () => {
     expect(l2.count).toBe(6 * 20);
   });
 
+  it('a batch whose channel count changes is an error naming the tensor', () => {
+    const odd = [...batches, { values: new Float32Array(2 * 4 * 4 * 5), dims: [2, 4, 4, 5] }];
+    for (const kind of ['channel-minmax', 'channel-l2'] as const) {
+      expect(() => run({ tensor: 't', kind, axis: 1 }, odd)).toThrow(/tensor 't' changed its channel count between batches \(3 then 4\)/);
+    }
+  });
+
   it('xtx is the Gram matrix of the rows of the last axis', () => {
     const g = run<XtxStat>({ tensor: 't', kind: 'xtx' }, batches);
     expect(g.size).toBe(5);

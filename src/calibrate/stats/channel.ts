@@ -3,17 +3,19 @@ import type { StatRequest } from '../types.js';
 import type { ChannelL2Stat, ChannelMinMaxStat } from './results.js';
 import { normalizeAxis, type BatchValues, type Reducer } from './reducer.js';
 
-/** Splits a shape around `axis`: outer x channels x inner. */
-function split(dims: readonly number[], axis: number): [number, number, number] {
+/**
+ * A batch's layout around the requested channel axis: outer x channels x inner. `known` is the
+ * channel count of the first batch (0 before it); a batch with another count is an error.
+ */
+function channelLayout(request: { tensor: string; axis: number }, dims: readonly number[], known: number): { axis: number; outer: number; c: number; inner: number } {
+  const axis = normalizeAxis(request.axis, dims.length, request.tensor);
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < axis; i++) outer *= dims[i]!;
   for (let i = axis + 1; i < dims.length; i++) inner *= dims[i]!;
-  return [outer, dims[axis]!, inner];
-}
-
-function checkChannels(tensor: string, had: number, now: number): void {
-  if (had !== now) throw new RangeError(`tensor '${tensor}' changed its channel count between batches (${had} then ${now}); per-channel statistics need a fixed size`);
+  const c = dims[axis]!;
+  if (known && known !== c) throw new RangeError(`tensor '${request.tensor}' changed its channel count between batches (${known} then ${c}); per-channel statistics need a fixed size`);
+  return { axis, outer, c, inner };
 }
 
 export class ChannelMinMaxReducer implements Reducer {
@@ -26,15 +28,12 @@ export class ChannelMinMaxReducer implements Reducer {
 
   update(b: BatchValues): void {
     const x = b.values!;
-    const dims = b.dims;
-    const axis = normalizeAxis(this.request.axis, dims.length, this.request.tensor);
-    const [outer, c, inner] = split(dims, axis);
+    const { axis, outer, c, inner } = channelLayout(this.request, b.dims, this.min.length);
     if (this.axis < 0) {
       this.axis = axis;
       this.min = new Float32Array(c).fill(Infinity);
       this.max = new Float32Array(c).fill(-Infinity);
     }
-    checkChannels(this.request.tensor, this.min.length, c);
     const mins = this.min;
     const maxs = this.max;
     for (let o = 0; o < outer; o++) {
@@ -68,14 +67,11 @@ export class ChannelL2Reducer implements Reducer {
 
   update(b: BatchValues): void {
     const x = b.values!;
-    const dims = b.dims;
-    const axis = normalizeAxis(this.request.axis, dims.length, this.request.tensor);
-    const [outer, c, inner] = split(dims, axis);
+    const { axis, outer, c, inner } = channelLayout(this.request, b.dims, this.sums.length);
     if (this.axis < 0) {
       this.axis = axis;
       this.sums = new Float64Array(c);
     }
-    checkChannels(this.request.tensor, this.sums.length, c);
     const sums = this.sums;
     for (let o = 0; o < outer; o++) {
       for (let ch = 0; ch < c; ch++) {
