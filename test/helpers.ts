@@ -1,4 +1,4 @@
-/** Shared test helpers: fixture paths and bitwise output comparison through the real runtime. */
+/** Shared test helpers: fixture paths, bitwise output comparison through the real runtime, output SQNR. */
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -37,4 +37,15 @@ export function bitwiseEqual(a: TensorData, b: TensorData): boolean {
 export function slimnet(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Signal-to-quantization-noise ratio of `got` against `ref`, in dB. */
+export function sqnrDb(ref: Float32Array, got: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (ref[i]! - got[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return 10 * Math.log10(den / num);
 }

@@ -18,6 +18,7 @@ import { quantize } from '../../src/quantize/quantize.js';
 import { planStored } from '../../src/quantize/static/plan-stored.js';
 import { modelToBytes } from '../../src/onnx/io.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
+import { sqnrDb } from '../helpers.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
@@ -40,16 +41,6 @@ function blocks(count: number, width = 64): Model {
 }
 
 const allFloat = (m: Model, constants = true) => planStored({ model: m, floatNodes: new Set(m.graph.nodes), userKept: () => false, constants, perChannel: true, ranges: new Map() });
-
-function sqnrDb(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += a[i]! ** 2;
-  }
-  return 10 * Math.log10(den / num);
-}
 
 async function outputs(m: Model, x: Float32Array): Promise<Float32Array> {
   const s = await engine.createSession(m);

@@ -13,7 +13,7 @@ import { quantize } from '../../src/quantize/quantize.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
-import { SYNTHETIC, THIRD_PARTY, TRAINED, FIXTURES } from '../helpers.js';
+import { SYNTHETIC, THIRD_PARTY, TRAINED, FIXTURES, sqnrDb } from '../helpers.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
@@ -39,16 +39,6 @@ async function run(model: Model, feeds: Feeds): Promise<Float32Array> {
   } finally {
     await s.release();
   }
-}
-
-function sqnrDb(ref: Float32Array, got: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ref[i]! - got[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return 10 * Math.log10(den / num);
 }
 
 async function top1(model: Model): Promise<number> {

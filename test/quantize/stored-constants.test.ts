@@ -17,6 +17,7 @@ import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { quantize } from '../../src/quantize/quantize.js';
 import { planStored, MIN_SQNR_DB } from '../../src/quantize/static/plan-stored.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
+import { sqnrDb } from '../helpers.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
@@ -92,12 +93,6 @@ describe('stored constants', () => {
     const yb = (await b.run(feeds)).y!.data as Float32Array;
     await a.release();
     await b.release();
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < ya.length; i++) {
-      num += (ya[i]! - yb[i]!) ** 2;
-      den += ya[i]! ** 2;
-    }
-    expect(10 * Math.log10(den / num)).toBeGreaterThan(35);
+    expect(sqnrDb(ya, yb)).toBeGreaterThan(35);
   });
 });
