@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from '../src/runtime/engine.js';
-import { detectHardware } from '../src/eval/hardware.js';
+import { detectHardware } from '../src/target/hardware.js';
 import type { BenchReport, BenchSuite, BenchTable } from './types.js';
 import { gatherSummary, summaryTable, type SummaryRow } from './summary.js';
 

@@ -9,7 +9,7 @@ export { providerStatus, ortVersion, KNOWN_PROVIDERS } from './runtime/providers
 export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOptions, TensorData, ProviderStatus, OptimizationLevel } from './runtime/types.js';
 export { fromIrTensor, toIrTensor, asFloat32, ortType } from './runtime/tensor-data.js';
 export { inspectModel, formatInspectReport, type InspectReport } from './inspect/inspect.js';
-export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './quantize/op-support.js';
+export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './ops/op-support.js';
 export { evaluate, type EvaluateOptions, type EvaluationResult, type MetricComparison, type ModelSummary } from './eval/evaluate.js';
 export { compareModels, type CompareOptions } from './eval/compare-models.js';
 export { analyzeLayers, type LayerAnalysis, type LayerAnalysisOptions, type Sensitivity } from './eval/per-layer.js';
@@ -17,7 +17,7 @@ export { rankLayers, type LayerReport, type QuantizerReport, type RankBy, type V
 export { findQdq, type QdqStructure, type Quantizer, type QuantLayer } from './eval/qdq-structure.js';
 export { benchmark, int8Warnings, type BenchmarkOptions, type BenchmarkResult, type BenchmarkRow } from './eval/benchmark.js';
 export { measureInterleaved, latencyStats, type LatencyStats } from './eval/latency.js';
-export { detectHardware, type HardwareInfo } from './eval/hardware.js';
+export { detectHardware, type HardwareInfo } from './target/hardware.js';
 export { sampleMetric, type Metric, type MetricAccumulator, type MetricBatch } from './eval/metric.js';
 export { topK, type Task } from './eval/task-metrics.js';
 export type { OutputComparison } from './eval/compare.js';

@@ -13,7 +13,7 @@ import type { ExecutionProvider, Feeds, Session } from '../runtime/types.js';
 import type { DataSource } from '../calibrate/data/open.js';
 import { OptionError, errorMessage } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
-import { detectHardware, type HardwareInfo } from './hardware.js';
+import { detectHardware, type HardwareInfo } from '../target/hardware.js';
 import { measureSessions, type LatencyStats } from './latency.js';
 import { modelRef, type ModelRef } from './model-runs.js';
 import { modelSizeBytes } from './hash.js';

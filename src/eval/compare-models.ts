@@ -11,7 +11,7 @@ import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
 import { measureInterleaved } from './latency.js';
 import { dataFeeds } from './bench-feeds.js';
-import { detectHardware } from './hardware.js';
+import { detectHardware } from '../target/hardware.js';
 import { int8Warnings } from './benchmark.js';
 import { hasQdq, qoperatorOps } from './qdq-structure.js';
 import { UnsupportedOpError } from '../errors.js';

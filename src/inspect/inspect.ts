@@ -5,7 +5,7 @@ import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { DataType, dataTypeInfo, dataTypeName } from '../ir/data-type.js';
 import { formatShape, formatType, isTensorType } from '../ir/types.js';
-import { opSupport } from '../quantize/op-support.js';
+import { opSupport } from '../ops/op-support.js';
 import { collectConstants } from './constants.js';
 
 export interface InspectReport {

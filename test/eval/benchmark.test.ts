@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchmark, int8Warnings } from '../../src/eval/benchmark.js';
-import { detectHardware, type HardwareInfo } from '../../src/eval/hardware.js';
+import { detectHardware, type HardwareInfo } from '../../src/target/hardware.js';
 import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
 import { explainProviderFailure } from '../../src/runtime/providers.js';
 import { loadModel } from '../../src/onnx/io.js';

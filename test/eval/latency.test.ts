@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { latencyStats, measureInterleaved, percentile } from '../../src/eval/latency.js';
-import { parseCpuFlags } from '../../src/eval/hardware.js';
+import { parseCpuFlags } from '../../src/target/hardware.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
 import { SYNTHETIC } from '../helpers.js';
 

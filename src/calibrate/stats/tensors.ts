@@ -4,7 +4,7 @@ import type { Value } from '../../ir/value.js';
 import type { Node } from '../../ir/node.js';
 import { dataTypeInfo } from '../../ir/data-type.js';
 import { OptionError } from '../../errors.js';
-import { opSupport } from '../../quantize/op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 
 /** Ops whose outputs are never float activations worth a range (shapes, indices, masks). */
 const NON_ACTIVATION_OPS = new Set(['Constant', 'Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'Range', 'TopK', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);

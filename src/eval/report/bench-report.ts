@@ -1,7 +1,7 @@
 /** `slimnet bench` output: the JSON document (schema slimnet.bench/1), the terminal table, and gate variables per model. */
 import { VERSION } from '../../version.js';
 import type { BenchmarkResult, BenchmarkRow } from '../benchmark.js';
-import type { HardwareInfo } from '../hardware.js';
+import type { HardwareInfo } from '../../target/hardware.js';
 import type { GateResult, GateScope } from '../gate.js';
 import { bytes, columns, ms, ratio } from './format.js';
 

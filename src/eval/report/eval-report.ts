@@ -7,7 +7,7 @@ import { VERSION } from '../../version.js';
 import type { EvaluationResult } from '../evaluate.js';
 import type { LatencyStats } from '../latency.js';
 import type { LayerAnalysis } from '../per-layer.js';
-import type { HardwareInfo } from '../hardware.js';
+import type { HardwareInfo } from '../../target/hardware.js';
 import type { GateResult, GateScope } from '../gate.js';
 import type { ExecutionProvider } from '../../runtime/types.js';
 

@@ -12,7 +12,7 @@ import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
 import { AttrType } from '../../ir/attribute.js';
 import { isTensorType, tensorType } from '../../ir/types.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import type { ElemTypes } from './plan.js';
 import type { Fp16Plan } from './plan.js';
 

@@ -8,7 +8,7 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { DataType, dataTypeInfo } from '../../ir/data-type.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import { excludeMatch } from '../static/options.js';
 /** Element types of the model's values (src/ir/elem-types.ts). */
 export type ElemTypes = ReadonlyMap<Value, DataType>;

@@ -6,7 +6,7 @@
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { dataTypeName, DataType } from '../../ir/data-type.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import { decodedConstant } from '../../ir/decoded-constant.js';
 
 const isDq = (n: Node | null | undefined) => n?.opType === 'DequantizeLinear';

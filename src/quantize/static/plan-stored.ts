@@ -22,7 +22,7 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
-import { opSupport, weightAxis } from '../op-support.js';
+import { opSupport, weightAxis } from '../../ops/op-support.js';
 import { channelAbsMax, quantizeWeight, symmetricWeightScales } from '../weights.js';
 import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
 import type { InputRef, StoredConstant } from './plan.js';

@@ -6,8 +6,8 @@
  * computed from the final weight scales.
  */
 import type { Node } from '../../ir/node.js';
-import type { OpSupport } from '../op-support.js';
-import { weightAxis } from '../op-support.js';
+import type { OpSupport } from '../../ops/op-support.js';
+import { weightAxis } from '../../ops/op-support.js';
 import type { QuantParams } from '../scheme.js';
 import { biasScales, channelAbsMax, quantizeBias, raiseScalesForBias, symmetricWeightScales, type WeightScales } from '../weights.js';
 import type { ResolvedStaticOptions } from './options.js';

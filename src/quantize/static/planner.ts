@@ -14,7 +14,7 @@ import type { Value } from '../../ir/value.js';
 import { inferElemTypes } from '../../ir/elem-types.js';
 import type { Use } from '../../ir/value.js';
 import type { TensorRange } from '../../calibrate/types.js';
-import { activationInputIndices, type OpSupport } from '../op-support.js';
+import { activationInputIndices, type OpSupport } from '../../ops/op-support.js';
 import type { ResolvedStaticOptions } from './options.js';
 import type { NodePlan, QuantPlan } from './plan.js';
 import { planActivations, UnionFind } from './plan-activations.js';

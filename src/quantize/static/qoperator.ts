@@ -12,7 +12,7 @@ import type { Model } from '../../ir/model.js';
 import { UnsupportedOpError } from '../../errors.js';
 import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import { quantizeValue } from '../scheme.js';
 import { MS_DOMAIN, ensureOpsetImport } from './opset.js';
 

@@ -14,7 +14,7 @@ import { openDataset } from '../../calibrate/data/open.js';
 import { modelInputs } from '../../calibrate/data/model-inputs.js';
 import { loadRanges } from '../../calibrate/store.js';
 import { OptionError } from '../../errors.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import type { Value } from '../../ir/value.js';
 import type { ResolvedStaticOptions, StaticQuantizeOptions } from './options.js';
 import { buildProbe, probeableGraphs } from './subgraph-probe.js';

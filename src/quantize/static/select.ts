@@ -5,7 +5,7 @@
 import { DataType, dataTypeName } from '../../ir/data-type.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
-import { activationInputIndices, opSupport, type OpSupport } from '../op-support.js';
+import { activationInputIndices, opSupport, type OpSupport } from '../../ops/op-support.js';
 import { excludeMatch, type ResolvedStaticOptions } from './options.js';
 
 export interface SelectContext {

@@ -10,7 +10,7 @@ import { runPasses } from '../../ir/passes/pass.js';
 import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
-import { opSupport } from '../op-support.js';
+import { opSupport } from '../../ops/op-support.js';
 import { excludeMatch } from '../static/options.js';
 import { analyzeLinear, type LinearOp } from '../linear.js';
 import { DecisionLog, refuseIfNothingDone } from '../decisions.js';
