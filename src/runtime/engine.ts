@@ -13,7 +13,7 @@ import { loadModel } from '../onnx/io.js';
 import { RuntimeError, OptionError } from '../errors.js';
 import { prepareModel } from './model-source.js';
 import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
-import type { WorkerRequest, WorkerResponse } from './worker.js';
+import type { WorkerRequest, WorkerResponse } from './protocol.js';
 import type { ExecutionProvider, Feeds, ProviderStatus, Session, SessionInfo, SessionOptions, TensorData } from './types.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
