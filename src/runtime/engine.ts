@@ -1,6 +1,8 @@
 /**
  * The Engine: ONNX Runtime sessions on a worker thread. This directory is the only place that
- * touches onnxruntime-node; the rest of slimnet sees Engine, Session and TensorData.
+ * touches onnxruntime-node and onnxruntime-web; the rest of slimnet sees Engine, Session and
+ * TensorData. The runtime ('node' or 'wasm') only changes which worker module hosts the sessions
+ * and what a session may ask for; the protocol and the Session object are the same.
  */
 import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +12,13 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Model } from '../ir/model.js';
 import { loadModel } from '../onnx/io.js';
-import { RuntimeError, OptionError } from '../errors.js';
+import { RuntimeError, OptionError, InvalidModelError } from '../errors.js';
 import { prepareModel } from './model-source.js';
 import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
-import type { WorkerRequest, WorkerResponse } from './protocol.js';
-import type { ExecutionProvider, Feeds, ProviderStatus, Session, SessionInfo, SessionOptions, TensorData } from './types.js';
+import { checkWasmOptions, checkWasmThreads, wasmProviders } from './wasm-options.js';
+import { externalDataFiles } from './external-data.js';
+import type { ExternalDataFile, ModelSource, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { EngineOptions, ExecutionProvider, Feeds, ProviderStatus, Runtime, Session, SessionInfo, SessionOptions, TensorData } from './types.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -28,15 +32,19 @@ let nextEngineId = 0;
 /** Engines with a live worker, so an interrupt can stop them before the process exits. */
 const liveEngines = new Set<Engine>();
 
+/** The module each runtime's worker runs; each imports only its own ONNX Runtime package. */
+const WORKER_MODULE: Record<Runtime, string> = { node: 'worker', wasm: 'wasm-worker' };
+
 /**
- * From compiled JavaScript the worker is worker.js. From TypeScript sources (tests, `npm run
- * slimnet`) it is loaded through tsx's scoped loader, since worker threads do not inherit it.
+ * From compiled JavaScript the worker is worker.js (wasm-worker.js). From TypeScript sources (tests,
+ * `npm run slimnet`) it is loaded through tsx's scoped loader, since worker threads do not inherit it.
  */
-function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+function spawnWorker(runtime: Runtime): Worker {
+  const name = WORKER_MODULE[runtime];
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url));
   // tsx's ESM API (index.mjs beside the CommonJS entry that require.resolve finds).
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const workerUrl = new URL('./worker.ts', import.meta.url).href;
+  const workerUrl = new URL(`./${name}.ts`, import.meta.url).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(workerUrl)}, ${JSON.stringify(workerUrl)}));`;
   return new Worker(code, { eval: true });
 }
@@ -66,12 +74,27 @@ export class Engine {
   private nextSid = 1;
   private liveSessions = 0;
   readonly id = nextEngineId++;
+  /** Which ONNX Runtime package hosts this engine's sessions. */
+  readonly runtime: Runtime;
+  private readonly defaults: SessionOptions;
+  /** The wasm module's thread count, fixed by the first wasm session (see Runtime). */
+  private wasmThreads: number | undefined;
+  /** A node engine for what onnxruntime-web cannot do (writing ORT's optimized graph). */
+  private nodeHelper: Engine | undefined;
 
-  constructor(private readonly defaults: SessionOptions = {}) {}
+  /**
+   * `options` are the defaults of every session, plus `runtime`: 'node' (default, onnxruntime-node)
+   * or 'wasm' (onnxruntime-web's WebAssembly backend, e.g. `new Engine({ runtime: 'wasm' })`).
+   */
+  constructor(options: EngineOptions = {}) {
+    const { runtime = 'node', ...defaults } = options;
+    this.runtime = runtime;
+    this.defaults = defaults;
+  }
 
   private startWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = spawnWorker();
+    const w = spawnWorker(this.runtime);
     w.on('message', (msg: WorkerResponse) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -110,18 +133,15 @@ export class Engine {
     });
   }
 
-  /** Static provider availability (libraries present, platform). */
+  /** Static provider availability (libraries present, platform). The wasm runtime has 'wasm' only. */
   providers(): ProviderStatus[] {
+    if (this.runtime === 'wasm') return [{ name: 'wasm', available: true }];
     return KNOWN_PROVIDERS.map(providerStatus);
   }
 
-  /**
-   * Creates a session from an IR model or a model file. Providers are tried in order; one that is
-   * not installed or fails to initialize is skipped with a note in `info.notes`, or, with
-   * `strictProviders`, raises an error that says how to install it.
-   */
-  async createSession(model: Model | string, options: CreateSessionOptions = {}): Promise<Session> {
-    const opts: CreateSessionOptions = { ...this.defaults, ...options };
+  /** Providers to try, in order, and notes about the ones skipped. */
+  private resolveProviders(opts: SessionOptions): { usable: ExecutionProvider[]; notes: string[] } {
+    if (this.runtime === 'wasm') return wasmProviders(opts.providers?.length ? opts.providers : ['wasm'], !!opts.strictProviders);
     const requested = opts.providers?.length ? opts.providers : ['cpu' as const];
     const notes: string[] = [];
     const usable: ExecutionProvider[] = [];
@@ -134,7 +154,30 @@ export class Engine {
     if (usable.length === 0) {
       throw new OptionError(`none of the requested execution providers is available (${requested.join(', ')}): ${notes.join('; ')}`);
     }
-    let source: { bytes: Uint8Array } | { path: string };
+    return { usable, notes };
+  }
+
+  /**
+   * Wasm sessions: fixes the module's thread count on the first session, and lists the external
+   * data files of a model file (onnxruntime-web does not find them by itself).
+   */
+  private prepareWasm(opts: SessionOptions, source: ModelSource): { options: SessionOptions; externalData: ExternalDataFile[] } {
+    this.wasmThreads = checkWasmThreads(this.wasmThreads, opts.intraOpThreads);
+    const externalData = 'path' in source ? externalDataFiles(source.path) : [];
+    return { options: { ...opts, intraOpThreads: this.wasmThreads }, externalData };
+  }
+
+  /**
+   * Creates a session from an IR model or a model file. Providers are tried in order; one that is
+   * not installed or fails to initialize is skipped with a note in `info.notes`, or, with
+   * `strictProviders`, raises an error that says how to install it.
+   */
+  async createSession(model: Model | string, options: CreateSessionOptions = {}): Promise<Session> {
+    const opts: CreateSessionOptions = { ...this.defaults, ...options };
+    const { usable, notes } = this.resolveProviders(opts);
+    // Before encoding anything: options onnxruntime-web cannot honour are refused, not dropped.
+    if (this.runtime === 'wasm') checkWasmOptions(opts);
+    let source: ModelSource;
     let aliases = new Map<string, string>();
     let cleanup = () => {};
     if (typeof model === 'string' && !opts.extraOutputs?.length) {
@@ -150,11 +193,18 @@ export class Engine {
     const { extraOutputs: _ignored, ...sessionOpts } = opts;
     let created: Omit<SessionInfo, 'notes'> & { failed: string[] };
     try {
+      const wasm = this.runtime === 'wasm' ? this.prepareWasm(sessionOpts, source) : undefined;
       const transfer = 'bytes' in source ? [source.bytes.buffer as ArrayBuffer] : [];
-      created = await this.request({ op: 'create', sid, source, providers: usable, options: sessionOpts }, transfer);
+      created = await this.request(
+        { op: 'create', sid, source, providers: usable, options: wasm?.options ?? sessionOpts, ...(wasm?.externalData.length ? { externalData: wasm.externalData } : {}) },
+        transfer,
+      );
     } catch (err) {
+      // Our own checks (thread count, missing external data file) already name the way out.
+      if (err instanceof OptionError || err instanceof InvalidModelError) throw err;
       const label = typeof model === 'string' ? model : model.label();
-      throw new RuntimeError(`ONNX Runtime cannot load ${label}: ${(err as Error).message}`);
+      const runtime = this.runtime === 'wasm' ? "onnxruntime-web's wasm backend" : 'ONNX Runtime';
+      throw new RuntimeError(`${runtime} cannot load ${label}: ${(err as Error).message}`);
     } finally {
       cleanup();
     }
@@ -196,15 +246,24 @@ export class Engine {
 
   /** @internal */
   _endProfiling(sid: number): Promise<string | undefined> {
+    if (this.runtime === 'wasm') {
+      return Promise.reject(new RuntimeError("endProfiling: profiling is not supported on the wasm runtime (onnxruntime-web keeps its profile inside the wasm module's memory); profile with runtime 'node'"));
+    }
     return this.request<string | null>({ op: 'endProfiling', sid }).then((r) => r ?? undefined);
   }
 
   /**
    * ONNX Runtime's own graph optimizations (constant folding, BatchNorm fusion at 'basic') applied to
    * a model and read back as IR. 'basic' output stays portable ONNX; higher levels may write
-   * provider-specific ops.
+   * provider-specific ops. On the wasm runtime this runs on onnxruntime-node (a helper engine with
+   * the same defaults): onnxruntime-web cannot write the optimized graph to disk, and at 'basic' the
+   * graph rewrites are the same code in both builds.
    */
   async optimize(model: Model | string, level: 'basic' | 'extended' | 'all' = 'basic'): Promise<Model> {
+    if (this.runtime === 'wasm') {
+      this.nodeHelper ??= new Engine(this.defaults);
+      return this.nodeHelper.optimize(model, level);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-opt-'));
     try {
       const path = join(dir, 'optimized.onnx');
@@ -227,7 +286,9 @@ export class Engine {
     const w = this.worker;
     this.worker = null;
     liveEngines.delete(this);
-    if (w) await w.terminate();
+    const helper = this.nodeHelper;
+    this.nodeHelper = undefined;
+    await Promise.all([w?.terminate(), helper?.close()]);
   }
 
   /**

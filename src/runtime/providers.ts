@@ -54,6 +54,9 @@ export function providerStatus(name: ExecutionProvider): ProviderStatus {
       return process.platform === 'darwin' ? { name, available: true } : { name, available: false, reason: 'CoreML runs on macOS only' };
     case 'qnn':
       return { name, available: false, reason: 'QNN (Qualcomm NPU) is not included in onnxruntime-node for this platform' };
+    case 'wasm':
+      // Not an onnxruntime-node provider: onnxruntime-web's backend, hosted by a wasm Engine.
+      return { name, available: false, reason: "'wasm' is onnxruntime-web's backend, not onnxruntime-node's: use new Engine({ runtime: 'wasm' })" };
     default:
       return { name, available: false, reason: `unknown execution provider '${name as string}' (known: ${KNOWN_PROVIDERS.join(', ')})` };
   }

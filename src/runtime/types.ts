@@ -1,8 +1,32 @@
 /** The runtime boundary: everything outside src/runtime talks to ONNX Runtime through these types. */
 import type { TypedArray } from '../ir/tensor.js';
 
-/** Execution providers onnxruntime-node knows by name. */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml' | 'qnn';
+/**
+ * Execution providers by name: the ones onnxruntime-node knows, and 'wasm', onnxruntime-web's
+ * WebAssembly CPU backend (only on an Engine with `runtime: 'wasm'`).
+ */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' | 'coreml' | 'qnn' | 'wasm';
+
+/**
+ * Which ONNX Runtime package an Engine runs its sessions on.
+ * - 'node': onnxruntime-node, native MLAS kernels of this machine (AVX2/AVX-512/VNNI, NEON).
+ * - 'wasm': onnxruntime-web's WebAssembly backend in this Node process, the same .wasm build that
+ *   `import 'onnxruntime-web/wasm'` loads in a browser (ort-wasm-simd-threaded.wasm: SIMD128, no
+ *   relaxed SIMD), so its timings are what a web page gets from the wasm backend on this CPU.
+ *   Only the 'wasm' provider ('cpu' means the same); no optimizedModelPath or profiling (they
+ *   would be written inside the wasm module's in-memory file system).
+ *   Threads: onnxruntime-web sets its thread count (`env.wasm.numThreads`) once per wasm instance,
+ *   and each wasm Engine has its own; it is the first session's `intraOpThreads`, default 1 (not
+ *   onnxruntime-web's default of half the cores, up to 4). A later session asking for another
+ *   count is refused: use another Engine.
+ */
+export type Runtime = 'node' | 'wasm';
+
+/** Engine construction: the runtime, and session options every session starts from. */
+export interface EngineOptions extends SessionOptions {
+  /** Default 'node'. */
+  runtime?: Runtime;
+}
 
 /** Element types as ONNX Runtime names them. */
 export type OrtType =
@@ -28,14 +52,16 @@ export interface SessionOptions {
   providers?: ExecutionProvider[];
   /** Fail instead of falling back when the first provider is not available. */
   strictProviders?: boolean;
+  /** Threads inside one operator (on 'wasm': the module's numThreads, see Runtime). */
   intraOpThreads?: number;
+  /** Threads across operators; sessions run sequentially, so ONNX Runtime does not use it (accepted on 'wasm' too). */
   interOpThreads?: number;
   graphOptimizationLevel?: OptimizationLevel;
-  /** Save ONNX Runtime's optimized graph here (after its graph optimizations). */
+  /** Save ONNX Runtime's optimized graph here (after its graph optimizations). Not on runtime 'wasm'. */
   optimizedModelPath?: string;
-  /** Session config entries (e.g. 'session.x64quantprecision': '1'). */
+  /** Session config entries (e.g. 'session.x64quantprecision': '1'); onnxruntime-web passes them through too. */
   config?: Record<string, string>;
-  /** Write an ORT profile (JSON) with this file prefix. */
+  /** Write an ORT profile (JSON) with this file prefix. Not on runtime 'wasm'. */
   profilePrefix?: string;
 }
 

@@ -1,0 +1,56 @@
+/**
+ * The wasm inference worker: onnxruntime-web's WebAssembly backend on a worker thread, for an
+ * Engine with `runtime: 'wasm'`. It speaks the same protocol as worker.ts (onnxruntime-node) and
+ * never loads onnxruntime-node. In Node, `import 'onnxruntime-web'` resolves to ort.node.min.mjs,
+ * which loads dist/ort-wasm-simd-threaded.{mjs,wasm}: the plain SIMD128 build that
+ * 'onnxruntime-web/wasm' also loads in browsers (no JSEP/WebGPU, no relaxed SIMD).
+ */
+import * as ort from 'onnxruntime-web';
+import { hostSessions, nestConfig, type CreateRequest, type HostSession } from './session-host.js';
+import type { SessionOptions, TensorData } from './types.js';
+
+/**
+ * onnxruntime-web reads env.wasm once, when the first session starts the wasm module; the Engine
+ * checks that later sessions do not ask for another thread count.
+ */
+function initialize(threads: number): void {
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  // Its own worker proxy would add a second hop; this thread already keeps the caller's loop free.
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+}
+
+let started = false;
+
+function sessionOptions(o: SessionOptions, req: CreateRequest): ort.InferenceSession.SessionOptions {
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
+    logSeverityLevel: 3,
+  };
+  // onnxruntime-web flattens `extra` back into 'a.b' keys and adds each as a session config entry.
+  if (o.config) opts.extra = nestConfig(o.config);
+  if (req.externalData?.length) opts.externalData = req.externalData.map((f) => ({ path: f.path, data: f.data }));
+  return opts;
+}
+
+async function create(req: CreateRequest): Promise<{ session: HostSession; provider: 'wasm'; failed: string[] }> {
+  if (!started) {
+    initialize(req.options.intraOpThreads ?? 1);
+    started = true;
+  }
+  const opts = sessionOptions(req.options, req);
+  // A path is read by onnxruntime-web itself (node:fs); bytes were transferred here by the Engine.
+  const s = 'bytes' in req.source
+    ? await ort.InferenceSession.create(req.source.bytes, opts)
+    : await ort.InferenceSession.create(req.source.path, opts);
+  return { session: s, provider: 'wasm', failed: [] };
+}
+
+hostSessions({
+  create,
+  tensor: (t: TensorData) => new ort.Tensor(t.type as never, t.data as never, t.dims),
+  // The Engine refuses profiling before a wasm session exists; this is never reached with a profile.
+  endProfiling: () => undefined,
+});
