@@ -19,6 +19,7 @@ export interface ModeFlags {
   format?: string;
   perChannel: boolean;
   weights?: string;
+  target?: string;
   reduceRange?: boolean;
   exclude: string[];
   opTypes?: string[];
@@ -36,8 +37,8 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'exclude', 'opTypes'];
 
 /** Flags (commander attribute names) each mode reads. */
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
-  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan'],
-  dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange'],
+  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan'],
+  dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
   'weight-only': [...COMMON, 'weights', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'exclude', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
 };
@@ -65,6 +66,8 @@ export function otherModeOptions(mode: Exclude<QuantizeMode, 'static'>, f: ModeF
   switch (mode) {
     case 'dynamic': {
       const o: DynamicQuantizeOptions = { perChannel: f.perChannel, reduceRange: f.reduceRange ?? false, exclude: f.exclude };
+      if (f.target) o.target = f.target;
+      if (f.weights) o.weights = f.weights as DynamicQuantizeOptions['weights'];
       if (f.format) o.format = f.format as DynamicQuantizeOptions['format'];
       if (f.opTypes) o.opTypes = f.opTypes as DynamicQuantizeOptions['opTypes'];
       return { mode, ...o };

@@ -9,6 +9,7 @@ import { formatPlan } from '../../src/quantize/static/plan.js';
 import { countDecisions, formatQuantizeReport, type QuantizeReport } from '../../src/quantize/report.js';
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { OptionError } from '../../src/errors.js';
+import { TARGET_CHOICES } from '../../src/target/targets.js';
 import type { Command as CommanderCommand } from 'commander';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
@@ -26,6 +27,7 @@ interface QuantizeFlags extends ModeFlags {
   perChannel: boolean;
   activations?: string;
   weights?: string;
+  target?: string;
   symmetricActivations?: boolean;
   reduceRange?: boolean;
   exclude: string[];
@@ -64,6 +66,7 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.placement) o.placement = f.placement as StaticQuantizeOptions['placement'];
   if (f.activations) o.activations = f.activations as StaticQuantizeOptions['activations'];
   if (f.weights) o.weights = f.weights as StaticQuantizeOptions['weights'];
+  if (f.target) o.target = f.target;
   if (f.opTypes) o.opTypes = f.opTypes;
   const p = number('--percentile', f.percentile);
   if (p !== undefined) o.percentile = p;
@@ -89,7 +92,8 @@ export function registerQuantize(program: Command): void {
     .option('--no-store-constants', 'static: keep the constants of float ops in float (default: weights, and position tables/biases at >= 40 dB, stored as int8 that ONNX Runtime decodes at load)')
     .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
     .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
-    .option('--weights <type>', 'static: int8 (default) or uint8; weight-only: int4 (default) or int8')
+    .option('--target <name>', `the machine the model will run on (static, dynamic): ${TARGET_CHOICES.join(', ')}; default host, this machine. It decides how weights are stored so the int8 kernels there are exact, and where placements are timed`)
+    .option('--weights <type>', 'static, dynamic: auto (default: int8, or on x86 without VNNI uint8 / int8 within the int16 pair budget, per weight), int8, uint8, int8-safe; weight-only: int4 (default) or int8')
     .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')
     .option('--symmetric', 'weight-only: symmetric blocks (no zero point)')
     .option('--algorithm <name>', 'weight-only: rtn (default) or gptq (needs --calib)')
@@ -98,7 +102,7 @@ export function registerQuantize(program: Command): void {
     .option('--no-keep-io-types', 'fp16: make the model inputs and outputs float16 too')
     .option('--block-ops <types>', 'fp16: more op types to keep in float32 (comma-separated)', list)
     .option('--symmetric-activations', 'zero point in the middle of the activation range')
-    .option('--reduce-range', '7-bit weights, for x86 CPUs without VNNI whose int8 kernels can saturate')
+    .option('--reduce-range', '7-bit weights everywhere (ONNX Runtime\'s reduce_range; --target already keeps int8 exact on x86 without VNNI)')
     .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
     .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Gather; weight-only: MatMul,Gemm,Gather)', list)
     .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime first (static, fp16)')

@@ -14,6 +14,7 @@ import type { DataSource } from '../calibrate/data/open.js';
 import { OptionError, errorMessage } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { detectHardware, type HardwareInfo } from '../target/hardware.js';
+import { checkSaturation } from './saturation.js';
 import { measureSessions, type LatencyStats } from './latency.js';
 import { modelRef, type ModelRef } from './model-runs.js';
 import { modelSizeBytes } from './hash.js';
@@ -65,14 +66,6 @@ export interface BenchmarkResult {
   notes: string[];
 }
 
-/** The warning ONNX Runtime users needed: U8S8 without VNNI can saturate int16 accumulators. */
-export function int8Warnings(hw: HardwareInfo): string[] {
-  if ((hw.arch === 'x64' || hw.arch === 'ia32') && !hw.hasVnni) {
-    return ['this x86 CPU has no VNNI (AVX-512 VNNI or AVX-VNNI): ONNX Runtime\'s U8S8 int8 kernels can saturate here and lose accuracy (ResNet-50 lost 6 points on such CPUs); quantize with --reduce-range (7-bit weights) for this target'];
-  }
-  return [];
-}
-
 function validate(o: BenchmarkOptions): void {
   for (const [k, v] of [['threads', o.threads], ['batch', o.batch], ['runs', o.runs]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new OptionError(`--${k} must be a positive integer, got ${v}`);
@@ -94,6 +87,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
   const hardware = detectHardware();
   const rows: BenchmarkRow[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
   const sessions: Session[] = [];
   try {
     const feeds: Feeds[] = [];
@@ -141,10 +135,16 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
         t.row.modelMemoryBytes = mem.modelBytes;
       }
     }
+    // Int8 ops that saturate on this CPU (x86 without VNNI) are slower to notice than to time.
+    if (providers.includes('cpu')) {
+      for (let i = 0; i < refs.length; i++) {
+        const sat = await checkSaturation(refs[i]!.model, engine, [feeds[i]!], refs[i]!.path ?? refs[i]!.model);
+        if (sat.message) (sat.hostSaturates ? warnings : notes).push(`${refs[i]!.label}: ${sat.message}`);
+      }
+    }
   } finally {
     for (const s of sessions) await s.release();
     if (!options.engine) await engine.close();
   }
-  const warnings = providers.includes('cpu') ? int8Warnings(hardware) : [];
   return { rows, batch, threads, runs: options.runs ?? 50, hardware, warnings, notes };
 }

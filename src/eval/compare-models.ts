@@ -12,7 +12,7 @@ import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
 import { measureInterleaved } from './latency.js';
 import { dataFeeds } from './bench-feeds.js';
 import { detectHardware } from '../target/hardware.js';
-import { int8Warnings } from './benchmark.js';
+import { checkSaturation } from './saturation.js';
 import { hasQdq, qoperatorOps } from './qdq-structure.js';
 import { UnsupportedOpError } from '../errors.js';
 import { modelRef } from './model-runs.js';
@@ -65,7 +65,9 @@ export async function compareModels(reference: Model | string, candidate: Model 
     }
     const gates = options.gates ? await checkGates(options.gates, evalGateScope(result, speed)) : [];
     const hardware = detectHardware();
-    if (speed?.provider === 'cpu') result.notes.push(...int8Warnings(hardware));
+    // Up to 8 samples measure what saturation costs on this CPU (when it saturates at all).
+    const sat = await checkSaturation(cand.model, engine, [(await dataFeeds(data, cand.model, 8).catch(() => dataFeeds(data, cand.model, 1))).feeds], cand.path ?? cand.model);
+    if (sat.message) result.notes.push(`${sat.hostSaturates ? 'warning: ' : ''}${sat.message}`);
     return buildEvalReport(result, { speed, layers, hardware, gates });
   } finally {
     if (!options.engine) await engine.close();

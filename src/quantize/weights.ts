@@ -3,6 +3,7 @@
  * integer weights, and int32 biases whose scale is input scale x weight scale. Weight scales are
  * raised for channels whose bias would not fit in int32 (ONNX Runtime PR #22020 does the same).
  */
+import { splitChannels as split } from '../ir/channels.js';
 import { DataType } from '../ir/data-type.js';
 import { Tensor } from '../ir/tensor.js';
 import { quantRange, quantizeValue, roundHalfEven, type QuantType } from './scheme.js';
@@ -12,14 +13,6 @@ const INT32_MIN = -2147483648;
 const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 /** Biases are kept below 2^30 so that adding the accumulator cannot overflow either. */
 const BIAS_LIMIT = 2 ** 30;
-
-/** Shape of a tensor split around `axis`: outer x channels x inner (axis null: one channel). */
-function split(dims: readonly number[], axis: number | null): { outer: number; channels: number; inner: number } {
-  if (axis === null) return { outer: 1, channels: 1, inner: dims.reduce((a, b) => a * b, 1) };
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  return { outer, channels: dims[axis]!, inner };
-}
 
 /** Largest |w| of each channel. */
 export function channelAbsMax(values: Float32Array, dims: readonly number[], axis: number | null): Float64Array {

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchmark, int8Warnings } from '../../src/eval/benchmark.js';
-import { detectHardware, type HardwareInfo } from '../../src/target/hardware.js';
+import { benchmark } from '../../src/eval/benchmark.js';
+import { detectHardware } from '../../src/target/hardware.js';
 import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
 import { explainProviderFailure } from '../../src/runtime/providers.js';
 import { loadModel } from '../../src/onnx/io.js';
@@ -40,13 +40,6 @@ describe('benchmark', () => {
     const flags = new Set((/^(flags|Features)\s*:\s*(.*)$/m.exec(cpuinfo)?.[2] ?? '').split(/\s+/));
     for (const f of ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'amx_int8', 'asimddp']) expect(hw.int8Flags.includes(f)).toBe(flags.has(f));
     expect(hw.hasVnni).toBe(flags.has('avx512_vnni') || flags.has('avx_vnni') || flags.has('asimddp') || flags.has('amx_int8'));
-  });
-
-  it('warns about U8S8 saturation on x86 without VNNI, and only there', () => {
-    const base: HardwareInfo = { cpuModel: 'x', cores: 4, arch: 'x64', platform: 'linux', memoryBytes: 1, int8Flags: ['avx2'], hasVnni: false, ortVersion: '1.30.0', nodeVersion: 'v20' };
-    expect(int8Warnings(base).join()).toMatch(/no VNNI.*saturate.*--reduce-range/);
-    expect(int8Warnings({ ...base, int8Flags: ['avx2', 'avx_vnni'], hasVnni: true })).toEqual([]);
-    expect(int8Warnings({ ...base, arch: 'arm64', int8Flags: ['asimd'] })).toEqual([]);
   });
 
   it('synthesizes inputs from declared shapes and asks for data when it cannot', () => {

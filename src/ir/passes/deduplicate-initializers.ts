@@ -13,12 +13,13 @@ function fingerprint(v: Value): string {
   return `${t.dataType}|${t.dims.join('x')}|${h.digest('hex')}`;
 }
 
-export function deduplicateIn(g: Graph): boolean {
+/** `keep`: initializers that must stay separate values even when identical to another. */
+export function deduplicateIn(g: Graph, keep?: (v: Value) => boolean): boolean {
   let changed = false;
   const seen = new Map<string, Value>();
   for (const v of [...g.initializers.values()]) {
     // Graph inputs and outputs are part of the model's interface and keep their names.
-    if (g.inputs.includes(v) || g.outputs.includes(v)) continue;
+    if (g.inputs.includes(v) || g.outputs.includes(v) || keep?.(v)) continue;
     const key = fingerprint(v);
     const first = seen.get(key);
     if (!first) {
@@ -29,7 +30,7 @@ export function deduplicateIn(g: Graph): boolean {
     g.removeInitializer(v);
     changed = true;
   }
-  for (const n of g.nodes) for (const sg of n.subgraphs()) changed = deduplicateIn(sg) || changed;
+  for (const n of g.nodes) for (const sg of n.subgraphs()) changed = deduplicateIn(sg, keep) || changed;
   return changed;
 }
 
@@ -37,3 +38,8 @@ export const deduplicateInitializers: Pass = {
   name: 'deduplicate-initializers',
   run: (model: Model) => deduplicateIn(model.graph),
 };
+
+/** The same pass, leaving the initializers `keep` selects as they are. */
+export function deduplicateInitializersExcept(keep: (v: Value) => boolean, name: string): Pass {
+  return { name, run: (model: Model) => deduplicateIn(model.graph, keep) };
+}

@@ -1,7 +1,7 @@
 export { runPasses, type Pass, type PassRunLog } from './pass.js';
 export { topologicalSort, sortGraph, nodeReads } from './topological-sort.js';
 export { removeUnused, removeUnusedIn } from './remove-unused.js';
-export { deduplicateInitializers, deduplicateIn } from './deduplicate-initializers.js';
+export { deduplicateInitializers, deduplicateInitializersExcept, deduplicateIn } from './deduplicate-initializers.js';
 export { constantsToInitializers, constantsToInitializersIn, constantNodeTensor } from './constants-to-initializers.js';
 
 import { removeUnused } from './remove-unused.js';

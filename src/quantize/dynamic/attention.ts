@@ -9,8 +9,8 @@ import { Node } from '../../ir/node.js';
 import type { Model } from '../../ir/model.js';
 import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
-import { quantizeSymmetric } from '../channel-quant.js';
-import type { ResolvedDynamicOptions } from './options.js';
+import { quantizeForKernel, zeroPointTensor } from '../channel-quant.js';
+import { weightWords, type EncodingContext } from '../weight-encoding.js';
 
 /** Attributes QAttention shares with Attention; any other attribute means a variant it cannot express. */
 const SHARED_ATTRIBUTES = new Set(['num_heads', 'unidirectional']);
@@ -28,17 +28,17 @@ export function attentionBlocker(node: Node): string | undefined {
 }
 
 /** Rewrites the Attention in place (after a DynamicQuantizeLinear of its input); returns a description. */
-export function toQAttention(model: Model, graph: Graph, node: Node, options: ResolvedDynamicOptions): { helper: Node; detail: string } {
+export function toQAttention(model: Model, graph: Graph, node: Node, perChannel: boolean, encoding: EncodingContext): { helper: Node; detail: string } {
   const names = model.names;
   const input = node.input(0)!;
   const wv = node.input(1)!;
   const [hidden, qkv] = wv.constant!.dims as [number, number];
-  const q = quantizeSymmetric(wv.constant!.toFloat32(), [hidden, qkv], options.perChannel ? 1 : undefined, options.reduceRange);
+  const q = quantizeForKernel(wv.constant!.toFloat32(), [hidden, qkv], perChannel ? 1 : undefined, encoding, { axis: 1 });
   const g = wv.graph ?? graph;
-  const scaleDims = options.perChannel ? [qkv] : [];
-  const wq = g.addInitializer(names.fresh(`${wv.name}_int8`), Tensor.fromTyped(DataType.INT8, [hidden, qkv], q.values));
+  const scaleDims = perChannel ? [qkv] : [];
+  const wq = g.addInitializer(names.fresh(`${wv.name}_${q.type}`), Tensor.fromTyped(q.type === 'int8' ? DataType.INT8 : DataType.UINT8, [hidden, qkv], q.values));
   const ws = g.addInitializer(names.fresh(`${wv.name}_scale`), Tensor.fromTyped(DataType.FLOAT, scaleDims, q.scales));
-  const wz = g.addInitializer(names.fresh(`${wv.name}_zero_point`), Tensor.fromTyped(DataType.INT8, scaleDims, new Int8Array(q.scales.length)));
+  const wz = g.addInitializer(names.fresh(`${wv.name}_zero_point`), zeroPointTensor(q, scaleDims));
   // QAttention requires the bias; an Attention without one gets zeros.
   const bias = node.input(2) ?? g.addInitializer(names.fresh(`${wv.name}_bias`), Tensor.fromTyped(DataType.FLOAT, [qkv], new Float32Array(qkv)));
   const base = node.name || node.output(0).name;
@@ -47,5 +47,5 @@ export function toQAttention(model: Model, graph: Graph, node: Node, options: Re
   const [xq, xs, xz] = dql.outputs;
   node.opType = 'QAttention';
   node.setInputs([xq!, wq, bias, xs!, ws, node.input(3), xz!, wz]);
-  return { helper: dql, detail: `int8 ${options.perChannel ? 'per-column' : 'per-tensor'} QKV weight [${hidden}x${qkv}], uint8 input at run time` };
+  return { helper: dql, detail: `${weightWords({ perChannel, encoding: q.encoding, channelsAtRisk: q.channelsAtRisk }, 'per-column')} (QKV [${hidden}x${qkv}]), uint8 input at run time` };
 }

@@ -9,8 +9,8 @@ import type { Node } from '../../ir/node.js';
 import type { Model } from '../../ir/model.js';
 import { DataType } from '../../ir/data-type.js';
 import { Tensor } from '../../ir/tensor.js';
-import { quantizeSymmetric } from '../channel-quant.js';
-import type { ResolvedDynamicOptions } from './options.js';
+import { quantizeForKernel, zeroPointTensor } from '../channel-quant.js';
+import { weightWords, type EncodingContext, type WeightEncoding } from '../weight-encoding.js';
 
 /** Why this LSTM cannot become DynamicQuantizeLSTM, or undefined when it can. */
 export function lstmBlocker(node: Node): string | undefined {
@@ -24,41 +24,48 @@ export function lstmBlocker(node: Node): string | undefined {
   return undefined;
 }
 
-/** Quantizes [dirs, 4h, in] to int8 and returns it transposed to [dirs, in, 4h] with its scales. */
-function quantizeGateWeight(t: Tensor, perChannel: boolean, reduceRange: boolean): { values: Tensor; scales: Tensor; zeroPoints: Tensor } {
+/** Quantizes [dirs, 4h, in] for the target and returns it transposed to [dirs, in, 4h] with its scales. */
+function quantizeGateWeight(t: Tensor, perChannel: boolean, encoding: EncodingContext): { values: Tensor; scales: Tensor; zeroPoints: Tensor; encoding: WeightEncoding; channelsAtRisk: number } {
   const [dirs, gates, inner] = t.dims as [number, number, number];
   // Per channel: one scale per (direction, gate row); per tensor: one scale per direction.
-  const q = perChannel ? quantizeSymmetric(t.toFloat32(), [dirs * gates, inner], 0, reduceRange) : quantizeSymmetric(t.toFloat32(), [dirs, gates * inner], 0, reduceRange);
-  const out = new Int8Array(q.values.length);
+  // The kernel sums each gate row over `inner`; per-direction scales cover `gates` rows each.
+  const q = perChannel
+    ? quantizeForKernel(t.toFloat32(), [dirs * gates, inner], 0, encoding)
+    : quantizeForKernel(t.toFloat32(), [dirs, gates * inner], 0, encoding, { axis: 0, dims: [dirs * gates, inner] });
+  const out = q.type === 'int8' ? new Int8Array(q.values.length) : new Uint8Array(q.values.length);
   for (let d = 0; d < dirs; d++) {
     const base = d * gates * inner;
     for (let g = 0; g < gates; g++) for (let i = 0; i < inner; i++) out[base + i * gates + g] = q.values[base + g * inner + i]!;
   }
   const scaleDims = perChannel ? [dirs, gates] : [dirs];
   return {
-    values: Tensor.fromTyped(DataType.INT8, [dirs, inner, gates], out),
+    values: Tensor.fromTyped(q.type === 'int8' ? DataType.INT8 : DataType.UINT8, [dirs, inner, gates], out),
     scales: Tensor.fromTyped(DataType.FLOAT, scaleDims, q.scales),
-    zeroPoints: Tensor.fromTyped(DataType.INT8, scaleDims, new Int8Array(q.scales.length)),
+    zeroPoints: zeroPointTensor(q, scaleDims),
+    encoding: q.encoding,
+    channelsAtRisk: q.channelsAtRisk,
   };
 }
 
 /** Rewrites the LSTM in place; returns a description. */
-export function toDynamicQuantizeLSTM(model: Model, graph: Graph, node: Node, options: ResolvedDynamicOptions): string {
+export function toDynamicQuantizeLSTM(model: Model, graph: Graph, node: Node, perChannel: boolean, encoding: EncodingContext): string {
   const names = model.names;
   const [dirs, gates] = node.input(1)!.constant!.dims as [number, number, number];
   const inputs = [...node.inputs];
   while (inputs.length < 8) inputs.push(null);
   const extra = [];
+  const words: string[] = [];
   for (const i of [1, 2]) {
     const v = node.input(i)!;
-    const q = quantizeGateWeight(v.constant!, options.perChannel, options.reduceRange);
+    const q = quantizeGateWeight(v.constant!, perChannel, encoding);
+    words.push(`${i === 1 ? 'W' : 'R'} ${weightWords({ perChannel, encoding: q.encoding, channelsAtRisk: q.channelsAtRisk }).replace(/ weights/, '')}`);
     const g = v.graph ?? graph;
-    inputs[i] = g.addInitializer(names.fresh(`${v.name}_int8`), q.values);
+    inputs[i] = g.addInitializer(names.fresh(`${v.name}_${q.values.dataType === DataType.INT8 ? 'int8' : 'uint8'}`), q.values);
     extra.push(g.addInitializer(names.fresh(`${v.name}_scale`), q.scales), g.addInitializer(names.fresh(`${v.name}_zero_point`), q.zeroPoints));
   }
   node.opType = 'DynamicQuantizeLSTM';
   node.domain = 'com.microsoft';
   node.attributes.delete('layout');
   node.setInputs([...inputs.slice(0, 8), ...extra]);
-  return `int8 ${options.perChannel ? 'per-channel' : 'per-direction'} W and R (${dirs} direction${dirs > 1 ? 's' : ''}, hidden ${gates / 4}), activations quantized at run time`;
+  return `${words.join(', ')} (${dirs} direction${dirs > 1 ? 's' : ''}, hidden ${gates / 4}), activations quantized at run time`;
 }

@@ -1,6 +1,9 @@
 /** Options of dynamic quantization, validated once. */
 import { OptionError } from '../../errors.js';
 import type { ProgressListener } from '../../progress.js';
+import type { Engine } from '../../runtime/engine.js';
+import { checkTargetName } from '../../target/resolve.js';
+import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
 
 export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Attention' | 'Gather';
 export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Gather'];
@@ -24,12 +27,24 @@ export interface DynamicQuantizeOptions {
    */
   opTypes?: DynamicOpType[];
   /**
-   * 7-bit weights ([-64, 64]): avoids the int16 saturation of u8*s8 products on x86 CPUs without
-   * VNNI (AVX2, AVX-512 without VNNI). Costs accuracy; not needed with VNNI.
+   * The machine the model will run on ('host', the default, is this one; see src/target/targets.ts):
+   * it decides how weights are stored so that its int8 kernels compute exactly.
+   */
+  target?: string;
+  /**
+   * Weight storage (default 'auto': int8 where the target sums u8 x s8 exactly; on x86 without VNNI,
+   * per weight, int8 within the int16 pair budget or uint8 for the U8U8 kernels, whichever loses less).
+   */
+  weights?: WeightPolicy;
+  /**
+   * 7-bit weights ([-64, 64]) everywhere: exact on every x86 CPU, but coarser than what 'auto'
+   * chooses; kept for parity with ONNX Runtime's reduce_range.
    */
   reduceRange?: boolean;
   /** Nodes to leave alone: node names, op types, globs (*, ?) or /regex/ on names (as --exclude for static). */
   exclude?: string[];
+  /** Engine used to detect the host's int8 arithmetic (default: a temporary one). */
+  engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -39,6 +54,8 @@ export interface ResolvedDynamicOptions {
   format: DynamicFormat;
   opTypes: Set<DynamicOpType>;
   reduceRange: boolean;
+  target: string;
+  weights: WeightPolicy;
   exclude: string[];
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -51,11 +68,15 @@ export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedD
   for (const t of opTypes) {
     if (!DYNAMIC_OP_TYPES.includes(t)) throw new OptionError(`--ops: '${String(t)}' cannot be quantized dynamically; choose from ${DYNAMIC_OP_TYPES.join(', ')}`);
   }
+  const weights = o.weights ?? 'auto';
+  if (!WEIGHT_POLICIES.includes(weights)) throw new OptionError(`--weights must be one of ${WEIGHT_POLICIES.join(', ')} (got '${String(weights)}')`);
   return {
     perChannel: o.perChannel ?? true,
     format,
     opTypes: new Set(opTypes),
     reduceRange: o.reduceRange ?? false,
+    target: checkTargetName(o.target ?? 'host'),
+    weights,
     exclude: o.exclude ?? [],
     signal: o.signal,
     onProgress: o.onProgress,
@@ -63,10 +84,11 @@ export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedD
 }
 
 /** The resolved options, for reports. */
-export function dynamicSettings(o: ResolvedDynamicOptions): Record<string, string | number | boolean> {
+export function dynamicSettings(o: ResolvedDynamicOptions, target: string): Record<string, string | number | boolean> {
   const s: Record<string, string | number | boolean> = {
     format: o.format,
-    weights: `int8 ${o.perChannel ? 'per-channel' : 'per-tensor'}${o.reduceRange ? ' 7-bit' : ''}`,
+    target,
+    weights: `${o.reduceRange ? 'int8 7-bit' : o.weights} ${o.perChannel ? 'per-channel' : 'per-tensor'}`,
     activations: 'uint8 at run time',
     opTypes: [...o.opTypes].join(','),
   };

@@ -7,10 +7,12 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/pass.js';
-import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import { constantsToInitializers } from '../../ir/passes/index.js';
+import { QUANTIZED_CLEANUP_PASSES } from '../cleanup.js';
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
-import { detectHardware } from '../../target/hardware.js';
+import { Engine } from '../../runtime/engine.js';
+import { describeTarget, resolveTarget } from '../../target/resolve.js';
 import { opSupport } from '../../ops/op-support.js';
 import { excludeMatch } from '../static/options.js';
 import { analyzeLinear } from '../linear.js';
@@ -33,17 +35,28 @@ function defaultReason(node: Node): string {
   return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm, LSTM and Attention weights (and Gather tables with opTypes Gather)';
 }
 
+/** ': 12 weights uint8 (U8U8), 5 int8 within the pair budget' when the target needed either. */
+function encodingCounts(summary: { quantized: { detail: string }[] }): string {
+  const u8 = summary.quantized.filter((d) => /U8U8/.test(d.detail)).length;
+  const safe = summary.quantized.filter((d) => /pair budget/.test(d.detail)).length;
+  if (!u8 && !safe) return '';
+  return `: ${[u8 ? `${u8} op(s) with uint8 weights (U8U8 kernels)` : '', safe ? `${safe} with int8 weights within the int16 pair budget` : ''].filter(Boolean).join(', ')}`;
+}
+
 export async function quantizeDynamic(model: Model, options: DynamicQuantizeOptions = {}): Promise<QuantizeResult> {
   const o = resolveDynamicOptions(options);
   const opset = model.opset('') ?? 0;
   if (o.format === 'onnx' && opset < 11) {
     throw new OptionError(`--format onnx needs DynamicQuantizeLinear (ai.onnx opset 11); ${model.label()} uses opset ${opset}. Use --format contrib`);
   }
+  const engine = options.engine ?? new Engine();
+  const target = await resolveTarget(o.target, engine).finally(() => (options.engine ? undefined : engine.close()));
+  const encoding = { policy: o.weights, reduceRange: o.reduceRange, u8s8Exact: target.u8s8Exact };
   const result = cloneModel(model);
   // Exporters such as paddle2onnx keep weights in Constant nodes; make them initializers first.
   runPasses(result, [constantsToInitializers]);
   const log = new DecisionLog('dynamic');
-  const weights = new Int8WeightCache(result, o);
+  const weights = new Int8WeightCache(result, o.perChannel, encoding);
   const work = [...result.graph.allGraphs()].flatMap((g) => g.nodes.map((n) => [g, n] as const));
   const progress = new ProgressTracker('quantize', work.length, o.onProgress);
   let usedContrib = false;
@@ -88,7 +101,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
         log.skipped(node, blocker);
         continue;
       }
-      const r = toQAttention(result, graph, node, o);
+      const r = toQAttention(result, graph, node, o.perChannel, encoding);
       log.quantized(node, r.detail);
       log.quantized(r.helper, `part of the dynamic int8 form of ${node.name || node.output(0).name}`);
       usedContrib = true;
@@ -98,7 +111,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
         log.skipped(node, blocker);
         continue;
       }
-      log.quantized(node, toDynamicQuantizeLSTM(result, graph, node, o));
+      log.quantized(node, toDynamicQuantizeLSTM(result, graph, node, o.perChannel, encoding));
       usedContrib = true;
     } else {
       const r = quantizeEmbedding(result, graph, lookup!, o.reduceRange);
@@ -107,12 +120,13 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     }
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
-  const hw = detectHardware();
-  if (!o.reduceRange && hw.arch === 'x64' && !hw.hasVnni) {
-    log.warn('this CPU has no VNNI: uint8 x int8 products can saturate in its int8 kernels; if accuracy suffers here, quantize with reduceRange (--reduce-range)');
-  }
-  runPasses(result, CLEANUP_PASSES);
+  runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
   refuseIfNothingDone(summary, model, 'dynamic');
-  return { model: result, summary, settings: dynamicSettings(o) };
+  (summary.notes ??= []).push(`${describeTarget(target)}${encodingCounts(summary)}`);
+  const atRisk = summary.quantized.filter((d) => /can saturate on this target/.test(d.detail));
+  if (atRisk.length) {
+    summary.warnings.push(`${atRisk.length} op(s) keep plain int8 weights (--weights int8) whose u8 x s8 pairs can saturate in the int16 sums of ${target.name}'s kernels and lose accuracy there; the default (--weights auto) stores them exactly`);
+  }
+  return { model: result, summary, settings: dynamicSettings(o, target.name) };
 }

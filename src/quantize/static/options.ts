@@ -10,6 +10,8 @@ import type { Engine } from '../../runtime/engine.js';
 import type { ProgressListener } from '../../progress.js';
 import { OptionError } from '../../errors.js';
 import type { QuantType } from '../scheme.js';
+import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
+import { checkTargetName } from '../../target/resolve.js';
 
 export type QuantFormat = 'qdq' | 'qoperator';
 
@@ -32,7 +34,6 @@ export type Placement = 'auto' | 'full' | 'compute' | 'weights' | 'storage';
 export const PLACEMENT_PROFILES: readonly ('full' | 'compute' | 'weights')[] = ['full', 'compute', 'weights'];
 const PLACEMENTS: readonly Placement[] = ['auto', ...PLACEMENT_PROFILES, 'storage'];
 export type ActivationType = QuantType;
-export type WeightType = 'int8' | 'uint8';
 
 export interface StaticQuantizeOptions {
   /** Calibration data: a Dataset, or a path that `openDataset` understands (.npz, ...). Not needed with `ranges`. */
@@ -55,11 +56,21 @@ export interface StaticQuantizeOptions {
   perChannel?: boolean;
   /** Activation type (default 'uint8'). 16-bit types are for accuracy or accelerators: ORT's CPU EP does not fuse them. */
   activations?: ActivationType;
-  /** Weight type (default 'int8', symmetric). 'uint8' stores int8 + 128 (zero point 128) for U8U8 kernels. */
-  weights?: WeightType;
+  /**
+   * The machine the model will run on ('host', the default, is this one; see src/target/targets.ts).
+   * It decides how weights are stored so that its kernels compute exactly, where placements are
+   * timed (onnxruntime-web for 'wasm'), and, when this machine cannot time it, the placement.
+   */
+  target?: string;
+  /**
+   * Weight storage, symmetric (default 'auto': int8 where the target sums u8 x s8 exactly; on x86
+   * without VNNI, per weight, int8 within the int16 pair budget or uint8 + 128 for the U8U8 kernels,
+   * whichever loses less). 'int8', 'uint8' and 'int8-safe' force one of them.
+   */
+  weights?: WeightPolicy;
   /** Symmetric activation ranges (zero point at the middle). Default false. */
   symmetricActivations?: boolean;
-  /** 7-bit weights, for x86 CPUs without VNNI whose int8 kernels can saturate. Default false. */
+  /** 7-bit weights everywhere (ONNX Runtime's reduce_range): exact on every x86, coarser than 'auto'. Default false. */
   reduceRange?: boolean;
   /** Nodes to keep in float: node names, op types, globs on node names ('blocks.3.*') or /regexes/. */
   exclude?: string[];
@@ -89,7 +100,11 @@ export interface ResolvedStaticOptions {
   format: QuantFormat;
   perChannel: boolean;
   activations: ActivationType;
-  weights: WeightType;
+  weights: WeightPolicy;
+  /** The --target value ('host' or a name); resolved against this machine by quantizeStatic. */
+  target: string;
+  /** Whether the resolved target sums u8 x s8 exactly (decides 'auto' weights). */
+  u8s8Exact: boolean;
   symmetricActivations: boolean;
   reduceRange: boolean;
   exclude: string[];
@@ -102,7 +117,6 @@ export interface ResolvedStaticOptions {
 
 const METHODS: RangeMethod[] = ['minmax', 'percentile', 'entropy', 'mse'];
 const ACTIVATIONS: ActivationType[] = ['uint8', 'int8', 'uint16', 'int16'];
-const WEIGHTS: WeightType[] = ['int8', 'uint8'];
 const FORMATS: QuantFormat[] = ['qdq', 'qoperator'];
 
 function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], flag: string, def: T): T {
@@ -111,7 +125,11 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fl
   return value;
 }
 
-export function resolveStaticOptions(o: StaticQuantizeOptions): ResolvedStaticOptions {
+/**
+ * Validates the options. `target` is what the resolved target says about the arithmetic (default:
+ * exact u8 x s8 sums, for callers that plan without one).
+ */
+export function resolveStaticOptions(o: StaticQuantizeOptions, target: { u8s8Exact: boolean } = { u8s8Exact: true }): ResolvedStaticOptions {
   const activations = oneOf(o.activations, ACTIVATIONS, '--activations', 'uint8');
   const format = oneOf(o.format, FORMATS, '--format', 'qdq');
   if (format === 'qoperator' && (activations === 'uint16' || activations === 'int16')) {
@@ -136,7 +154,9 @@ export function resolveStaticOptions(o: StaticQuantizeOptions): ResolvedStaticOp
     format,
     perChannel: o.perChannel ?? true,
     activations,
-    weights: oneOf(o.weights, WEIGHTS, '--weights', 'int8'),
+    weights: oneOf(o.weights, WEIGHT_POLICIES, '--weights', 'auto'),
+    target: checkTargetName(o.target ?? 'host'),
+    u8s8Exact: target.u8s8Exact,
     symmetricActivations: o.symmetricActivations ?? false,
     reduceRange: o.reduceRange ?? false,
     exclude: o.exclude ?? [],

@@ -9,7 +9,8 @@ import type { Node } from '../../ir/node.js';
 import type { OpSupport } from '../../ops/op-support.js';
 import { weightAxis } from '../../ops/op-support.js';
 import type { QuantParams } from '../scheme.js';
-import { biasScales, channelAbsMax, quantizeBias, raiseScalesForBias, symmetricWeightScales, type WeightScales } from '../weights.js';
+import { biasScales, quantizeBias, raiseScalesForBias, type WeightScales } from '../weights.js';
+import { encodeWeightScales, type KernelSums } from '../weight-encoding.js';
 import type { ResolvedStaticOptions } from './options.js';
 import type { BiasQuant, WeightQuant } from './plan.js';
 import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
@@ -29,11 +30,30 @@ function axisFor(node: Node, support: OpSupport, rank: number, perChannel: boole
   return axis;
 }
 
+/**
+ * How ORT's int8 kernel for this node sums the weight's products (docs/research/x86-saturation.md):
+ * depthwise convolutions widen first; other convolutions pair in (kh, kw, cin) order; 2-D matrix
+ * multiplies pair along K. Anything else is bounded whatever the pairing.
+ */
+function kernelSums(node: Node, dims: readonly number[]): KernelSums {
+  if (node.opType === 'Conv') {
+    const group = node.getInt('group', 1);
+    if (group > 1 && dims[1] === 1 && dims[0] === group) return { order: 'widened' };
+    return dims.length >= 3 ? { order: 'conv', axis: 0 } : { order: 'any' };
+  }
+  if (dims.length !== 2) return { order: 'any' };
+  if (node.opType === 'Gemm' && node.getInt('transB', 0)) return { order: 'natural', axis: 0 };
+  return { order: 'natural', axis: 1 };
+}
+
 export function planWeights(
   nodes: Node[], eligible: Map<Node, OpSupport>, inputParams: (node: Node) => QuantParams, floatBias: (node: Node) => boolean, options: ResolvedStaticOptions,
 ): { weights: WeightQuant[]; biases: BiasQuant[]; warnings: string[] } {
   const entries = new Map<string, WeightEntry>();
   const byNode = new Map<Node, WeightEntry>();
+  // 16-bit activations run in float between Q/DQ on ORT's CPU EP: no integer kernel to keep exact.
+  const eightBit = options.activations === 'uint8' || options.activations === 'int8';
+  const encoding = { policy: eightBit ? options.weights : options.weights === 'auto' ? 'int8' as const : options.weights, reduceRange: options.reduceRange, u8s8Exact: options.u8s8Exact || !eightBit };
   for (const node of nodes) {
     const sup = eligible.get(node)!;
     const v = node.input(sup.weights![0]!.index);
@@ -43,8 +63,10 @@ export function planWeights(
     const key = `${v.name}\u0000${axis}`;
     let e = entries.get(key);
     if (!e) {
-      const scales = symmetricWeightScales(channelAbsMax(t.toFloat32(), t.dims, axis), options.weights, options.reduceRange);
-      e = { plan: { tensor: v.name, type: options.weights, axis, scales: [], zeroPoints: [], uses: [] }, scales };
+      const enc = encodeWeightScales(t.toFloat32(), t.dims, axis, encoding, kernelSums(node, t.dims));
+      const plan: WeightQuant = { tensor: v.name, type: enc.type, encoding: enc.encoding, axis, scales: [], zeroPoints: [], uses: [] };
+      if (enc.channelsAtRisk) plan.channelsAtRisk = enc.channelsAtRisk;
+      e = { plan, scales: enc.scales };
       entries.set(key, e);
     }
     e.plan.uses.push({ node: node.name, input: sup.weights![0]!.index });

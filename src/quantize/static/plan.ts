@@ -6,6 +6,7 @@
 import type { TensorRange } from '../../calibrate/types.js';
 import type { QuantParams } from '../scheme.js';
 import type { QuantFormat } from './options.js';
+import type { WeightEncoding } from '../weight-encoding.js';
 
 /** An input slot of a node: the applier rewires exactly these to read a DequantizeLinear. */
 export interface InputRef {
@@ -31,6 +32,10 @@ export interface ActivationQuant {
 export interface WeightQuant {
   tensor: string;
   type: 'int8' | 'uint8';
+  /** Why this type and scale (weight-encoding.ts): exact on the target, or plain int8 where it is. */
+  encoding: WeightEncoding;
+  /** int8 weights on a target without VNNI: output channels whose u8 x s8 pairs can saturate. */
+  channelsAtRisk?: number;
   axis: number | null;
   scales: number[];
   zeroPoints: number[];
@@ -128,7 +133,7 @@ export function formatPlan(plan: QuantPlan): string {
   }
   lines.push('weights:');
   for (const w of plan.weights) {
-    lines.push(`  ${w.tensor}: ${w.type} ${w.axis === null ? 'per-tensor' : `per-channel axis ${w.axis} (${w.scales.length})`}${w.raisedChannels?.length ? `, ${w.raisedChannels.length} scales raised for the bias` : ''}`);
+    lines.push(`  ${w.tensor}: ${w.encoding} ${w.axis === null ? 'per-tensor' : `per-channel axis ${w.axis} (${w.scales.length})`}${w.raisedChannels?.length ? `, ${w.raisedChannels.length} scales raised for the bias` : ''}${w.channelsAtRisk ? `, ${w.channelsAtRisk} channel(s) can saturate on the target` : ''}`);
   }
   for (const b of plan.biases) lines.push(`  bias ${b.tensor} of ${b.use.node}: int32${b.storage === 'float' ? ' (stored float, ORT converts it)' : ''}${b.clipped ? `, ${b.clipped} values clipped` : ''}`);
   for (const c of plan.stored) lines.push(`  stored ${c.tensor}: int8 ${c.axis === null ? 'per-tensor' : `per-channel axis ${c.axis}`}, ${c.sqnrDb.toFixed(1)} dB, decoded by ${c.pool ? `Cast/Mul/Reshape/Split of ${c.pool}` : 'Cast/Mul'} when ORT loads the model`);

@@ -20,6 +20,7 @@ import type { NodePlan, QuantPlan } from './plan.js';
 import { planActivations, UnionFind } from './plan-activations.js';
 import { clipBounds, eligibility } from './select.js';
 import { planWeights } from './plan-weights.js';
+import { weightWords } from '../weight-encoding.js';
 import { qdqDomainFor } from './opset.js';
 import { quantizableNodes } from './subgraph-probe.js';
 import { planStored } from './plan-stored.js';
@@ -213,13 +214,15 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   const floatBias = (node: Node) => options.format === 'qdq' && eightBit && opset >= 13 && !floatOutput.has(node);
   const weightPlan = planWeights([...s.compute].filter((n) => s.eligible.get(n)!.role === 'weighted'), s.eligible, inputParams, floatBias, options);
   warnings.push(...weightPlan.warnings);
+  const weightOf = new Map(weightPlan.weights.flatMap((w) => w.uses.map((u) => [u.node, w] as const)));
 
   // Decisions for the quantized nodes.
   const act = options.activations;
   for (const node of s.compute) {
     const sup = s.eligible.get(node)!;
     const kernel = floatOutput.has(node) ? sup.ort!.floatOutputKernel! : sup.ort?.kernel ?? node.opType;
-    const w = sup.role === 'weighted' && node.input(1)?.constant ? `${options.weights} ${options.perChannel ? 'per-channel' : 'per-tensor'} weights, ` : '';
+    const wq = sup.role === 'weighted' ? weightOf.get(node.name) : undefined;
+    const w = wq ? `${weightWords({ perChannel: wq.axis !== null, encoding: wq.encoding, channelsAtRisk: wq.channelsAtRisk ?? 0 })}, ` : '';
     const relu = [...s.folds].find(([, x]) => x === node.output(0))?.[0];
     const fusesTo = act === 'uint8' || act === 'int8' ? ` -> ${kernel.replace('com.microsoft.', '')}` : ' (16-bit: ORT runs it in float between Q/DQ)';
     s.decisions.set(node, { node: node.name, op: node.opType, action: 'quantize', detail: `${w}${act} activations${floatOutput.has(node) ? ', float output' : ''}${relu ? `, ${relu.opType} folded` : ''}${fusesTo}` });

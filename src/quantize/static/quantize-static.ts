@@ -18,6 +18,7 @@ import { measureLatency } from './candidate-timing.js';
 import { resolveRanges, type RangeSource } from './ranges.js';
 import type { QuantPlan } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
+import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
 
 export interface StaticQuantizeResult extends QuantizeResult {
   plan: QuantPlan;
@@ -27,14 +28,17 @@ export interface StaticQuantizeResult extends QuantizeResult {
   calibration: RangeSource;
   /** The ranges used (tensor names of the pre-processed model): pass them back as `ranges` to re-quantize without calibrating. */
   ranges: Map<string, TensorRange>;
+  /** The target the model was written for (resolved from --target). */
+  target: Target;
   speedCheck?: SpeedCheckReport;
 }
 
-function settingsOf(o: ResolvedStaticOptions): Record<string, string | number | boolean> {
+function settingsOf(o: ResolvedStaticOptions, target: Target): Record<string, string | number | boolean> {
   const s: Record<string, string | number | boolean> = {
+    target: target.name,
     format: o.format,
     activations: `${o.activations}${o.symmetricActivations ? ' symmetric' : ''}`,
-    weights: `${o.weights} ${o.perChannel ? 'per-channel' : 'per-tensor'}${o.reduceRange ? ' 7-bit' : ''}`,
+    weights: `${o.reduceRange ? 'int8 7-bit' : o.weights} ${o.perChannel ? 'per-channel' : 'per-tensor'}`,
   };
   if (o.exclude.length) s.exclude = o.exclude.join(',');
   if (o.opTypes) s.opTypes = o.opTypes.join(',');
@@ -64,12 +68,25 @@ function refuseEmpty(model: Model, plan: QuantPlan, placement: string): void {
   throw new UnsupportedOpError(`${model.label()}: no node can be quantized statically (${top})`);
 }
 
+/** What the target changed, for the plan's notes: weights stored for its arithmetic, and where speed was measured. */
+function targetNotes(target: Target, plan: QuantPlan, timed: boolean, placement: string): string[] {
+  const u8 = plan.weights.filter((w) => w.encoding === 'uint8').length;
+  const safe = plan.weights.filter((w) => w.encoding === 'int8-safe').length;
+  const stored = u8 || safe ? `: ${[u8 ? `${u8} weight(s) stored as uint8 for the U8U8 kernels` : '', safe ? `${safe} as int8 within the int16 pair budget` : ''].filter(Boolean).join(', ')}` : '';
+  const notes = [`${describeTarget(target)}${stored}`];
+  if (!target.measurable) notes.push(`speed was not measured for ${target.name} (this machine is ${target.host}): placement '${placement}' is the target's default, not a measurement`);
+  else if (timed && target.runtime === 'wasm') notes.push("placements timed in onnxruntime-web's wasm backend on this machine");
+  return notes;
+}
+
 export async function quantizeStatic(model: Model, options: StaticQuantizeOptions = {}): Promise<StaticQuantizeResult> {
-  const opts = resolveStaticOptions(options);
+  resolveStaticOptions(options); // bad options fail before any work
   refuseQuantized(model);
   const engine = options.engine ?? new Engine();
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
   try {
+    const target = await resolveTarget(options.target, engine);
+    const opts = resolveStaticOptions(options, target);
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
     const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
@@ -78,7 +95,8 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
     notes.push(...calibrationNotes);
     throwIfAborted(options.signal, 'quantization');
-    const measure = opts.speedCheck && sample !== undefined;
+    // A target this machine does not run (another CPU class) cannot be timed here.
+    const measure = opts.speedCheck && sample !== undefined && target.measurable;
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
     if (opts.placement === 'auto' && measure) {
@@ -86,11 +104,11 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, engine, sample, options.signal ? { signal: options.signal } : {}));
     } else {
       progress.update(2, 'planning and rewriting the graph');
-      candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? 'full' : opts.placement);
+      candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? (target.measurable ? 'full' : target.untimedPlacement) : opts.placement);
     }
     const { plan, model: q } = candidate;
     refuseEmpty(model, plan, candidate.placement);
-    plan.notes.unshift(...notes);
+    plan.notes.unshift(...notes, ...targetNotes(target, plan, measure, candidate.placement));
     if (latency?.verdict) plan.notes.push(`placement ${latency.verdict}`);
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
@@ -107,7 +125,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       warnings: [...plan.warnings, ...check.warnings],
       notes: plan.notes,
     };
-    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts), calibration: source, ranges };
+    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts, target), calibration: source, ranges, target };
     if (opts.speedCheck) result.speedCheck = check;
     return result;
   } finally {

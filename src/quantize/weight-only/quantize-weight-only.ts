@@ -7,7 +7,8 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/pass.js';
-import { CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import { constantsToInitializers } from '../../ir/passes/index.js';
+import { QUANTIZED_CLEANUP_PASSES } from '../cleanup.js';
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { opSupport } from '../../ops/op-support.js';
@@ -129,7 +130,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     progress.update(ops.length + i + 1);
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
-  runPasses(result, CLEANUP_PASSES);
+  runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
   refuseIfNothingDone(summary, model, 'weight-only');
   return { model: result, summary, settings: weightOnlySettings(o) };
