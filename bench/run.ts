@@ -8,6 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from '../src/runtime/engine.js';
 import { detectHardware } from '../src/target/hardware.js';
+import { describeTarget, resolveTarget } from '../src/target/resolve.js';
 import type { BenchReport, BenchSuite, BenchTable } from './types.js';
 import { gatherSummary, summaryTable, type SummaryRow } from './summary.js';
 
@@ -33,8 +34,11 @@ async function main(): Promise<void> {
     return;
   }
   const hardware = detectHardware();
-  console.log(`${hardware.cpuModel}, ${hardware.cores} cores, int8 flags: ${hardware.int8Flags.join(' ') || 'none'}; onnxruntime-node ${hardware.ortVersion}, Node ${hardware.nodeVersion}\n`);
   const engine = new Engine({ intraOpThreads: 1, interOpThreads: 1 });
+  // Every table is this CPU's: its model, int8 flags and the measured u8 x s8 arithmetic come first.
+  const target = await resolveTarget('host', engine);
+  console.log(`${hardware.cpuModel}, ${hardware.cores} cores, int8 flags: ${hardware.int8Flags.join(' ') || 'none'}; onnxruntime-node ${hardware.ortVersion}, Node ${hardware.nodeVersion}`);
+  console.log(`${describeTarget(target)}\n`);
   const quick = process.env.BENCH_QUICK === '1';
   const results: Record<string, BenchReport> = {};
   try {
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   }
   const summary = gatherSummary(results);
   if (summary.length) console.log(`${formatTable(summaryTable(summary, previous?.summary))}\n`);
-  writeFileSync(latest, JSON.stringify({ date: new Date().toISOString(), hardware, quick, summary, suites: results }, null, 2));
+  writeFileSync(latest, JSON.stringify({ date: new Date().toISOString(), hardware, target: { name: target.name, basis: target.basis }, quick, summary, suites: results }, null, 2));
   if (previous?.suites) {
     const changes: string[] = [];
     for (const [name, r] of Object.entries(results)) {

@@ -11,7 +11,6 @@ import type { BenchContext, BenchReport, BenchSuite, BenchTable } from '../types
 import { loadModel, saveModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
-import { measureInterleaved } from '../../src/eval/latency.js';
 import { quantize } from '../../src/quantize/quantize.js';
 import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-static.js';
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
@@ -21,6 +20,7 @@ import { resnet50Fixtures, randomImages } from '../../fixtures/resnet50/build.js
 import { ocrLineImages, ocrPageImages } from '../../fixtures/third-party/data.js';
 import { sileroStream } from '../../fixtures/third-party/silero.js';
 import { top1 } from '../lib/top1.js';
+import { latency } from '../lib/paired-latency.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { profileNodes } from '../../src/quantize/static/node-profile.js';
 
@@ -128,22 +128,6 @@ const thresholdAgree = (t: number) => (x: Float32Array, y: Float32Array): [numbe
 function split(t: Feeds[string], count: number): Feeds[string][] {
   const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
   return Array.from({ length: count }, (_, i) => ({ type: t.type, dims: [1, ...t.dims.slice(1)], data: (t.data as Float32Array).slice(i * per, (i + 1) * per) }));
-}
-
-/**
- * Median latencies of two models, interleaved at 1 thread: at least 50 rounds, more for small
- * models (about 3 s of rounds, at most 400), in two batches of fresh sessions created in opposite
- * orders (where a session's memory lands can move a 0.1 ms model by 10% for good), averaged.
- */
-async function latency(ctx: BenchContext, a: Model, b: Model, feeds: Feeds, config?: Record<string, string>): Promise<[number, number]> {
-  const session = { intraOpThreads: 1, interOpThreads: 1, ...(config ? { config } : {}) };
-  const probe = await measureInterleaved([a, b], feeds, { engine: ctx.engine, runs: 3, warmup: 2, session });
-  const round = probe[0]!.medianMs + probe[1]!.medianMs;
-  const runs = ctx.quick ? 10 : Math.max(50, Math.min(400, Math.ceil(3000 / round))) >> 1;
-  const opts = { engine: ctx.engine, runs: Math.max(runs, ctx.quick ? 5 : 25), warmup: ctx.quick ? 3 : 10, session };
-  const [x1, y1] = await measureInterleaved([a, b], feeds, opts);
-  const [y2, x2] = await measureInterleaved([b, a], feeds, opts);
-  return [(x1!.medianMs + x2!.medianMs) / 2, (y1!.medianMs + y2!.medianMs) / 2];
 }
 
 const fused = (r: StaticQuantizeResult) => `${r.speedCheck!.fused.length}/${r.speedCheck!.planned}`;

@@ -39,7 +39,7 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'exclude', 'opTypes'];
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
   static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
-  'weight-only': [...COMMON, 'weights', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
+  'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'exclude', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
 };
 
@@ -74,6 +74,7 @@ export function otherModeOptions(mode: Exclude<QuantizeMode, 'static'>, f: ModeF
     }
     case 'weight-only': {
       const o: WeightOnlyOptions = { symmetric: f.symmetric ?? false, exclude: f.exclude };
+      if (f.target) o.target = f.target;
       if (f.weights) o.weights = f.weights as WeightOnlyOptions['weights'];
       const blockSize = number('--block-size', f.blockSize, true);
       if (blockSize !== undefined) o.blockSize = blockSize;

@@ -20,32 +20,38 @@ export const ACCURATE_DB = 30;
 /** Whether a candidate at `sqnrDb` may compete on speed when the best candidate reaches `bestDb`. */
 export const accurateEnough = (sqnrDb: number, bestDb: number): boolean => sqnrDb >= Math.min(bestDb - MAX_SQNR_LOSS_DB, ACCURATE_DB);
 
-async function floatOutputs(engine: Engine, model: Model, feeds: Feeds): Promise<Float32Array[]> {
+/** The float outputs of `model` on each of `samples`, in output order. */
+async function floatOutputs(engine: Engine, model: Model, samples: Feeds[]): Promise<Float32Array[][]> {
   const s = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
   try {
-    const out = await s.run(feeds);
-    return Object.values(out).filter((t: TensorData) => t.data instanceof Float32Array).map((t) => t.data as Float32Array);
+    const all: Float32Array[][] = [];
+    for (const feeds of samples) {
+      const out = await s.run(feeds);
+      all.push(Object.values(out).filter((t: TensorData) => t.data instanceof Float32Array).map((t) => t.data as Float32Array));
+    }
+    return all;
   } finally {
     await s.release();
   }
 }
 
-/** Output SQNR (dB) of each model against the reference, over all float outputs. */
-export async function outputSqnr(engine: Engine, reference: Model, models: Model[], feeds: Feeds): Promise<number[]> {
-  const ref = await floatOutputs(engine, reference, feeds);
+/** Output SQNR (dB) of each model against the reference, over all float outputs of one sample or several. */
+export async function outputSqnr(engine: Engine, reference: Model, models: Model[], feeds: Feeds | Feeds[]): Promise<number[]> {
+  const samples = Array.isArray(feeds) ? feeds : [feeds];
+  const ref = await floatOutputs(engine, reference, samples);
   const out: number[] = [];
   for (const m of models) {
-    const got = await floatOutputs(engine, m, feeds);
+    const got = await floatOutputs(engine, m, samples);
     let num = 0;
     let den = 0;
-    ref.forEach((r, k) => {
-      const g = got[k];
+    ref.forEach((outputs, s) => outputs.forEach((r, k) => {
+      const g = got[s]![k];
       for (let i = 0; i < r.length; i++) {
         const e = (g?.[i] ?? 0) - r[i]!;
         num += e * e;
         den += r[i]! * r[i]!;
       }
-    });
+    }));
     out.push(num === 0 ? Infinity : 10 * Math.log10(den / num));
   }
   return out;

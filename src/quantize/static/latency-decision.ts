@@ -34,8 +34,6 @@ export interface Contender {
   stats: RatioStats;
   /** Nodes computed in int8 (fewer = less rounding error). */
   quantized: number;
-  /** Coarser weights than the alternative (int8 within the pair budget): loses ties. */
-  coarser?: boolean;
 }
 
 /** Clearly faster than the reference: MARGIN below it and the CI entirely below 1. */
@@ -43,14 +41,13 @@ export const clearlyFaster = (s: RatioStats): boolean => s.median <= 1 - MARGIN 
 
 /**
  * The index of the contender to keep: among the clearly faster ones, the fastest, or one that
- * quantizes fewer nodes (then one with finer weights) within TIE of it; -1 when none is clearly
- * faster than the reference.
+ * quantizes fewer nodes within TIE of it; -1 when none is clearly faster than the reference.
  */
 export function pickFastest(contenders: readonly Contender[]): number {
   const ok = contenders.map((c, i) => ({ c, i })).filter(({ c }) => clearlyFaster(c.stats));
   if (!ok.length) return -1;
   const best = Math.min(...ok.map(({ c }) => c.stats.median));
   const near = ok.filter(({ c }) => c.stats.median <= best * (1 + TIE));
-  near.sort((a, b) => a.c.quantized - b.c.quantized || Number(a.c.coarser ?? false) - Number(b.c.coarser ?? false) || a.c.stats.median - b.c.stats.median);
+  near.sort((a, b) => a.c.quantized - b.c.quantized || a.c.stats.median - b.c.stats.median);
   return near[0]!.i;
 }

@@ -105,6 +105,8 @@ export interface ResolvedStaticOptions {
   target: string;
   /** Whether the resolved target sums u8 x s8 exactly (decides 'auto' weights). */
   u8s8Exact: boolean;
+  /** Per weight tensor, a policy that replaces `weights` (decided by weight-store.ts). */
+  weightOverrides?: ReadonlyMap<string, WeightPolicy>;
   symmetricActivations: boolean;
   reduceRange: boolean;
   exclude: string[];

@@ -88,9 +88,7 @@ export function buildCandidate(pre: Model, ranges: Map<string, TensorRange>, opt
   return { placement, label, plan, model };
 }
 
-const planKey = (p: QuantPlan) => `${p.nodes.map((n) => `${n.node}:${n.action}`).join('|')}/${p.weights.map((w) => w.encoding).join()}`;
-/** Candidates whose weights are coarser than the default's (int8 within the pair budget instead of uint8). */
-const coarser = (p: QuantPlan) => p.weights.some((w) => w.encoding === 'int8-safe');
+const planKey = (p: QuantPlan) => p.nodes.map((n) => `${n.node}:${n.action}`).join('|');
 /** Quantized node count: fewer means less rounding error. */
 const quantizedCount = (p: QuantPlan) => p.nodes.filter((n) => n.action === 'quantize').length;
 
@@ -122,21 +120,13 @@ export async function searchPlacement(
   for (const placement of PLACEMENT_PROFILES) add(buildCandidate(pre, ranges, opts, placement));
   const bases = [...candidates];
   if (!bases.some((c) => quantizedCount(c.plan) > 0)) return { chosen: bases[0]! };
-  // Without exact u8 x s8 sums, uint8 weights (U8U8 kernels) keep full precision; int8 within the
-  // int16 pair budget keeps the faster U8S8 kernels (and ConvSym) for about 1-3 dB more weight
-  // noise. Which is faster is measured here, like the placement.
-  if (!opts.u8s8Exact && opts.weights === 'auto' && !opts.reduceRange) {
-    for (const base of bases) {
-      if (base.plan.weights.some((w) => w.encoding === 'uint8')) add(buildCandidate(pre, ranges, { ...opts, weights: 'int8-safe' }, base.placement, {}, `${base.label}, int8 weights within the pair budget`));
-    }
-  }
 
-  // Step 2: per-region costs from ORT's profiler.
+  // Step 2: per-region costs from ORT's profiler (onnxruntime-web has none: whole candidates only).
   const floatRunMs = await medianRunMs(engine, pre, feeds).catch(rejected);
   const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(floatRunMs, 1e-3))));
   const decisions: RegionDecision[] = [];
   let floatProfile: NodeProfile | undefined;
-  for (const base of bases) {
+  for (const base of engine.runtime === 'wasm' ? [] : bases) {
     throwIfAborted(options.signal, 'quantization');
     if (quantizedCount(base.plan) === 0) continue;
     floatProfile ??= await profileNodes(engine, pre, feeds, profileRuns).catch(rejected);
@@ -162,7 +152,7 @@ export async function searchPlacement(
   // Each candidate is judged by its worse batch.
   const worse = (c: number) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a));
   const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: median(batches.flatMap((b) => b[i]!.times)), sqnrDb: accurateSqnr[i]!, ratio: worse(i) }));
-  const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan), coarser: coarser(c.plan) }));
+  const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan) }));
   const pick = pickFastest(contenders);
   const storage = pick >= 0 ? undefined : buildCandidate(pre, ranges, opts, 'storage');
   if (storage) {

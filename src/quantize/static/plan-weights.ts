@@ -63,9 +63,11 @@ export function planWeights(
     const key = `${v.name}\u0000${axis}`;
     let e = entries.get(key);
     if (!e) {
-      const enc = encodeWeightScales(t.toFloat32(), t.dims, axis, encoding, kernelSums(node, t.dims));
+      const policy = (eightBit && options.weightOverrides?.get(v.name)) || encoding.policy;
+      const enc = encodeWeightScales(t.toFloat32(), t.dims, axis, { ...encoding, policy }, kernelSums(node, t.dims));
       const plan: WeightQuant = { tensor: v.name, type: enc.type, encoding: enc.encoding, axis, scales: [], zeroPoints: [], uses: [] };
       if (enc.channelsAtRisk) plan.channelsAtRisk = enc.channelsAtRisk;
+      if (enc.safeLossDb !== undefined) plan.safeLossDb = enc.safeLossDb;
       e = { plan, scales: enc.scales };
       entries.set(key, e);
     }

@@ -36,6 +36,8 @@ export interface WeightQuant {
   encoding: WeightEncoding;
   /** int8 weights on a target without VNNI: output channels whose u8 x s8 pairs can saturate. */
   channelsAtRisk?: number;
+  /** On a target without VNNI: extra weight noise (dB) of int8 within the pair budget over plain int8. */
+  safeLossDb?: number;
   axis: number | null;
   scales: number[];
   zeroPoints: number[];

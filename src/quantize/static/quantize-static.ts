@@ -15,10 +15,14 @@ import { preprocess } from './preprocess.js';
 import { speedCheck, attachLatency, type SpeedCheckReport } from './speed-check.js';
 import { buildCandidate, searchPlacement, type Candidate, type LatencyCheck } from './placement-search.js';
 import { measureLatency } from './candidate-timing.js';
-import { resolveRanges, type RangeSource } from './ranges.js';
+import { calibrationSamples, resolveRanges, type RangeSource } from './ranges.js';
+import { chooseWeightStore, weightStoreToChoose } from './weight-store.js';
 import type { QuantPlan } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
+
+/** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
+const STORE_SAMPLES = 8;
 
 export interface StaticQuantizeResult extends QuantizeResult {
   plan: QuantPlan;
@@ -84,9 +88,12 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
   refuseQuantized(model);
   const engine = options.engine ?? new Engine();
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
+  let timing: Engine | undefined;
   try {
     const target = await resolveTarget(options.target, engine);
-    const opts = resolveStaticOptions(options, target);
+    let opts = resolveStaticOptions(options, target);
+    // Placements are timed where the model will run: onnxruntime-web's wasm backend for 'wasm'.
+    timing = target.runtime === 'wasm' ? new Engine({ runtime: 'wasm', intraOpThreads: 1 }) : engine;
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
     const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
@@ -95,24 +102,36 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
     notes.push(...calibrationNotes);
     throwIfAborted(options.signal, 'quantization');
+    if (weightStoreToChoose(opts)) {
+      // Without exact u8 x s8 sums: how many weights can stay int8 within the pair budget, by error.
+      const samples = options.calibration ? await calibrationSamples(pre, options.calibration, STORE_SAMPLES) : [];
+      const decision = samples.length ? await chooseWeightStore(pre, ranges, opts, engine, samples) : undefined;
+      if (decision) {
+        opts = { ...opts, weightOverrides: decision.overrides };
+        notes.push(decision.note);
+      } else if (!samples.length) {
+        notes.push('weights stored as uint8 (U8U8 kernels) where int8 could saturate: without calibration samples, the error of the faster int8 within the pair budget cannot be weighed');
+      }
+      throwIfAborted(options.signal, 'quantization');
+    }
     // A target this machine does not run (another CPU class) cannot be timed here.
     const measure = opts.speedCheck && sample !== undefined && target.measurable;
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
     if (opts.placement === 'auto' && measure) {
       progress.update(2, 'planning placements, profiling int8 regions, timing the candidates against float');
-      ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, engine, sample, options.signal ? { signal: options.signal } : {}));
+      ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, timing, sample, options.signal ? { signal: options.signal } : {}));
     } else {
       progress.update(2, 'planning and rewriting the graph');
       candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? (target.measurable ? 'full' : target.untimedPlacement) : opts.placement);
     }
     const { plan, model: q } = candidate;
     refuseEmpty(model, plan, candidate.placement);
-    plan.notes.unshift(...notes, ...targetNotes(target, plan, measure, candidate.placement));
+    plan.notes.unshift(...targetNotes(target, plan, measure, candidate.placement), ...notes);
     if (latency?.verdict) plan.notes.push(`placement ${latency.verdict}`);
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
-    if (measure && !latency) latency = await measureLatency(pre, candidate, engine, sample);
+    if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
     const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
     if (latency) attachLatency(check, latency, opts.placement === 'auto');
     progress.update(5);
@@ -129,6 +148,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     if (opts.speedCheck) result.speedCheck = check;
     return result;
   } finally {
+    if (timing && timing !== engine) await timing.close();
     if (!options.engine) await engine.close();
   }
 }

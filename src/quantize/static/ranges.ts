@@ -47,10 +47,16 @@ export function calibrationTensors(model: Model): string[] {
   return names;
 }
 
+/** The first `count` samples of the calibration data, one per feed (batch 1). */
+export async function calibrationSamples(model: Model, source: NonNullable<StaticQuantizeOptions['calibration']>, count: number): Promise<Feeds[]> {
+  const data = await openDataset(source, model, { limit: count, batchSize: 1 });
+  const out: Feeds[] = [];
+  for await (const b of data.batches(1, { limit: count })) out.push(b.feeds);
+  return out;
+}
+
 async function firstSample(model: Model, source: NonNullable<StaticQuantizeOptions['calibration']>): Promise<Feeds | undefined> {
-  const data = await openDataset(source, model, { limit: 1, batchSize: 1 });
-  for await (const b of data.batches(1, { limit: 1 })) return b.feeds;
-  return undefined;
+  return (await calibrationSamples(model, source, 1))[0];
 }
 
 /**

@@ -2,6 +2,7 @@
 import { OptionError } from '../../errors.js';
 import type { Dataset } from '../../calibrate/data/dataset.js';
 import type { Engine } from '../../runtime/engine.js';
+import { checkTargetName } from '../../target/resolve.js';
 import type { ProgressListener } from '../../progress.js';
 
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
@@ -42,6 +43,12 @@ export interface WeightOnlyOptions {
   opTypes?: WeightOnlyOpType[];
   /** Nodes to leave alone: node names, op types, globs (*, ?) or /regex/ on names (as --exclude for static). */
   exclude?: string[];
+  /**
+   * The machine the model will run on (default 'host'). MatMulNBits never saturates (its int8 path
+   * multiplies 4/8-bit codes by int8 activations without int16 pair sums), so the target changes
+   * no arithmetic here; the summary names it and whether the defaults were measured there.
+   */
+  target?: string;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -61,6 +68,7 @@ export interface ResolvedWeightOnlyOptions {
   calibSize: number;
   dampPercent: number;
   exclude: string[];
+  target: string;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -92,13 +100,14 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     opTypes: new Set(opTypes),
     bits: weights === 'int4' ? 4 : 8,
     blockSize, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
-    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
 
 /** The resolved options, for reports. */
-export function weightOnlySettings(o: ResolvedWeightOnlyOptions): Record<string, string | number | boolean> {
+export function weightOnlySettings(o: ResolvedWeightOnlyOptions, target: string): Record<string, string | number | boolean> {
   const s: Record<string, string | number | boolean> = {
+    target,
     format: o.format,
     weights: `${o.symmetric ? 'int' : 'uint'}${o.bits}`,
     blockSize: o.blockSize,

@@ -9,6 +9,8 @@ import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/pass.js';
 import { constantsToInitializers } from '../../ir/passes/index.js';
 import { QUANTIZED_CLEANUP_PASSES } from '../cleanup.js';
+import { Engine } from '../../runtime/engine.js';
+import { describeTarget, resolveTarget } from '../../target/resolve.js';
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { opSupport } from '../../ops/op-support.js';
@@ -76,14 +78,18 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   if (o.format === 'qdq' && opset < 21) {
     throw new OptionError(`--format qdq needs blocked DequantizeLinear (ai.onnx opset 21); ${model.label()} uses opset ${opset}. Use --format matmulnbits`);
   }
+  const engine = o.engine ?? new Engine();
+  const target = await resolveTarget(o.target, engine).finally(() => (o.engine ? undefined : engine.close()));
   const result = cloneModel(model);
   runPasses(result, [constantsToInitializers]);
   const log = new DecisionLog('weight-only');
+  log.note(`${describeTarget(target)}; MatMulNBits has no int16 pair sums, so its int8 path is exact on every target (docs/research/x86-saturation.md)`);
   if (o.format === 'qdq' && o.accuracyLevelGiven) {
     log.warn(`--accuracy-level ${o.accuracyLevel} has no effect with --format qdq: ONNX Runtime sets MatMulNBits' accuracy_level at load time from the session option session.qdq_matmulnbits_accuracy_level (default 4)`);
   }
   if (o.format === 'matmulnbits' && !o.accuracyLevelGiven) {
-    log.note('accuracy_level 4 (default): MatMulNBits quantizes each block of its input to int8 at run time, measured 1.2-2.4x faster than float math (level 0) on AVX-512 VNNI; --accuracy-level 0 keeps float activations');
+    const where = target.name === 'x86-vnni' ? '' : ` (not measured on ${target.name})`;
+    log.note(`accuracy_level 4 (default): MatMulNBits quantizes each block of its input to int8 at run time, measured 1.2-2.4x faster than float math (level 0) on AVX-512 VNNI${where}; --accuracy-level 0 keeps float activations`);
   }
   const { linear: ops, tables } = candidates(result, o, log);
   // The calibration machinery loads only when GPTQ needs it.
@@ -133,5 +139,5 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
   refuseIfNothingDone(summary, model, 'weight-only');
-  return { model: result, summary, settings: weightOnlySettings(o) };
+  return { model: result, summary, settings: weightOnlySettings(o, target.name) };
 }
