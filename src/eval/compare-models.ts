@@ -67,8 +67,9 @@ export async function compareModels(reference: Model | string, candidate: Model 
     const hardware = detectHardware();
     // Up to 8 samples measure what saturation costs on this CPU (when it saturates at all).
     const sat = await checkSaturation(cand.model, engine, [(await dataFeeds(data, cand.model, 8).catch(() => dataFeeds(data, cand.model, 1))).feeds], cand.path ?? cand.model);
-    if (sat.message) result.notes.push(`${sat.hostSaturates ? 'warning: ' : ''}${sat.message}`);
-    return buildEvalReport(result, { speed, layers, hardware, gates });
+    const warnings = sat.message && sat.hostSaturates ? [sat.message] : [];
+    if (sat.message && !sat.hostSaturates) result.notes.push(sat.message);
+    return buildEvalReport(result, { speed, layers, hardware, gates, warnings });
   } finally {
     if (!options.engine) await engine.close();
   }

@@ -122,7 +122,8 @@ async function measureSaturation(engine: Engine, model: Model | string, feeds: F
     await fast.release();
     await exact.release();
   }
-  return { sqnrDb: worst, samples: feeds.length };
+  // Samples, not runs: each feed may hold a batch.
+  return { sqnrDb: worst, samples: feeds.reduce((n, f) => n + (Object.values(f)[0]?.dims[0] ?? 1), 0) };
 }
 
 /**

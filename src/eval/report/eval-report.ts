@@ -71,6 +71,8 @@ export interface EvalReport {
   gates: GateResult[];
   passed: boolean;
   notes: string[];
+  /** What may make the numbers above wrong on another machine or this one (int8 saturation, ...). */
+  warnings: string[];
 }
 
 const RESERVED = new Set(['model', 'sha256', 'sizeBytes', 'latencyMs']);
@@ -80,7 +82,7 @@ export function finite(x: number | null | undefined): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : x;
 }
 
-export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntry | null; layers?: LayerAnalysis | null; hardware?: HardwareInfo | null; gates?: GateResult[] } = {}): EvalReport {
+export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntry | null; layers?: LayerAnalysis | null; hardware?: HardwareInfo | null; gates?: GateResult[]; warnings?: string[] } = {}): EvalReport {
   const entry = (which: 'reference' | 'candidate'): ModelEntry => {
     const m = e[which];
     const out: ModelEntry = { model: m.path ?? m.label, sha256: m.sha256, sizeBytes: m.sizeBytes, latencyMs: extras.speed ? extras.speed[which].medianMs : null };
@@ -115,6 +117,7 @@ export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntr
     gates,
     passed: gates.every((g) => g.passed),
     notes: e.notes,
+    warnings: extras.warnings ?? [],
   };
 }
 

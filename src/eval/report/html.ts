@@ -116,7 +116,7 @@ export function formatEvalHtml(r: EvalReport): string {
   const notes = r.notes.length ? `<ul class="note">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>`
     + `<h1>${esc(r.task)} evaluation</h1><p class="sub"><code>${esc(r.candidate.model)}</code> against <code>${esc(r.reference.model)}</code> on ${r.samples} samples of <code>${esc(r.data.source)}</code></p>`
-    + `<div class="cards">${cards}</div>${gates}${variantsSection(r)}${outputsSection(r)}`
+    + `<div class="cards">${cards}</div>${gates}${r.warnings.length ? `<section><h2 class="bad">Warnings</h2><ul>${r.warnings.map((w) => `<li class="bad">${esc(w)}</li>`).join('')}</ul></section>` : ''}${variantsSection(r)}${outputsSection(r)}`
     + `${r.layers ? layersSection(r.layers) + rangesSection(r.layers) : ''}`
     + `<section><h2>Provenance</h2><p class="note">data sha256 <code>${esc(r.data.sha256)}</code><br>${hw}<br>slimnet ${esc(r.slimnet)}, ${esc(r.createdAt)}</p>${notes}</section>`
     + `</main></body></html>\n`;

@@ -32,5 +32,6 @@ export function formatEvalMarkdown(r: EvalReport): string {
     for (const g of r.gates) out.push(`- ${g.passed ? '✅' : '❌'} \`${g.gate}\` (${Object.entries(g.values).map(([k, v]) => `${k} = ${num(v)}`).join(', ')})`);
   }
   for (const n of r.notes) out.push(`> note: ${n}`);
+  for (const w of r.warnings) out.push(`> **warning:** ${w}`);
   return `${out.join('\n')}\n`;
 }

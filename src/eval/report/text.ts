@@ -25,6 +25,7 @@ export function formatEvalText(r: EvalReport): string {
   if (r.speed) lines.push(`speed: ${r.speed.provider}, ${r.speed.threads} thread${r.speed.threads > 1 ? 's' : ''}, batch ${r.speed.batch}, ${r.speed.runs} interleaved runs`);
   if (r.layers) lines.push('', formatLayersText(r.layers, 10));
   for (const n of r.notes) lines.push(`note: ${n}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   if (r.gates.length) {
     lines.push('');
     for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'} (${Object.entries(g.values).map(([k, v]) => `${k} = ${num(v)}`).join(', ')})`);
