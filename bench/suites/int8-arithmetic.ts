@@ -15,7 +15,7 @@ import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js
 import type { WeightPolicy } from '../../src/quantize/weight-encoding.js';
 import { findSaturationRisk } from '../../src/eval/saturation.js';
 import { describeTarget, resolveTarget } from '../../src/target/resolve.js';
-import { resnet50Fixtures, randomImages } from '../../fixtures/resnet50/build.js';
+import { resnet50Fixtures, randomImages } from '../../fixtures/imagenet/build.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { top1 } from '../lib/top1.js';
 import { latency } from '../lib/paired-latency.js';

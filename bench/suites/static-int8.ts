@@ -16,7 +16,7 @@ import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-st
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
-import { resnet50Fixtures, randomImages } from '../../fixtures/resnet50/build.js';
+import { resnet50Fixtures, randomImages } from '../../fixtures/imagenet/build.js';
 import { ocrLineImages, ocrPageImages } from '../../fixtures/third-party/data.js';
 import { sileroStream } from '../../fixtures/third-party/silero.js';
 import { top1 } from '../lib/top1.js';
