@@ -247,7 +247,7 @@ export class Engine {
   /** @internal */
   _endProfiling(sid: number): Promise<string | undefined> {
     if (this.runtime === 'wasm') {
-      return Promise.reject(new RuntimeError("endProfiling: profiling is not supported on the wasm runtime (onnxruntime-web keeps its profile inside the wasm module's memory); profile with runtime 'node'"));
+      return Promise.reject(new RuntimeError("endProfiling: profiling is not supported on the wasm runtime (onnxruntime-web has no file system and prints profiles to stdout); profile with runtime 'node'"));
     }
     return this.request<string | null>({ op: 'endProfiling', sid }).then((r) => r ?? undefined);
   }

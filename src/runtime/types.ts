@@ -13,8 +13,11 @@ export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu' | 'dml' |
  * - 'wasm': onnxruntime-web's WebAssembly backend in this Node process, the same .wasm build that
  *   `import 'onnxruntime-web/wasm'` loads in a browser (ort-wasm-simd-threaded.wasm: SIMD128, no
  *   relaxed SIMD), so its timings are what a web page gets from the wasm backend on this CPU.
- *   Only the 'wasm' provider ('cpu' means the same); no optimizedModelPath or profiling (they
- *   would be written inside the wasm module's in-memory file system).
+ *   Only the 'wasm' provider ('cpu' means the same); no optimizedModelPath or profiling (the
+ *   module has no file system: the first crashes it, the second prints to stdout).
+ *   Its worker has V8 compile WebAssembly with TurboFan only (`--no-liftoff`, process-wide), so
+ *   that timings are steady from the second run instead of after hundreds of baseline-code runs;
+ *   the first session of a wasm Engine takes a few seconds longer to start.
  *   Threads: onnxruntime-web sets its thread count (`env.wasm.numThreads`) once per wasm instance,
  *   and each wasm Engine has its own; it is the first session's `intraOpThreads`, default 1 (not
  *   onnxruntime-web's default of half the cores, up to 4). A later session asking for another

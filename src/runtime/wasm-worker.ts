@@ -5,6 +5,7 @@
  * which loads dist/ort-wasm-simd-threaded.{mjs,wasm}: the plain SIMD128 build that
  * 'onnxruntime-web/wasm' also loads in browsers (no JSEP/WebGPU, no relaxed SIMD).
  */
+import { setFlagsFromString } from 'node:v8';
 import * as ort from 'onnxruntime-web';
 import { hostSessions, nestConfig, type CreateRequest, type HostSession } from './session-host.js';
 import type { SessionOptions, TensorData } from './types.js';
@@ -12,8 +13,17 @@ import type { SessionOptions, TensorData } from './types.js';
 /**
  * onnxruntime-web reads env.wasm once, when the first session starts the wasm module; the Engine
  * checks that later sessions do not ask for another thread count.
+ *
+ * V8 first runs wasm in Liftoff, its baseline compiler, and moves hot functions to TurboFan on
+ * background threads as they run. Measured on ORT 1.30 / Node 20 with 2 busy cores, a model's
+ * runs took 10-15x their steady time for the first ~100 runs and were still 20% off after 300
+ * (ResNet fixture: 14 ms, then 0.45 ms, vs 0.38 ms steady), so timings taken by a placement search
+ * would compare baseline code. Compiling with TurboFan only (still lazily, per function on first
+ * call) makes the second run steady, for a slower start (about 2 s more here). The flag is
+ * process-wide; it only changes how WebAssembly is compiled.
  */
 function initialize(threads: number): void {
+  setFlagsFromString('--no-liftoff');
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.simd = true;
   // Its own worker proxy would add a second hop; this thread already keeps the caller's loop free.
