@@ -16,11 +16,11 @@ import type { SessionOptions, TensorData } from './types.js';
  *
  * V8 first runs wasm in Liftoff, its baseline compiler, and moves hot functions to TurboFan on
  * background threads as they run. Measured on ORT 1.30 / Node 20 with 2 busy cores, a model's
- * runs took 10-15x their steady time for the first ~100 runs and were still 20% off after 300
+ * runs took 3-15x their steady time for the first ~100 runs and were still 20-100% off after 200
  * (ResNet fixture: 14 ms, then 0.45 ms, vs 0.38 ms steady), so timings taken by a placement search
- * would compare baseline code. Compiling with TurboFan only (still lazily, per function on first
- * call) makes the second run steady, for a slower start (about 2 s more here). The flag is
- * process-wide; it only changes how WebAssembly is compiled.
+ * would compare baseline code (docs/research/ort-web-wasm.md). Compiling with TurboFan only (still
+ * lazily, per function on first call) makes the second run steady, for a slower start (3-6 s more
+ * here). The flag is process-wide; it only changes how WebAssembly is compiled.
  */
 function initialize(threads: number): void {
   setFlagsFromString('--no-liftoff');
