@@ -6,7 +6,7 @@ export * from './ir/index.js';
 export { loadModel, loadModelFromBytes, saveModel, modelToBytes, type SaveOptions, type SaveResult, type LoadOptions } from './onnx/io.js';
 export { Engine, defaultEngine, type CreateSessionOptions } from './runtime/engine.js';
 export { providerStatus, ortVersion, KNOWN_PROVIDERS } from './runtime/providers.js';
-export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOptions, TensorData, ProviderStatus, OptimizationLevel } from './runtime/types.js';
+export type { ExecutionProvider, Feeds, OrtType, Session, SessionInfo, SessionOptions, TensorData, ProviderStatus, OptimizationLevel, EngineOptions, Runtime } from './runtime/types.js';
 export { fromIrTensor, toIrTensor, asFloat32, ortType } from './runtime/tensor-data.js';
 export { inspectModel, formatInspectReport, type InspectReport } from './inspect/inspect.js';
 export { OP_SUPPORT, opSupport, type OpSupport, type QuantRole } from './ops/op-support.js';

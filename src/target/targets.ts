@@ -60,7 +60,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetSpec>> = {
     description: 'ARM64 with int8 matrix multiply (I8MM/USMMLA: Neoverse V1/N2, Graviton 3 and later, Apple M2 and later)',
   },
   'wasm': {
-    name: 'wasm', arch: 'wasm', runtime: 'wasm', untimedPlacement: 'weights', u8s8Exact: true,
+    name: 'wasm', arch: 'wasm', runtime: 'wasm', untimedPlacement: 'compute', u8s8Exact: true,
     description: 'onnxruntime-web, wasm backend (SIMD, browsers and Node); timed in onnxruntime-web itself',
   },
 };

@@ -13,6 +13,7 @@ import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { Engine } from '../../runtime/engine.js';
 import { describeTarget, resolveTarget } from '../../target/resolve.js';
+import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { opSupport } from '../../ops/op-support.js';
 import { excludeMatch } from '../static/options.js';
 import { analyzeLinear } from '../linear.js';
@@ -77,6 +78,11 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     const excluded = o.exclude.find((p) => excludeMatch(p, node));
     if (excluded !== undefined) {
       log.skipped(node, `excluded by --exclude ${excluded}`);
+      continue;
+    }
+    const slower = target.runtime === 'wasm' ? wasmFloatReason(node) : undefined;
+    if (slower) {
+      log.skipped(node, slower);
       continue;
     }
     if (sup.dynamic === 'matmul') {

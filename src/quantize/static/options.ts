@@ -5,6 +5,7 @@
  * fan-out). Validated once, here; every later step reads the resolved form.
  */
 import type { Dataset } from '../../calibrate/data/dataset.js';
+import type { Node } from '../../ir/node.js';
 import type { RangeMethod, TensorRange } from '../../calibrate/types.js';
 import type { Engine } from '../../runtime/engine.js';
 import type { ProgressListener } from '../../progress.js';
@@ -107,6 +108,8 @@ export interface ResolvedStaticOptions {
   u8s8Exact: boolean;
   /** Per weight tensor, a policy that replaces `weights` (decided by weight-store.ts). */
   weightOverrides?: ReadonlyMap<string, WeightPolicy>;
+  /** Ops the target runs slower in int8, with the reason (src/target/wasm-kernels.ts for wasm). */
+  targetFloat?: (node: Node) => string | undefined;
   symmetricActivations: boolean;
   reduceRange: boolean;
   exclude: string[];

@@ -81,7 +81,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
   const unreached = (node: Node, sup: OpSupport) => node.graph !== g
     && [...actInputs(node, sup).map((a) => a.value), node.output(0)].some((v) => !isConstant(v) && !ranges.has(v.name));
   for (const node of order) {
-    const forced = overrides.forceFloat?.get(node.name);
+    const forced = overrides.forceFloat?.get(node.name) ?? options.targetFloat?.(node);
     const e = eligibility(node, { types, options, opset });
     if (!e.ok) float(node, e.reason);
     else if (forced !== undefined) float(node, forced);

@@ -20,6 +20,7 @@ import { chooseWeightStore, weightStoreToChoose } from './weight-store.js';
 import type { QuantPlan } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
+import { wasmFloatReason } from '../../target/wasm-kernels.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
 const STORE_SAMPLES = 8;
@@ -92,6 +93,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
   try {
     const target = await resolveTarget(options.target, engine);
     let opts = resolveStaticOptions(options, target);
+    if (target.runtime === 'wasm') opts = { ...opts, targetFloat: wasmFloatReason };
     // Placements are timed where the model will run: onnxruntime-web's wasm backend for 'wasm'.
     timing = target.runtime === 'wasm' ? new Engine({ runtime: 'wasm', intraOpThreads: 1 }) : engine;
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
