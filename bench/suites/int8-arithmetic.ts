@@ -19,6 +19,9 @@ import { resnet50Fixtures, randomImages } from '../../fixtures/imagenet/build.js
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { top1 } from '../lib/top1.js';
 import { latency } from '../lib/paired-latency.js';
+import { quantizeDynamic } from '../../src/quantize/dynamic/quantize-dynamic.js';
+import { BENCH_TRANSFORMER, loadTransformer } from '../../fixtures/bench/transformer.js';
+import { Rng } from '../../fixtures/synthetic/random.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIX = (p: string) => join(ROOT, 'fixtures', p);
@@ -105,6 +108,24 @@ export const suite: BenchSuite = {
       title: 'Trained fixtures, static int8 (placement full): top-1 drop and speedup on this CPU per weight store',
       columns: ['model', 'fp32 top-1', ...VARIANTS.map((v) => v.label)],
       rows: fixtureRows,
+    });
+
+    // Dynamic mode on a BERT-width encoder: DynamicQuantizeMatMul with each store.
+    ctx.log('transformer: dynamic int8 per weight store');
+    const fp32 = loadTransformer(BENCH_TRANSFORMER);
+    const rng = new Rng(1);
+    const tokens: Feeds = { hidden_states: { type: 'float32', dims: [1, BENCH_TRANSFORMER.seq, BENCH_TRANSFORMER.hidden], data: rng.normals(BENCH_TRANSFORMER.seq * BENCH_TRANSFORMER.hidden) } };
+    const dynRows: (string | number)[][] = [];
+    for (const v of VARIANTS) {
+      const { model: q } = await quantizeDynamic(fp32, { weights: v.weights, reduceRange: v.reduceRange ?? false, target: target.name, engine: ctx.engine });
+      const [f, i] = await latency(ctx, fp32, q, tokens);
+      dynRows.push([v.label, f, i, f / i, await sqnr(ctx.engine, fp32, q, [tokens])]);
+      metrics[`transformer_dynamic.${v.weights}${v.reduceRange ? '_7bit' : ''}.speedup`] = f / i;
+    }
+    tables.push({
+      title: `Dynamic int8, transformer ${BENCH_TRANSFORMER.layers}x${BENCH_TRANSFORMER.hidden}, sequence ${BENCH_TRANSFORMER.seq}, batch 1, 1 thread, on ${target.name}`,
+      columns: ['weights', 'fp32 ms', 'int8 ms', 'speedup', 'SQNR dB (here)'],
+      rows: dynRows,
     });
     return { tables, metrics, notes };
   },
