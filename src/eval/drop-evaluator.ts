@@ -5,7 +5,9 @@
  *
  * Metrics, each giving a drop that is positive when the candidate is worse:
  *   top1       top-1 accuracy against class labels; drop in percentage points
- *   agreement  argmax agreement with the reference's outputs; drop = disagreeing samples, in points
+ *   agreement  argmax agreement with the reference's outputs, row by row along the last axis (as
+ *              slimnet eval defines it: per sample for a classifier, per time step for a sequence);
+ *              drop = disagreeing rows, in points
  *   sqnr       relative RMS error of the output against the reference's, in percent
  *              (1% = 40 dB SQNR, 3% = 30.5 dB)
  *   a module   a user metric (outputs, batch) => score, drop as `slimnet eval` reports it
@@ -112,12 +114,13 @@ export class DropEvaluator {
     switch (this.metricName) {
       case 'agreement': {
         let same = 0;
+        let rows = 0;
         this.batches.forEach((b, i) => {
           const r = toFloat64(b.reference), c = toFloat64(outputs[i]!);
-          const k = r.length / b.count;
-          for (let s = 0; s < b.count; s++) if (argmax(r, s * k, k) === argmax(c, s * k, k)) same++;
+          const k = b.reference.dims[b.reference.dims.length - 1] ?? 1;
+          for (let row = 0; row * k < r.length; row++, rows++) if (argmax(r, row * k, k) === argmax(c, row * k, k)) same++;
         });
-        const agreement = same / this.samples;
+        const agreement = rows ? same / rows : 1;
         return { score: agreement, drop: Number(((1 - agreement) * 100).toPrecision(12)) };
       }
       case 'sqnr': {
