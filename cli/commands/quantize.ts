@@ -45,6 +45,10 @@ interface QuantizeFlags extends ModeFlags {
   prefer?: string;
   timeBudget?: string;
   fallback?: string;
+  equalization?: string;
+  biasCorrection?: string;
+  smoothQuant?: string;
+  smoothQuantAlpha?: string;
   report?: string;
   recipe?: string;
   saveRecipe?: string;
@@ -97,6 +101,12 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.fallback) o.fallback = f.fallback as StaticQuantizeOptions['fallback'];
   const n = number('--calib-size', f.calibSize, true);
   if (n !== undefined) o.calibSize = n;
+  // Recovery: values are checked by the API (resolveRecovery), which names the flag.
+  if (f.equalization) o.equalization = f.equalization as StaticQuantizeOptions['equalization'];
+  if (f.biasCorrection) o.biasCorrection = f.biasCorrection as StaticQuantizeOptions['biasCorrection'];
+  if (f.smoothQuant) o.smoothQuant = f.smoothQuant as StaticQuantizeOptions['smoothQuant'];
+  const alpha = number('--smooth-quant-alpha', f.smoothQuantAlpha);
+  if (alpha !== undefined) o.smoothQuantAlpha = alpha;
   return o;
 }
 
@@ -138,6 +148,10 @@ export function registerQuantize(program: Command): void {
     .option('--prefer <what>', 'with --max-drop: among the models inside the budget, speed (default), size or accuracy')
     .option('--time-budget <s>', 'with --max-drop: stop searching after s seconds and keep the best model so far')
     .option('--fallback <precision>', 'with --max-drop: what layers over budget become: float (the only choice on CPU)')
+    .option('--equalization <when>', 'static: cross-layer equalization of consecutive convolutions, with high-bias absorption: auto (default: on with --no-per-channel), on, off')
+    .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel), on, off')
+    .option('--smooth-quant <when>', 'static: SmoothQuant, activation outliers of LayerNorm -> MatMul moved into the weights: auto (default: off, see docs), on, off')
+    .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1] (default 0.5)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
     .option('--report <file>', 'static: also write the report: .html (with the accuracy budget\'s Pareto plot) or .json')
     .option('--save-recipe <file>', 'static: also write the recipe of this run (options, ranges, every decision the searches made) as JSON')

@@ -11,7 +11,7 @@ export { parseNpy, encodeNpy } from './data/npy.js';
 export { collectStatistics, type CollectOptions } from './stats/collector.js';
 export { Statistics } from './stats/statistics.js';
 export { defaultCalibrationTensors } from './stats/tensors.js';
-export type { MinMaxStat, HistogramStat, ChannelMinMaxStat, ChannelL2Stat, XtxStat, StatResult, Widening } from './stats/results.js';
+export type { MinMaxStat, HistogramStat, ChannelMinMaxStat, ChannelL2Stat, ChannelMeanStat, XtxStat, StatResult, Widening } from './stats/results.js';
 export { estimateRange, requestsForRange, normalizeRange, RANGE_METHODS, DEFAULT_PERCENTILE, type RangeOptions } from './ranges/estimate.js';
 export { DEFAULT_TARGET, quantSteps, targetBits, formatTarget } from './ranges/target.js';
 export { saveRanges, loadRanges, rangesDocument, RANGES_SCHEMA, type RangesFile, type LoadRangesOptions } from './store.js';

@@ -20,6 +20,8 @@ export type StatRequest =
   | { tensor: string; kind: 'channel-minmax'; axis: number }
   /** L2 norm per index along `axis` over all samples (Wanda's input-feature norms). */
   | { tensor: string; kind: 'channel-l2'; axis: number }
+  /** Mean per index along `axis` over all samples and positions (bias correction's E[x]). */
+  | { tensor: string; kind: 'channel-mean'; axis: number }
   /** Gram matrix X^T X of the tensor flattened to rows of its last axis (GPTQ / SparseGPT Hessians). */
   | { tensor: string; kind: 'xtx' };
 

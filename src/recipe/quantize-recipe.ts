@@ -21,7 +21,7 @@ import { checkDecisions, type QuantDecisions } from '../quantize/static/decision
 export const RECIPE_SCHEMA = 'slimnet.recipe/1';
 
 /** The options of static quantization that shape the written model (the rest is how to search). */
-const SHAPING_KEYS = ['format', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'exclude', 'opTypes', 'storeConstants', 'preprocess', 'method', 'percentile'] as const;
+const SHAPING_KEYS = ['format', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'exclude', 'opTypes', 'storeConstants', 'preprocess', 'method', 'percentile', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha'] as const;
 type ShapingKey = (typeof SHAPING_KEYS)[number];
 export type RecipeOptions = Pick<StaticQuantizeOptions, ShapingKey>;
 

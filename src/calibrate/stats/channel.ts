@@ -1,6 +1,6 @@
-/** Per-channel statistics along one axis: min/max (per-channel activation ranges) and sums of squares (Wanda's input norms). */
+/** Per-channel statistics along one axis: min/max (per-channel activation ranges), sums of squares (Wanda's input norms) and means (bias correction). */
 import type { StatRequest } from '../types.js';
-import type { ChannelL2Stat, ChannelMinMaxStat } from './results.js';
+import type { ChannelL2Stat, ChannelMeanStat, ChannelMinMaxStat } from './results.js';
 import { normalizeAxis, type BatchValues, type Reducer } from './reducer.js';
 
 /**
@@ -86,5 +86,38 @@ export class ChannelL2Reducer implements Reducer {
 
   result(): ChannelL2Stat {
     return { kind: 'channel-l2', tensor: this.request.tensor, axis: this.axis, sumSquares: this.sums.slice(), norms: this.sums.map(Math.sqrt), count: this.count };
+  }
+}
+
+export class ChannelMeanReducer implements Reducer {
+  readonly needs = 'full' as const;
+  private axis = -1;
+  private sums = new Float64Array(0);
+  private count = 0;
+
+  constructor(readonly request: Extract<StatRequest, { kind: 'channel-mean' }>) {}
+
+  update(b: BatchValues): void {
+    const x = b.values!;
+    const { axis, outer, c, inner } = channelLayout(this.request, b.dims, this.sums.length);
+    if (this.axis < 0) {
+      this.axis = axis;
+      this.sums = new Float64Array(c);
+    }
+    const sums = this.sums;
+    for (let o = 0; o < outer; o++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        const start = (o * c + ch) * inner;
+        for (let i = start; i < start + inner; i++) s += x[i]!;
+        sums[ch]! += s;
+      }
+    }
+    this.count += outer * inner;
+  }
+
+  result(): ChannelMeanStat {
+    const n = this.count;
+    return { kind: 'channel-mean', tensor: this.request.tensor, axis: this.axis, sums: this.sums.slice(), means: this.sums.map((s) => (n ? s / n : 0)), count: n };
   }
 }

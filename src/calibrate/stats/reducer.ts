@@ -6,7 +6,7 @@ import type { StatRequest } from '../types.js';
 import type { StatResult } from './results.js';
 import { MinMaxReducer } from './minmax.js';
 import { HistogramReducer } from './histogram.js';
-import { ChannelL2Reducer, ChannelMinMaxReducer } from './channel.js';
+import { ChannelL2Reducer, ChannelMeanReducer, ChannelMinMaxReducer } from './channel.js';
 import { XtxReducer } from './xtx.js';
 
 /** What one batch brings a reducer. */
@@ -36,6 +36,7 @@ export function createReducer(request: StatRequest): Reducer {
     case 'histogram': return new HistogramReducer(request);
     case 'channel-minmax': return new ChannelMinMaxReducer(request);
     case 'channel-l2': return new ChannelL2Reducer(request);
+    case 'channel-mean': return new ChannelMeanReducer(request);
     case 'xtx': return new XtxReducer(request);
   }
 }

@@ -75,6 +75,18 @@ export interface ChannelL2Stat {
   count: number;
 }
 
+export interface ChannelMeanStat {
+  kind: 'channel-mean';
+  tensor: string;
+  axis: number;
+  /** Sum over all samples and positions of x, per index along `axis` (NaN/Inf included: a bad input shows). */
+  sums: Float64Array;
+  /** sums / count. */
+  means: Float64Array;
+  /** Values per channel that went into each sum. */
+  count: number;
+}
+
 export interface XtxStat {
   kind: 'xtx';
   tensor: string;
@@ -86,7 +98,7 @@ export interface XtxStat {
   rows: number;
 }
 
-export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | XtxStat;
+export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | ChannelMeanStat | XtxStat;
 export type StatResultFor<K extends StatRequest['kind']> = Extract<StatResult, { kind: K }>;
 
 export const DEFAULT_HISTOGRAM_BINS = 4096;
@@ -95,7 +107,7 @@ export const DEFAULT_HISTOGRAM_BINS = 4096;
 export function statKey(r: StatRequest): string {
   switch (r.kind) {
     case 'histogram': return `${r.tensor}\u0000histogram\u0000${r.bins ?? DEFAULT_HISTOGRAM_BINS}`;
-    case 'channel-minmax': case 'channel-l2': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
+    case 'channel-minmax': case 'channel-l2': case 'channel-mean': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
     default: return `${r.tensor}\u0000${r.kind}`;
   }
 }

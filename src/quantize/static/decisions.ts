@@ -1,12 +1,14 @@
 /**
  * What the searches of static quantization decided, as data: the placement, the nodes kept in
- * float on top of it (regions measured slower, layers kept for the accuracy budget) and the weights
- * whose storage was chosen (targets without exact u8 x s8 sums). With the same options and ranges,
+ * float on top of it (regions measured slower, layers kept for the accuracy budget), the weights
+ * whose storage was chosen (targets without exact u8 x s8 sums) and what the recovery methods
+ * computed from the calibration data (recovery/decisions.ts). With the same options and ranges,
  * these rebuild the same model byte for byte, without searching or timing again (`--recipe`).
  */
 import { OptionError } from '../../errors.js';
 import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
 import type { ConcretePlacement } from './placement-search.js';
+import { checkRecoveryDecisions, type RecoveryDecisions } from './recovery/decisions.js';
 
 export interface QuantDecisions {
   placement: ConcretePlacement;
@@ -14,6 +16,8 @@ export interface QuantDecisions {
   keepFloat: Record<string, string>;
   /** Weight tensor -> its store. */
   weights: Record<string, WeightPolicy>;
+  /** What the recovery methods computed from data (scales, means); absent when none ran. */
+  recovery?: RecoveryDecisions;
 }
 
 const PLACEMENTS: readonly ConcretePlacement[] = ['full', 'compute', 'weights', 'storage'];
@@ -30,5 +34,9 @@ export function checkDecisions(d: unknown, where: string): QuantDecisions {
   };
   record('keepFloat', o.keepFloat, (v) => typeof v === 'string', 'a reason (string)');
   record('weights', o.weights, (v) => WEIGHT_POLICIES.includes(v as WeightPolicy), WEIGHT_POLICIES.join(' or '));
-  return { placement: o.placement as ConcretePlacement, keepFloat: o.keepFloat as Record<string, string>, weights: o.weights as Record<string, WeightPolicy> };
+  const recovery = checkRecoveryDecisions(o.recovery, fail);
+  return {
+    placement: o.placement as ConcretePlacement, keepFloat: o.keepFloat as Record<string, string>, weights: o.weights as Record<string, WeightPolicy>,
+    ...(Object.keys(recovery).length ? { recovery } : {}),
+  };
 }

@@ -16,6 +16,8 @@ import { OptionError } from '../../errors.js';
 import type { QuantType } from '../scheme.js';
 import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
 import { checkTargetName } from '../../target/resolve.js';
+import { resolveRecovery, type RecoveryOptions, type ResolvedRecovery } from './recovery/options.js';
+import type { RecoveryData } from './recovery/recovery-data.js';
 
 export type QuantFormat = 'qdq' | 'qoperator';
 
@@ -39,7 +41,8 @@ export const PLACEMENT_PROFILES: readonly ('full' | 'compute' | 'weights')[] = [
 const PLACEMENTS: readonly Placement[] = ['auto', ...PLACEMENT_PROFILES, 'storage'];
 export type ActivationType = QuantType;
 
-export interface StaticQuantizeOptions {
+/** Recovery without retraining (SmoothQuant, equalization, bias correction): see recovery/options.ts. */
+export interface StaticQuantizeOptions extends RecoveryOptions {
   /** Calibration data: a Dataset, or a path that `openDataset` understands (.npz, ...). Not needed with `ranges`. */
   calibration?: Dataset | string;
   /** Precomputed ranges (from `slimnet calibrate`, a ranges.json path, or a Map). */
@@ -141,6 +144,9 @@ export interface ResolvedStaticOptions {
   targetFloat?: (node: Node) => string | undefined;
   symmetricActivations: boolean;
   reduceRange: boolean;
+  /** Which recovery methods run (recovery/options.ts), and what they measured for the planner (bias means). */
+  recovery: ResolvedRecovery;
+  recoveryData?: RecoveryData;
   exclude: string[];
   opTypes: string[] | undefined;
   placement: Placement;
@@ -213,6 +219,7 @@ export function resolveStaticOptions(o: StaticQuantizeOptions, target: { u8s8Exa
     u8s8Exact: target.u8s8Exact,
     symmetricActivations: o.symmetricActivations ?? false,
     reduceRange: o.reduceRange ?? false,
+    recovery: resolveRecovery(o),
     exclude: o.exclude ?? [],
     opTypes: o.opTypes,
     placement: oneOf(o.placement, PLACEMENTS, '--placement', 'auto'),

@@ -21,7 +21,8 @@ import type { Feeds } from '../../runtime/types.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { CancelledError, RuntimeError, errorMessage, throwIfAborted } from '../../errors.js';
 import { PLACEMENT_PROFILES, type Placement, type ResolvedStaticOptions } from './options.js';
-import { planStatic, type PlanOverrides } from './planner.js';
+import type { PlanOverrides } from './planner.js';
+import { planRecovered } from './recovery/plan-recovered.js';
 import { applyQdqPlan } from './apply-qdq.js';
 import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
@@ -82,8 +83,9 @@ export function rejected(err: unknown): never {
 
 /** Plans and applies one placement profile (with the search's forced-float nodes). */
 export function buildCandidate(pre: Model, ranges: Map<string, TensorRange>, opts: ResolvedStaticOptions, placement: ConcretePlacement, overrides: PlanOverrides = {}, label: string = placement): Candidate {
-  const plan = planStatic(pre, ranges, { ...opts, placement }, overrides);
-  const model = cloneModel(pre);
+  // Bias correction (recovery/) depends on the weights this placement quantizes.
+  const { base, plan } = planRecovered(pre, ranges, { ...opts, placement }, overrides);
+  const model = cloneModel(base);
   applyQdqPlan(model, plan);
   if (opts.format === 'qoperator') lowerToQOperator(model);
   // int8 activations must stay as Q -> DQ pairs for ORT's x86 rewrite to uint8, so only uint8 gets this.

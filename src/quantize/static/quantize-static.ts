@@ -24,6 +24,7 @@ import type { QuantPlan } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
+import { prepareRecovery, recoveryData } from './recovery/recovery.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
 const STORE_SAMPLES = 8;
@@ -105,11 +106,17 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     timing = target.runtime === 'wasm' ? new Engine({ runtime: 'wasm', intraOpThreads: 1 }) : engine;
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
-    const { model: pre, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
+    const { model: processed, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
+    // Equalization and SmoothQuant change the float model (not its function) before the ranges.
+    const recovery = await prepareRecovery(processed, options, opts, engine);
+    const pre = recovery.model;
+    notes.push(...recovery.notes);
     progress.update(1, 'ranges');
-    const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
+    const { ranges, source, sample, notes: calibrationNotes, statistics } = await resolveRanges(model, pre, options, opts, engine, recovery.requests);
     notes.push(...calibrationNotes);
+    const recovered = recoveryData(recovery, statistics);
+    if (recovered) opts = { ...opts, recoveryData: recovered };
     throwIfAborted(options.signal, 'quantization');
     if (options.decisions) {
       // A replay: the stores, placement and float nodes some earlier search decided.
@@ -173,6 +180,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       placement: candidate.placement,
       keepFloat: Object.fromEntries(candidate.forceFloat),
       weights: Object.fromEntries(opts.weightOverrides ?? []),
+      ...(Object.keys(recovery.decisions).length ? { recovery: recovery.decisions } : {}),
     };
     const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts, target), calibration: source, ranges, target, decisions };
     if (budget) result.budget = budget;

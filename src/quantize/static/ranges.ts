@@ -6,7 +6,9 @@
 import type { Model } from '../../ir/model.js';
 import type { Engine } from '../../runtime/engine.js';
 import type { Feeds } from '../../runtime/types.js';
-import type { QuantTarget, TensorRange } from '../../calibrate/types.js';
+import type { QuantTarget, StatRequest, TensorRange } from '../../calibrate/types.js';
+import type { Statistics } from '../../calibrate/stats/statistics.js';
+import { collectStatistics } from '../../calibrate/stats/collector.js';
 import { DataType } from '../../ir/data-type.js';
 import { inferElemTypes } from '../../ir/elem-types.js';
 import { calibrate } from '../../calibrate/calibrate.js';
@@ -32,6 +34,8 @@ export interface ResolvedRanges {
   sample?: Feeds;
   /** What the calibrator wants the user to know (skipped tensors, subsets, ...). */
   notes: string[];
+  /** The extra statistics requested (collected in the calibration pass, or in one pass when the ranges were given). */
+  statistics?: Statistics;
 }
 
 /** Float activations the planner may need a range for: main graph and If branches. */
@@ -126,20 +130,24 @@ export function completeRanges(pre: Model, given: Map<string, TensorRange>, note
  * pre-processed one the plan is made for.
  */
 export async function resolveRanges(
-  original: Model, pre: Model, options: StaticQuantizeOptions, opts: ResolvedStaticOptions, engine: Engine,
+  original: Model, pre: Model, options: StaticQuantizeOptions, opts: ResolvedStaticOptions, engine: Engine, extraRequests: readonly StatRequest[] = [],
 ): Promise<ResolvedRanges> {
   const sample = options.calibration !== undefined ? await firstSample(pre, options.calibration) : undefined;
   const withSample = sample ? { sample } : {};
+  // Ranges given: the extra statistics, if any, take one pass of their own over the calibration data.
+  const extra = async () => (extraRequests.length && options.calibration !== undefined
+    ? { statistics: await collectStatistics(pre, options.calibration, extraRequests, { engine, data: opts.calibSize !== undefined ? { limit: opts.calibSize } : {}, ...(options.signal ? { signal: options.signal } : {}) }) }
+    : {});
   if (options.ranges instanceof Map) {
     const notes: string[] = [];
     const ranges = completeRanges(pre, options.ranges, notes);
-    return { ranges, source: { source: 'ranges given by the caller', method: opts.method }, notes, ...timingSample(pre, ranges, sample) };
+    return { ranges, source: { source: 'ranges given by the caller', method: opts.method }, notes, ...timingSample(pre, ranges, sample), ...(await extra()) };
   }
   if (typeof options.ranges === 'string') {
     const r = loadRanges(options.ranges, original);
     const notes = [...r.notes];
     const ranges = completeRanges(pre, r.ranges, notes);
-    return { ranges, source: { source: options.ranges, method: r.method, samples: r.samples }, notes, ...timingSample(pre, ranges, sample) };
+    return { ranges, source: { source: options.ranges, method: r.method, samples: r.samples }, notes, ...timingSample(pre, ranges, sample), ...(await extra()) };
   }
   if (options.calibration === undefined) {
     throw new OptionError('static quantization needs calibration data (--calib DATA) or ranges (--ranges ranges.json)');
@@ -150,7 +158,7 @@ export async function resolveRanges(
   const tensors = [...wanted.filter((n) => !branchTensors.has(n)), ...probe.aliases.keys()];
   const target: QuantTarget = { type: opts.activations, symmetric: opts.symmetricActivations };
   const result = await calibrate(probe.model, options.calibration, {
-    tensors, method: opts.method, target, engine,
+    tensors, method: opts.method, target, engine, extraRequests: [...extraRequests],
     ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}),
     ...(opts.calibSize !== undefined ? { limit: opts.calibSize } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -163,5 +171,5 @@ export async function resolveRanges(
     if (!unseen.has(name) && Number.isFinite(r.min) && Number.isFinite(r.max)) ranges.set(probe.aliases.get(name) ?? name, r);
   }
   const source = typeof options.calibration === 'string' ? options.calibration : options.calibration.source;
-  return { ranges, source: { source, method: result.method, samples: result.samples }, notes: result.notes, ...withSample };
+  return { ranges, source: { source, method: result.method, samples: result.samples }, notes: result.notes, ...withSample, ...(extraRequests.length ? { statistics: result.statistics } : {}) };
 }

@@ -1,0 +1,64 @@
+/**
+ * Options of accuracy recovery without retraining: SmoothQuant, cross-layer equalization and bias
+ * correction. Each is 'auto' by default, which turns it on only where the measurements behind the
+ * defaults found it helps (`autoEnabled` in recovery.ts has the rules, docs/static-int8.md the numbers).
+ */
+import { OptionError } from '../../../errors.js';
+
+export type Toggle = 'auto' | 'on' | 'off';
+
+export const TOGGLES: readonly Toggle[] = ['auto', 'on', 'off'];
+/** SmoothQuant's migration strength when none is given (the paper's default for most models). */
+export const DEFAULT_SMOOTHQUANT_ALPHA = 0.5;
+
+export interface RecoveryOptions {
+  /**
+   * SmoothQuant (Xiao et al. 2023) for MatMuls with a constant weight that read a
+   * LayerNormalization: activation channel c is divided by s_c (folded into the LayerNorm's scale
+   * and bias, so nothing is added to the graph) and weight row c multiplied by it. 'auto'
+   * (default): off, as measured on the ViT fixture (recovery.ts, `autoEnabled`); 'on' to use it.
+   */
+  smoothQuant?: Toggle;
+  /** SmoothQuant's migration strength in [0, 1]: s_c = max|x_c|^alpha / max|W_c|^(1 - alpha); default 0.5. */
+  smoothQuantAlpha?: number;
+  /**
+   * Cross-layer equalization (Nagel et al. 2019) of consecutive convolutions (Conv -> Relu/Clip ->
+   * Conv, depthwise -> pointwise), with high-bias absorption where exact. 'auto' (default): on
+   * with per-tensor weights.
+   */
+  equalization?: Toggle;
+  /**
+   * Bias correction: each int8 Conv/MatMul/Gemm's bias shifted by the mean error its weight
+   * quantization adds to the output, from input means measured on the calibration data in the
+   * calibration pass. 'auto' (default): on with per-tensor weights.
+   */
+  biasCorrection?: Toggle;
+}
+
+export interface ResolvedRecovery {
+  smoothQuant: Toggle;
+  alpha: number;
+  equalization: Toggle;
+  biasCorrection: Toggle;
+}
+
+function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], flag: string, def: T): T {
+  if (value === undefined) return def;
+  if (!allowed.includes(value)) throw new OptionError(`${flag} must be one of ${allowed.join(', ')} (got '${String(value)}')`);
+  return value;
+}
+
+export function resolveRecovery(o: RecoveryOptions): ResolvedRecovery {
+  const a = o.smoothQuantAlpha;
+  if (a !== undefined && !(typeof a === 'number' && a >= 0 && a <= 1)) {
+    throw new OptionError(`--smooth-quant-alpha must be a number in [0, 1] (got '${String(a)}')`);
+  }
+  const smoothQuant = oneOf(o.smoothQuant, TOGGLES, '--smooth-quant', 'auto');
+  if (a !== undefined && smoothQuant === 'off') throw new OptionError('--smooth-quant-alpha only applies with SmoothQuant on: drop --smooth-quant off, or the alpha');
+  return {
+    smoothQuant,
+    alpha: a ?? DEFAULT_SMOOTHQUANT_ALPHA,
+    equalization: oneOf(o.equalization, TOGGLES, '--equalization', 'auto'),
+    biasCorrection: oneOf(o.biasCorrection, TOGGLES, '--bias-correction', 'auto'),
+  };
+}
