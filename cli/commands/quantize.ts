@@ -105,8 +105,7 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.equalization) o.equalization = f.equalization as StaticQuantizeOptions['equalization'];
   if (f.biasCorrection) o.biasCorrection = f.biasCorrection as StaticQuantizeOptions['biasCorrection'];
   if (f.smoothQuant) o.smoothQuant = f.smoothQuant as StaticQuantizeOptions['smoothQuant'];
-  const alpha = number('--smooth-quant-alpha', f.smoothQuantAlpha);
-  if (alpha !== undefined) o.smoothQuantAlpha = alpha;
+  if (f.smoothQuantAlpha !== undefined) o.smoothQuantAlpha = f.smoothQuantAlpha === 'search' ? 'search' : number('--smooth-quant-alpha', f.smoothQuantAlpha)!;
   return o;
 }
 
@@ -151,7 +150,7 @@ export function registerQuantize(program: Command): void {
     .option('--equalization <when>', 'static: cross-layer equalization of consecutive convolutions, with high-bias absorption: auto (default: on with --no-per-channel), on, off')
     .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel), on, off')
     .option('--smooth-quant <when>', 'static: SmoothQuant, activation outliers of LayerNorm -> MatMul moved into the weights: auto (default: off, see docs), on, off')
-    .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1] (default 0.5)')
+    .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1], or search (default: per layer, by predicted error; layers without gain left alone)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
     .option('--report <file>', 'static: also write the report: .html (with the accuracy budget\'s Pareto plot) or .json')
     .option('--save-recipe <file>', 'static: also write the recipe of this run (options, ranges, every decision the searches made) as JSON')

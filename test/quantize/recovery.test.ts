@@ -22,6 +22,7 @@ import { nameNodes } from '../../src/quantize/static/preprocess.js';
 import { quantizeStatic } from '../../src/quantize/static/quantize-static.js';
 import { applyEqualization, computeEqualization, convPairs } from '../../src/quantize/static/recovery/equalization.js';
 import { applySmoothing, computeSmoothing, smoothTargets } from '../../src/quantize/static/recovery/smoothquant.js';
+import { predictedError, searchAlpha, smoothScales } from '../../src/quantize/static/recovery/smoothquant-search.js';
 import { quantizeRecipe, readRecipe, replayOptions } from '../../src/recipe/quantize-recipe.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
@@ -177,7 +178,7 @@ describe('SmoothQuant', () => {
     const amax = Float32Array.from(gamma, (g) => 2.5 * g);
     const stat: StatResult = { kind: 'channel-minmax', tensor: ln.name, axis: 2, min: amax.map((v) => -v), max: amax };
     const stats = new Statistics(new Map([[statKey({ tensor: ln.name, kind: 'channel-minmax', axis: -1 }), stat]]), 1, 1, '');
-    const [d] = computeSmoothing(targets, stats, 0.5);
+    const [d] = computeSmoothing(targets, stats, 0.5, true);
     // s_c = sqrt(max|x_c| / max|W_c|): the outlier channel gets by far the largest scale.
     expect(d!.scales.indexOf(Math.max(...d!.scales))).toBe(3);
     const after = cloneModel(model);
@@ -207,5 +208,54 @@ describe('recovery on the depthwise fixture with per-tensor weights', () => {
     writeFileSync(path, JSON.stringify(quantizeRecipe(model, base, recovered)));
     const replay = await quantizeStatic(model, { ...replayOptions(readRecipe(path)), engine, speedCheck: false });
     expect(Buffer.compare(Buffer.from(modelToBytes(replay.model)), Buffer.from(modelToBytes(recovered.model)))).toBe(0);
+  });
+});
+
+describe('SmoothQuant alpha search', () => {
+  /** Statistics of X (rows x 16, channel c scaled by scale[c]) and a random weight, as the calibration pass gives them. */
+  function layer(scale: (c: number) => number, balanced = false) {
+    const rng = new Rng(21);
+    const rows = 512;
+    const c = 16;
+    const x = rng.normals(rows * c).map((v, i) => v * scale(i % c));
+    const w = rng.normals(c * 8, 0.1);
+    if (balanced) {
+      // Every channel with the same extremes and every weight row with the same absmax: s is one constant, which changes nothing.
+      for (let ch = 0; ch < c; ch++) {
+        let m = 0;
+        for (let r = 0; r < rows; r++) m = Math.max(m, Math.abs(x[r * c + ch]!));
+        for (let r = 0; r < rows; r++) x[r * c + ch] = x[r * c + ch]! / m;
+        x[ch] = 1;
+        x[c + ch] = -1;
+        let wm = 0;
+        for (let j = 0; j < 8; j++) wm = Math.max(wm, Math.abs(w[ch * 8 + j]!));
+        for (let j = 0; j < 8; j++) w[ch * 8 + j] = w[ch * 8 + j]! * 0.1 / wm;
+      }
+    }
+    const gram = new Float64Array(c * c);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) gram[i * c + j]! += x[r * c + i]! * x[r * c + j]!;
+    const min = new Float32Array(c).fill(Infinity);
+    const max = new Float32Array(c).fill(-Infinity);
+    for (let k = 0; k < x.length; k++) {
+      min[k % c] = Math.min(min[k % c]!, x[k]!);
+      max[k % c] = Math.max(max[k % c]!, x[k]!);
+    }
+    const wmax = Array.from({ length: c }, (_, i) => Math.max(...Array.from(w.subarray(i * 8, i * 8 + 8), Math.abs)));
+    const amax = Array.from(max, (m, i) => Math.max(m, -min[i]!));
+    return { st: { gram, rows, min, max, weights: [w], perChannel: true }, amax, wmax };
+  }
+
+  it('smooths a layer with an outlier channel, and predicts less error than without', () => {
+    const { st, amax, wmax } = layer((c) => (c === 5 ? 40 : 1));
+    const r = searchAlpha(st, amax, wmax);
+    expect(r).toBeDefined();
+    expect(r!.gain).toBeGreaterThan(0.5);
+    expect(predictedError(st, r!.scales)).toBeLessThan(predictedError(st, null));
+    expect(predictedError(st, smoothScales(amax, wmax, 0.5))).toBeLessThan(predictedError(st, null));
+  });
+
+  it('leaves a balanced layer alone (no alpha predicts a gain)', () => {
+    const { st, amax, wmax } = layer(() => 1, true);
+    expect(searchAlpha(st, amax, wmax)).toBeUndefined();
   });
 });

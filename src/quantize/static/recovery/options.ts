@@ -8,8 +8,6 @@ import { OptionError } from '../../../errors.js';
 export type Toggle = 'auto' | 'on' | 'off';
 
 export const TOGGLES: readonly Toggle[] = ['auto', 'on', 'off'];
-/** SmoothQuant's migration strength when none is given (the paper's default for most models). */
-export const DEFAULT_SMOOTHQUANT_ALPHA = 0.5;
 
 export interface RecoveryOptions {
   /**
@@ -19,8 +17,12 @@ export interface RecoveryOptions {
    * (default): off, as measured on the ViT fixture (recovery.ts, `autoEnabled`); 'on' to use it.
    */
   smoothQuant?: Toggle;
-  /** SmoothQuant's migration strength in [0, 1]: s_c = max|x_c|^alpha / max|W_c|^(1 - alpha); default 0.5. */
-  smoothQuantAlpha?: number;
+  /**
+   * SmoothQuant's migration strength in [0, 1] (s_c = max|x_c|^alpha / max|W_c|^(1 - alpha)), or
+   * 'search' (default): per layer, the alpha with the least predicted output error, from X^T X
+   * and the channel extremes of the same pass; layers where no alpha helps are left alone.
+   */
+  smoothQuantAlpha?: number | 'search';
   /**
    * Cross-layer equalization (Nagel et al. 2019) of consecutive convolutions (Conv -> Relu/Clip ->
    * Conv, depthwise -> pointwise), with high-bias absorption where exact. 'auto' (default): on
@@ -37,7 +39,7 @@ export interface RecoveryOptions {
 
 export interface ResolvedRecovery {
   smoothQuant: Toggle;
-  alpha: number;
+  alpha: number | 'search';
   equalization: Toggle;
   biasCorrection: Toggle;
 }
@@ -50,14 +52,14 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fl
 
 export function resolveRecovery(o: RecoveryOptions): ResolvedRecovery {
   const a = o.smoothQuantAlpha;
-  if (a !== undefined && !(typeof a === 'number' && a >= 0 && a <= 1)) {
-    throw new OptionError(`--smooth-quant-alpha must be a number in [0, 1] (got '${String(a)}')`);
+  if (a !== undefined && a !== 'search' && !(typeof a === 'number' && a >= 0 && a <= 1)) {
+    throw new OptionError(`--smooth-quant-alpha must be a number in [0, 1] or 'search' (got '${String(a)}')`);
   }
   const smoothQuant = oneOf(o.smoothQuant, TOGGLES, '--smooth-quant', 'auto');
   if (a !== undefined && smoothQuant === 'off') throw new OptionError('--smooth-quant-alpha only applies with SmoothQuant on: drop --smooth-quant off, or the alpha');
   return {
     smoothQuant,
-    alpha: a ?? DEFAULT_SMOOTHQUANT_ALPHA,
+    alpha: a ?? 'search',
     equalization: oneOf(o.equalization, TOGGLES, '--equalization', 'auto'),
     biasCorrection: oneOf(o.biasCorrection, TOGGLES, '--bias-correction', 'auto'),
   };

@@ -81,7 +81,7 @@ export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions
   const decisions: RecoveryDecisions = {};
   const pairs = equalize ? convPairs(pre) : [];
   const targets = smooth ? smoothTargets(pre) : [];
-  const prePass = [...equalizationRequests(pairs), ...smoothRequests(targets)];
+  const prePass = [...equalizationRequests(pairs), ...smoothRequests(targets, r.alpha)];
   const stats = prePass.length ? await transformStatistics(pre, options, opts, engine, prePass) : undefined;
   let model = pre;
   if (pairs.length) {
@@ -96,12 +96,13 @@ export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions
   }
   if (targets.length) {
     // Computed on `pre`: equalization touches convolutions only, smoothing LayerNorm -> MatMul.
-    const smoothing = computeSmoothing(targets, stats, r.alpha);
+    const smoothing = computeSmoothing(targets, stats, r.alpha, opts.perChannel);
     if (smoothing.length) {
       if (model === pre) model = cloneModel(pre);
       applySmoothing(model, smoothing);
       decisions.smoothing = smoothing;
-      notes.push(`SmoothQuant (alpha ${r.alpha}): ${smoothing.length} LayerNorm output(s) smoothed into ${smoothing.reduce((s, d) => s + d.consumers.length, 0)} MatMul weight(s)`);
+      const alphas = r.alpha === 'search' ? `alpha searched per layer: ${smoothing.map((d) => d.alpha).join(', ')}; ${targets.length - smoothing.length} of ${targets.length} left alone, no alpha predicted a gain` : `alpha ${r.alpha}`;
+      notes.push(`SmoothQuant: ${smoothing.length} activation(s) (LayerNorm or Mul outputs) smoothed into ${smoothing.reduce((s, d) => s + d.consumers.length, 0)} MatMul weight(s) (${alphas})`);
     }
   }
   const requests = bias ? biasMeanRequests(correctableLayers(model)) : [];
