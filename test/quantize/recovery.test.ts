@@ -259,3 +259,22 @@ describe('SmoothQuant alpha search', () => {
     expect(searchAlpha(st, amax, wmax)).toBeUndefined();
   });
 });
+
+describe('SmoothQuant on the ViT fixture', () => {
+  it('with min/max ranges, cuts the logit error of int8 MatMuls; the recipe replays the smoothing byte for byte', async () => {
+    const model = loadModel(join(TRAINED, 'vit_tiny.onnx'));
+    // 'weights': only the MatMuls with constant weights are int8, the error SmoothQuant addresses.
+    const base = { calibration: CALIB, calibSize: 128, engine, placement: 'weights' as const, method: 'minmax' as const, speedCheck: false };
+    const float = await runClassifier(engine, model, TEST, { limit: 500 });
+    const plain = await quantizeStatic(model, { ...base, smoothQuant: 'off' });
+    const smoothed = await quantizeStatic(model, { ...base, smoothQuant: 'on' });
+    expect(smoothed.decisions.recovery?.smoothing?.length).toBeGreaterThan(0);
+    const ePlain = relativeError((await runClassifier(engine, plain.model, TEST, { limit: 500 })).logits, float.logits);
+    const eSmoothed = relativeError((await runClassifier(engine, smoothed.model, TEST, { limit: 500 })).logits, float.logits);
+    expect(eSmoothed).toBeLessThan(ePlain);
+    const path = join(TMP, 'vit-recipe.json');
+    writeFileSync(path, JSON.stringify(quantizeRecipe(model, base, smoothed)));
+    const replay = await quantizeStatic(model, { ...replayOptions(readRecipe(path)), engine, speedCheck: false });
+    expect(Buffer.compare(Buffer.from(modelToBytes(replay.model)), Buffer.from(modelToBytes(smoothed.model)))).toBe(0);
+  });
+});
