@@ -32,7 +32,8 @@ export interface RecoveryOptions {
   /**
    * Bias correction: each int8 Conv/MatMul/Gemm's bias shifted by the mean error its weight
    * quantization adds to the output, from input means measured on the calibration data in the
-   * calibration pass. 'auto' (default): on with per-tensor weights.
+   * calibration pass. 'auto' (default): on with per-tensor weights where equalization ran
+   * (alone it was measured to raise the logit error; see recovery.ts).
    */
   biasCorrection?: Toggle;
 }
