@@ -13,9 +13,20 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' runs on process.exit and normal end; SIGINT/SIGTERM handlers in the CLI call process.exit.
-  process.on('exit', () => {
-    for (const p of pendingTemps) rmSync(p, { force: true });
-  });
+  process.on('exit', removePendingTemps);
+}
+
+/** Removes every temporary file not yet committed (on exit, and before a hard exit on a signal). */
+export function removePendingTemps(): void {
+  for (const p of pendingTemps) rmSync(p, { recursive: true, force: true });
+  pendingTemps.clear();
+}
+
+/** A temporary file or directory to remove if the process exits before `release` is called. */
+export function removeOnExit(path: string): { release(): void } {
+  installExitHook();
+  pendingTemps.add(path);
+  return { release: () => { pendingTemps.delete(path); } };
 }
 
 export function tempPathFor(finalPath: string): string {

@@ -1,5 +1,4 @@
 /** ModelProto bytes -> IR Model. Values are resolved by name once, here; the IR holds edges after that. */
-import protobuf from 'protobufjs';
 import { Graph } from '../ir/graph.js';
 import { Model, type IrFunction } from '../ir/model.js';
 import { Node } from '../ir/node.js';
@@ -7,6 +6,7 @@ import { Value } from '../ir/value.js';
 import { AttrType, type Attribute } from '../ir/attribute.js';
 import { InvalidModelError } from '../errors.js';
 import { onnxTypes, type AttributeMsg, type FunctionMsg, type GraphMsg, type ModelMsg, type NodeMsg, type ValueInfoMsg } from './schema.js';
+import { whyNotOnnx } from './not-onnx.js';
 import { decodeSparseTensor, decodeStringMap, decodeTensor, decodeType, has, num, type DecodeContext } from './decode-tensor.js';
 
 /** Name scope for decoding: a graph's values, chained to the enclosing graph's scope. */
@@ -14,7 +14,11 @@ class Scope {
   readonly values = new Map<string, Value>();
   /** Names used before any node defined them (files that are not topologically sorted). */
   readonly pending = new Map<string, Value>();
-  constructor(readonly parent: Scope | null) {}
+  /** How many graphs enclose this one (0 for the main graph). */
+  readonly depth: number;
+  constructor(readonly parent: Scope | null) {
+    this.depth = parent ? parent.depth + 1 : 0;
+  }
 
   lookup(name: string): Value | undefined {
     return this.values.get(name) ?? this.parent?.lookup(name);
@@ -59,8 +63,7 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   try {
     msg = onnxTypes().ModelProto.decode(bytes) as unknown as ModelMsg;
   } catch (err) {
-    const why = err instanceof protobuf.util.ProtocolError || err instanceof RangeError ? 'the file is truncated' : 'the file is not an ONNX protobuf';
-    throw new InvalidModelError(`${source}: not a valid ONNX model (${why}: ${(err as Error).message})`);
+    throw new InvalidModelError(`${source}: not a valid ONNX model: ${whyNotOnnx(bytes, err)}`);
   }
   if (!has(msg, 'graph') || !has(msg, 'ir_version')) {
     throw new InvalidModelError(`${source}: not an ONNX model (no ${has(msg, 'graph') ? 'ir_version' : 'graph'} field); check that this is a .onnx file`);
@@ -93,7 +96,13 @@ function applyValueInfo(v: Value, info: ValueInfoMsg): void {
   if (meta) v.metadataProps = meta;
 }
 
+/** Real models nest If/Loop bodies a few levels deep; a hostile file could nest thousands and overflow the stack. */
+const MAX_SUBGRAPH_DEPTH = 64;
+
 function decodeGraph(msg: GraphMsg, scope: Scope, ctx: DecodeContext, parent: Node | null = null): Graph {
+  if (scope.depth > MAX_SUBGRAPH_DEPTH) {
+    throw new InvalidModelError(`${ctx.source}: subgraphs are nested more than ${MAX_SUBGRAPH_DEPTH} levels deep (at node ${parent?.label() ?? '?'}); the file is damaged or not a real model`);
+  }
   const g = new Graph(msg.name ?? '');
   g.parent = parent;
   if (has(msg, 'doc_string')) g.docString = msg.doc_string;

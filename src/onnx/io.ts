@@ -1,5 +1,5 @@
 /** Loading and saving models: files, bytes, external data. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Model } from '../ir/model.js';
 import type { Tensor, ExternalLocation } from '../ir/tensor.js';
@@ -8,6 +8,7 @@ import { decodeModel } from './decode.js';
 import { encodeModel, type TensorSink } from './encode.js';
 import { AtomicFile } from './atomic-write.js';
 import { forEachTensor, storedTensorBytes } from './tensors.js';
+import { checkExternalDataFile } from './external-data-path.js';
 
 /** Protobuf messages cannot exceed 2 GiB; keep a margin for the graph structure. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -21,9 +22,16 @@ export interface LoadOptions {
 /** Loads a model file (external data is resolved next to it and read lazily, tensor by tensor). */
 export function loadModel(path: string, _options: LoadOptions = {}): Model {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new InvalidModelError(`${path}: no such file`);
-  const st = statSync(abs);
+  let st: Stats;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InvalidModelError(code === 'ENOENT' || code === 'ENOTDIR' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`);
+  }
   if (st.isDirectory()) throw new InvalidModelError(`${path}: is a directory, not an .onnx file`);
+  // A FIFO or a device would block or never end; only regular files are models.
+  if (!st.isFile()) throw new InvalidModelError(`${path}: not a regular file; give the path of an .onnx file`);
   if (st.size === 0) throw new InvalidModelError(`${path}: the file is empty`);
   if (st.size > PROTOBUF_LIMIT) throw new InvalidModelError(`${path}: ${st.size} bytes is over protobuf's 2 GB limit; ONNX files that large must keep weights as external data`);
   let bytes: Uint8Array;
@@ -33,31 +41,34 @@ export function loadModel(path: string, _options: LoadOptions = {}): Model {
     throw new InvalidModelError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   const model = decodeModel(bytes, { baseDir: dirname(abs), source: path });
-  checkExternalData(model, path);
+  checkExternalData(model, dirname(abs), path);
   return model;
 }
 
 /** Decodes a model from bytes; external data (if any) is looked up in `baseDir`. */
 export function loadModelFromBytes(bytes: Uint8Array, options: LoadOptions & { source?: string } = {}): Model {
-  return decodeModel(bytes, { baseDir: options.baseDir, source: options.source ?? '<bytes>' });
+  const source = options.source ?? '<bytes>';
+  const model = decodeModel(bytes, { baseDir: options.baseDir, source });
+  if (options.baseDir !== undefined) checkExternalData(model, options.baseDir, source);
+  return model;
 }
 
-/** Fails early, naming the file, when an external data file is missing or too short. */
-function checkExternalData(model: Model, path: string): void {
+/**
+ * Fails early, naming the file, when an external data file is missing, outside the model's
+ * directory (symlinks followed), not a regular file, or too short for a tensor's bytes.
+ */
+function checkExternalData(model: Model, baseDir: string, source: string): void {
   const sizes = new Map<string, number>();
   forEachTensor(model, (t) => {
     const ext = t.externalLocation;
     if (!ext || !t.isExternal) return;
     let size = sizes.get(ext.path);
     if (size === undefined) {
-      if (!existsSync(ext.path)) {
-        throw new InvalidModelError(`${path}: external data file '${ext.location}' (tensor '${t.name}') is missing; it must sit next to the model, in ${dirname(ext.path)}`);
-      }
-      size = statSync(ext.path).size;
+      size = checkExternalDataFile(baseDir, ext.path, ext.location, t.name, source);
       sizes.set(ext.path, size);
     }
     if (ext.offset + ext.length > size) {
-      throw new InvalidModelError(`${path}: external data file '${ext.location}' is ${size} bytes, but tensor '${t.name}' needs bytes ${ext.offset}..${ext.offset + ext.length}; the data file is truncated or belongs to another model`);
+      throw new InvalidModelError(`${source}: external data file '${ext.location}' is ${size} bytes, but tensor '${t.name}' needs bytes ${ext.offset}..${ext.offset + ext.length}; the data file is truncated or belongs to another model`);
     }
   });
 }
