@@ -4,6 +4,7 @@
  * same error a truncated model gives; the first bytes tell these cases apart.
  */
 import protobuf from 'protobufjs';
+import { looksLikeText, textKind } from '../sniff.js';
 
 /** Formats other tools write that people pass by mistake, by their first bytes. */
 const SIGNATURES: [prefix: number[], what: string][] = [
@@ -18,27 +19,11 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
   return prefix.every((b, i) => bytes[i] === b);
 }
 
-/** Text: no NUL and only printable characters and whitespace in the first kilobyte (UTF-8 allowed). */
-function looksLikeText(bytes: Uint8Array): boolean {
-  const head = bytes.subarray(0, 1024);
-  if (head.length === 0) return false;
-  let printable = 0;
-  for (const b of head) {
-    if (b === 0) return false;
-    if (b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127)) printable++;
-  }
-  return printable === head.length;
-}
-
 export function whyNotOnnx(bytes: Uint8Array, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/call stack/i.test(message)) return 'its messages are nested too deeply to be a real model (a damaged or hostile file)';
   for (const [prefix, what] of SIGNATURES) if (startsWith(bytes, prefix)) return `this is ${what}`;
-  if (looksLikeText(bytes)) {
-    const first = String.fromCharCode(...bytes.subarray(0, 1)).trim();
-    const kind = first === '{' || first === '[' ? 'a JSON file' : 'a text file';
-    return `this is ${kind}; an ONNX model is a binary protobuf file (.onnx)`;
-  }
+  if (looksLikeText(bytes)) return `this is ${textKind(bytes)}; an ONNX model is a binary protobuf file (.onnx)`;
   if (err instanceof protobuf.util.ProtocolError || err instanceof RangeError) return `the file is truncated or not an ONNX model (${message})`;
   return `the file is not an ONNX protobuf (${message})`;
 }
