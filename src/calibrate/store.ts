@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Model } from '../ir/model.js';
-import { DataError, OptionError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../onnx/atomic-write.js';
 import { modelHash } from '../onnx/hash.js';
 import { VERSION } from '../version.js';
@@ -51,14 +51,9 @@ export function rangesDocument(result: CalibrationResult, modelSource?: string):
 }
 
 /** Writes ranges.json atomically (temp file, then rename). */
+/** Writes ranges.json atomically; a failed write is an OutputError naming the file. */
 export function saveRanges(result: CalibrationResult, path: string, options: { modelSource?: string } = {}): void {
-  try {
-    writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!code) throw err;
-    throw new OptionError(`${path}: cannot write the ranges (${code}${code === 'ENOENT' ? ': the directory does not exist' : ''})`);
-  }
+  writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
 }
 
 function isRange(r: unknown): r is TensorRange {

@@ -6,7 +6,7 @@ import type { Tensor, ExternalLocation } from '../ir/tensor.js';
 import { InvalidModelError, OptionError } from '../errors.js';
 import { decodeModel } from './decode.js';
 import { encodeModel, type TensorSink } from './encode.js';
-import { AtomicFile } from './atomic-write.js';
+import { AtomicFile, abortAll, commitAll, stageFile, type Staged } from './atomic-write.js';
 import { forEachTensor, storedTensorBytes } from './tensors.js';
 import { checkExternalDataFile } from './external-data-path.js';
 
@@ -92,8 +92,24 @@ export interface SaveResult {
 }
 
 
+/** A model written to temporary files (the .onnx and any external data), renamed into place on commit. */
+export interface StagedModel extends Staged {
+  result: SaveResult;
+}
+
 /** Saves atomically (temp file + rename), with weights inline or as external data. */
 export function saveModel(model: Model, path: string, options: SaveOptions = {}): SaveResult {
+  const staged = stageModel(model, path, options);
+  staged.commit();
+  return staged.result;
+}
+
+/**
+ * Writes the model to temporary files next to `path` without renaming them: commit() puts them in
+ * place (data file first, so the model never points at a missing one), abort() removes them. For
+ * commands that write several outputs and must write all of them or none (see commitAll).
+ */
+export function stageModel(model: Model, path: string, options: SaveOptions = {}): StagedModel {
   const abs = resolve(path);
   const notes: string[] = [];
   let ext = options.externalData;
@@ -104,15 +120,8 @@ export function saveModel(model: Model, path: string, options: SaveOptions = {})
   if (!ext) {
     materializeExternal(model);
     const bytes = encodeModel(model);
-    const f = new AtomicFile(abs);
-    try {
-      f.write(bytes);
-      f.commit();
-    } catch (err) {
-      f.abort();
-      throw err;
-    }
-    return { path: abs, bytes: bytes.length, notes };
+    const file = stageFile(abs, bytes);
+    return { result: { path: abs, bytes: bytes.length, notes }, commit: () => file.commit(), abort: () => file.abort() };
   }
   const cfg = ext === true ? {} : ext;
   const location = cfg.location ?? `${basename(abs)}.data`;
@@ -135,24 +144,31 @@ export function saveModel(model: Model, path: string, options: SaveOptions = {})
       const offset = dataFile.size;
       const wasExternal = t.isExternal;
       dataFile.write(t.bytes());
+      // Read from the old data file and written: dropped again, so a model larger than memory streams.
       if (wasExternal) t.release();
       moved.push([t, { path: dataPath, location, offset, length: t.byteLength }]);
       return { location, offset, length: t.byteLength };
     },
   };
-  const modelFile = new AtomicFile(abs);
+  let modelFile: AtomicFile | undefined;
   try {
+    modelFile = new AtomicFile(abs);
     const bytes = encodeModel(model, sink);
     modelFile.write(bytes);
     dataFile.close();
     modelFile.close();
-    dataFile.commit();
-    modelFile.commit();
-    for (const [t, loc] of moved) t.relocate(loc);
-    model.baseDir = dirname(abs);
-    return { path: abs, bytes: bytes.length, externalDataPath: dataPath, externalDataBytes: dataFile.size, notes };
+    const files = [dataFile, modelFile];
+    return {
+      result: { path: abs, bytes: bytes.length, externalDataPath: dataPath, externalDataBytes: dataFile.size, notes },
+      commit: () => {
+        commitAll(files);
+        for (const [t, loc] of moved) t.relocate(loc);
+        model.baseDir = dirname(abs);
+      },
+      abort: () => abortAll(files),
+    };
   } catch (err) {
-    modelFile.abort();
+    modelFile?.abort();
     dataFile.abort();
     throw err;
   }
