@@ -93,7 +93,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
   validate(options);
   const ref = modelRef(reference);
   const cand = modelRef(candidate);
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   const sessions: Session[] = [];
   try {
     const data = await openDataset(source, ref.model, { labelsKey: options.labels, limit: options.limit, batchSize: options.batchSize ?? 32 });
