@@ -16,6 +16,7 @@ import { terminalProgress } from '../progress.js';
 import { checkOutputs, type InputPath } from '../outputs.js';
 import { refuseConflicts, type FlagRule } from '../conflicts.js';
 import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 
 interface CalibrateFlags {
   calib: string;
@@ -94,6 +95,7 @@ export function registerCalibrate(program: Command): void {
       const percentile = flags.percentile === undefined ? undefined : Number(flags.percentile);
       if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new OptionError(`--percentile: must be in (0, 100] (got '${flags.percentile}')`);
       const model = loadModel(modelPath);
+      checkRuntimeSupport(model, modelPath);
       if (flags.output) {
         const inputs: InputPath[] = [
           ...modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the model' : "the model's external data", path })),

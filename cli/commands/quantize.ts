@@ -4,6 +4,7 @@ import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atom
 import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { quantize, checkMode } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
 import { otherModeOptions, rejectForeignFlags, type ModeFlags } from './quantize-modes.js';
@@ -258,6 +259,7 @@ function json(value: unknown): string {
 function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number } {
   if (flags.report) reportKind(flags.report);
   const model = loadModel(modelPath);
+  checkRuntimeSupport(model, modelPath);
   const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
   if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
   if (flags.saveRecipe) outputs.push({ flag: '--save-recipe', path: flags.saveRecipe });

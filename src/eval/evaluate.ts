@@ -12,7 +12,7 @@ import { DataError, OptionError } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator, type OutputComparison } from './compare.js';
 import { metricDrop, type Metric, type MetricAccumulator } from './metric.js';
-import { inferTask, taskMetrics, TASKS, type Task } from './task-metrics.js';
+import { inferTask, labelsMisfit, taskMetrics, TASKS, type Task } from './task-metrics.js';
 import { modelSha256, modelSizeBytes } from './hash.js';
 import { checkDataInputs, feedsFor, modelRef, type ModelRef } from './model-runs.js';
 
@@ -128,6 +128,8 @@ export async function evaluate(reference: Model | string, candidate: Model | str
       const [rOut, cOut] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
       if (!task) {
         task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!, b.count, b.labels);
+        const misfit = task === 'generic' && (!options.task || options.task === 'auto') && !options.metrics?.some((m) => m.needsLabels) ? labelsMisfit(rOut[output]!, b.count, b.labels) : undefined;
+        if (misfit) throw new DataError(`${data.source}: ${misfit}; store class indices as integers (or targets shaped like the output), choose --task, or pass --task generic to evaluate without the labels`);
         // Labels were checked up front for explicit tasks and user metrics; an inferred task only needs them when they are there.
         metrics = [...(options.metrics ?? []), ...taskMetrics(task, output, classesOf(rOut[output]!))];
         accs = metrics.map((m) => [m.create(), m.create()]);

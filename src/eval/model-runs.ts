@@ -4,6 +4,7 @@
  */
 import type { Model } from '../ir/model.js';
 import { loadModel } from '../onnx/io.js';
+import { checkRuntimeSupport } from '../runtime/ort-support.js';
 import type { Session, Feeds } from '../runtime/types.js';
 import type { Dataset } from '../calibrate/data/dataset.js';
 import { DataError } from '../errors.js';
@@ -17,7 +18,12 @@ export interface ModelRef {
 }
 
 export function modelRef(m: Model | string): ModelRef {
-  if (typeof m === 'string') return { model: loadModel(m), path: m, label: m };
+  if (typeof m === 'string') {
+    const model = loadModel(m);
+    // A version ONNX Runtime cannot load is named now, before the other model's work.
+    checkRuntimeSupport(model, m);
+    return { model, path: m, label: m };
+  }
   // An IR model may differ from the file it came from: say so, since its hash is of the encoded bytes.
   return { model: m, label: `${m.label()} (in memory)` };
 }
