@@ -113,9 +113,11 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
           timed.push({ row, session: s, feeds: feeds[i]!, ref, count: counts[i]! });
         } catch (err) {
           if (err instanceof CancelledError) throw err;
+          // A model the CPU provider cannot load is broken, not slow: that is an error, not a row.
+          const modelFault = err instanceof UnsupportedOpError || err instanceof InvalidModelError;
+          if (modelFault && provider === 'cpu') throw err;
           row.available = false;
-          // A model ONNX Runtime cannot load is the model's fault on any provider, not the provider's.
-          row.reason = err instanceof UnsupportedOpError || err instanceof InvalidModelError ? errorMessage(err) : explainProviderFailure(provider, errorMessage(err));
+          row.reason = modelFault ? errorMessage(err) : explainProviderFailure(provider, errorMessage(err));
         }
       }
     }

@@ -14,11 +14,7 @@ class Scope {
   readonly values = new Map<string, Value>();
   /** Names used before any node defined them (files that are not topologically sorted). */
   readonly pending = new Map<string, Value>();
-  /** How many graphs enclose this one (0 for the main graph). */
-  readonly depth: number;
-  constructor(readonly parent: Scope | null) {
-    this.depth = parent ? parent.depth + 1 : 0;
-  }
+  constructor(readonly parent: Scope | null) {}
 
   lookup(name: string): Value | undefined {
     return this.values.get(name) ?? this.parent?.lookup(name);
@@ -96,13 +92,7 @@ function applyValueInfo(v: Value, info: ValueInfoMsg): void {
   if (meta) v.metadataProps = meta;
 }
 
-/** Real models nest If/Loop bodies a few levels deep; a hostile file could nest thousands and overflow the stack. */
-const MAX_SUBGRAPH_DEPTH = 64;
-
 function decodeGraph(msg: GraphMsg, scope: Scope, ctx: DecodeContext, parent: Node | null = null): Graph {
-  if (scope.depth > MAX_SUBGRAPH_DEPTH) {
-    throw new InvalidModelError(`${ctx.source}: subgraphs are nested more than ${MAX_SUBGRAPH_DEPTH} levels deep (at node ${parent?.label() ?? '?'}); the file is damaged or not a real model`);
-  }
   const g = new Graph(msg.name ?? '');
   g.parent = parent;
   if (has(msg, 'doc_string')) g.docString = msg.doc_string;

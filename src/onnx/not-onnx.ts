@@ -21,7 +21,7 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
 
 export function whyNotOnnx(bytes: Uint8Array, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (/call stack/i.test(message)) return 'its messages are nested too deeply to be a real model (a damaged or hostile file)';
+  if (/call stack|nesting depth|max depth/i.test(message)) return 'its messages are nested too deeply to be a real model (a damaged or hostile file)';
   for (const [prefix, what] of SIGNATURES) if (startsWith(bytes, prefix)) return `this is ${what}`;
   if (looksLikeText(bytes)) return `this is ${textKind(bytes)}; an ONNX model is a binary protobuf file (.onnx)`;
   if (err instanceof protobuf.util.ProtocolError || err instanceof RangeError) return `the file is truncated or not an ONNX model (${message})`;

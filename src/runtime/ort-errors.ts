@@ -62,6 +62,8 @@ export function sessionLoadError(label: string, runtime: string, rawMessage: str
   if (m) return new UnsupportedOpError(`${label}: op ${m[1]} is not registered in ${runtime} (a custom op needs its library); replace it`);
   m = /No opset import for domain '([^']*)'/.exec(message);
   if (m) return new InvalidModelError(`${label}: a node uses the domain '${m[1]}', which the model does not import (opset_import); the model is malformed`);
-  if (/External data path/.test(message)) return new InvalidModelError(`${label}: ${firstPart(message)}`);
+  m = /Type Error: (.*)/.exec(message);
+  if (m) return new InvalidModelError(`${label}: ${firstPart(m[1]!)}; the model's types do not match (re-export it)`);
+  if (/External data path|This is an invalid model/.test(message)) return new InvalidModelError(`${label}: ${firstPart(message.replace(/^.*?This is an invalid model\.\s*/, 'invalid model: '))}`);
   return new RuntimeError(`${runtime} cannot load ${label}: ${firstPart(message)}`);
 }

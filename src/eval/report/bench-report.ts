@@ -57,22 +57,29 @@ export const BENCH_VARIABLES = ['speedup', 'size_ratio', 'latency_ms', 'p90_ms',
  * place of the values, so that its gates fail closed instead of vanishing.
  */
 export function benchGateScopes(r: BenchmarkResult): { label: string; scope: GateScope }[] {
-  const first = r.rows[0]?.model;
-  return r.rows.filter((row: BenchmarkRow) => row.model !== first).map((row) => {
-    const baseline = r.rows.find((b) => b.model === first && b.provider === row.provider);
-    const notRun = row.latency ? undefined : `${row.model} did not run on ${row.provider}: ${row.reason ?? 'not available'}`;
-    const baselineNotRun = baseline?.latency ? undefined : `the baseline ${first} did not run on ${row.provider}: ${baseline?.reason ?? 'not available'}`;
-    const v = (value: number | undefined, description: string, missing: string | undefined) => ({ value, description, ...(missing ? { missing } : {}) });
-    return {
-      label: `${row.model} on ${row.provider}`,
-      scope: {
-        speedup: v(row.speedup, 'first model median latency / this model median latency', notRun ?? baselineNotRun),
-        size_ratio: v(row.sizeRatio, 'this model size / first model size', undefined),
-        latency_ms: v(row.latency?.medianMs, 'median latency in ms', notRun),
-        p90_ms: v(row.latency?.p90Ms, '90th percentile latency in ms', notRun),
-        throughput: v(row.throughput, 'samples per second', notRun),
-        peak_memory_mb: v(row.peakRssBytes === undefined ? undefined : row.peakRssBytes / 1e6, 'peak resident memory in MB', notRun ?? 'memory was not measured (drop --no-memory)'),
-      },
-    };
+  // Rows come per provider, models in the order given: the first of each provider is the baseline
+  // (by position: the same file may be timed twice).
+  const providers = [...new Set(r.rows.map((row) => row.provider))];
+  return providers.flatMap((provider) => {
+    const [baseline, ...candidates] = r.rows.filter((row) => row.provider === provider);
+    return candidates.map((row) => gateScope(row, baseline));
   });
+}
+
+/** The gate variables of one candidate row against its provider's baseline row. */
+function gateScope(row: BenchmarkRow, baseline: BenchmarkRow | undefined): { label: string; scope: GateScope } {
+  const notRun = row.latency ? undefined : `${row.model} did not run on ${row.provider}: ${row.reason ?? 'not available'}`;
+  const baselineNotRun = baseline?.latency ? undefined : `the baseline ${baseline?.model} did not run on ${row.provider}: ${baseline?.reason ?? 'not available'}`;
+  const v = (value: number | undefined, description: string, missing: string | undefined) => ({ value, description, ...(missing ? { missing } : {}) });
+  return {
+    label: `${row.model} on ${row.provider}`,
+    scope: {
+      speedup: v(row.speedup, 'first model median latency / this model median latency', notRun ?? baselineNotRun),
+      size_ratio: v(row.sizeRatio, 'this model size / first model size', undefined),
+      latency_ms: v(row.latency?.medianMs, 'median latency in ms', notRun),
+      p90_ms: v(row.latency?.p90Ms, '90th percentile latency in ms', notRun),
+      throughput: v(row.throughput, 'samples per second', notRun),
+      peak_memory_mb: v(row.peakRssBytes === undefined ? undefined : row.peakRssBytes / 1e6, 'peak resident memory in MB', notRun ?? 'memory was not measured (drop --no-memory)'),
+    },
+  };
 }
