@@ -9,7 +9,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHostileCorpus, CANARY_ATIME } from '../../fixtures/hostile/corpus.js';
-import { atimeOf, hashSnapshot, runInProcess, runSpawned, statSnapshot, type RunResult } from './run.js';
+import { atimeOf, hashSnapshot, runInProcess, runSpawned, statSnapshot } from './run.js';
+import { checkResult } from './check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimnet-hostile-'));
 const corpus = buildHostileCorpus(dir);
@@ -19,25 +20,11 @@ const spawned = process.env.SLIMNET_RELIABILITY_SPAWN === '1';
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What a case must show: its exit code, its message on one line of stderr (or in the output). */
-export function checkResult(r: RunResult, c: (typeof corpus.cases)[number]): void {
-  const where = `${c.name}: slimnet ${c.args.join(' ')}\n${r.stderr}`;
-  expect(r.code, where).toBe(c.exit);
-  expect(r.stderr, where).not.toMatch(/internal error|terminate called|Napi::|\n\s+at /);
-  if (c.exit === 0 || c.exit === 10) {
-    expect(`${r.stdout}\n${r.stderr}`, where).toMatch(c.message);
-  } else {
-    expect(r.stderr, where).toMatch(c.message);
-    expect(r.stderr.trim().split('\n'), where).toHaveLength(1);
-    expect(r.stdout, where).toBe('');
-  }
-}
-
 describe(`hostile corpus (${corpus.cases.length} cases${spawned ? ', as processes' : ''})`, () => {
   for (const c of corpus.cases) {
     it.skipIf(c.skip !== undefined)(`${c.name}${c.skip ? ` (skipped: ${c.skip})` : ''}`, async () => {
       const before = statSnapshot(inputs);
-      const r = spawned ? runSpawned(c.args, c.env) : await runInProcess(c.args, c.env);
+      const r = spawned ? await runSpawned(c.args, c.env) : await runInProcess(c.args, c.env);
       checkResult(r, c);
       expect(statSnapshot(inputs), `${c.name}: an input changed`).toEqual(before);
       if (c.exit !== 0) expect(readdirSync(corpus.out), `${c.name}: left output behind`).toEqual([]);

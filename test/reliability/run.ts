@@ -3,7 +3,7 @@
  * cases) or as a real process (exit codes as a shell sees them, native aborts, peak memory), and
  * checking that a case left the corpus untouched.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,20 +48,42 @@ const BIN = join(ROOT, 'bin', 'slimnet.js');
 /** Reports the process's peak RSS (VmHWM) on exit, to fd 3: test instrumentation, not part of slimnet. */
 const PEAK_RSS = join(ROOT, 'test', 'reliability', 'peak-rss.mjs');
 
-/** Runs the CLI as a user would: a real process from the sources. */
-export function runSpawned(args: string[], env: Record<string, string> = {}, options: { peakRss?: boolean; timeoutMs?: number } = {}): RunResult {
+/** Runs the CLI as a user would: a real process from the sources (asynchronous, so tests can run several at once). */
+export function runSpawned(args: string[], env: Record<string, string> = {}, options: { peakRss?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
   const pre = options.peakRss ? ['--import', PEAK_RSS] : [];
-  const r = spawnSync(process.execPath, [...pre, BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env },
-    timeout: options.timeoutMs ?? 120_000,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...pre, BIN, ...args], {
+      env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let fd3 = '';
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => { fd3 += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result: RunResult = { code, signal, stdout, stderr };
+      const m = /peakRssBytes=(\d+)/.exec(fd3);
+      if (m) result.peakRssBytes = Number(m[1]);
+      resolve(result);
+    });
   });
-  const result: RunResult = { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-  const fd3 = (r.output[3] as string | null) ?? '';
-  const m = /peakRssBytes=(\d+)/.exec(fd3);
-  if (m) result.peakRssBytes = Number(m[1]);
-  return result;
+}
+
+/** Runs slimnet through bash, after `setup` (e.g. `ulimit -f 50`). */
+export function runWithShell(setup: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('bash', ['-c', `${setup}; exec ${quoted}`], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }
 
 /** Starts the CLI and sends it `signal` after `delayMs`; resolves when it has exited. */
