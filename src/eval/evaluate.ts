@@ -14,7 +14,7 @@ import { OutputComparator, type OutputComparison } from './compare.js';
 import { metricDrop, type Metric, type MetricAccumulator } from './metric.js';
 import { inferTask, labelsMisfit, taskMetrics, TASKS, type Task } from './task-metrics.js';
 import { modelSha256, modelSizeBytes } from './hash.js';
-import { checkDataInputs, feedsFor, modelRef, type ModelRef } from './model-runs.js';
+import { checkDataInputs, modelRef, runBatch, type ModelRef } from './model-runs.js';
 
 export interface EvaluateOptions {
   /** Default 'auto': classification with class labels, regression with float labels, else generic. */
@@ -125,7 +125,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
     let samples = 0;
 
     for await (const b of data.batches(data.batchSize, { signal: options.signal })) {
-      const [rOut, cOut] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
+      const [rOut, cOut] = await Promise.all([runBatch(rs, ref.label, b, common), runBatch(cs, cand.label, b, common)]);
       if (!task) {
         task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!, b.count, b.labels);
         const misfit = task === 'generic' && (!options.task || options.task === 'auto') && !options.metrics?.some((m) => m.needsLabels) ? labelsMisfit(rOut[output]!, b.count, b.labels) : undefined;

@@ -7,7 +7,9 @@ import { loadModel } from '../onnx/io.js';
 import { checkRuntimeSupport } from '../runtime/ort-support.js';
 import type { Session, Feeds } from '../runtime/types.js';
 import type { Dataset } from '../calibrate/data/dataset.js';
-import { DataError } from '../errors.js';
+import { DataError, RuntimeError, errorMessage } from '../errors.js';
+import type { Batch } from '../calibrate/data/dataset.js';
+import type { TensorData } from '../runtime/types.js';
 
 /** A model as the evaluator sees it: the IR (for hashes, sizes, structure) and where it came from. */
 export interface ModelRef {
@@ -43,4 +45,14 @@ export function feedsFor(session: Session, feeds: Feeds): Feeds {
   const out: Feeds = {};
   for (const n of session.info.inputNames) out[n] = feeds[n]!;
   return out;
+}
+
+/** Runs one batch; a failure names the model and the samples (ONNX Runtime names only the node). */
+export async function runBatch(session: Session, label: string, batch: Batch, fetch: string[]): Promise<Record<string, TensorData>> {
+  try {
+    return await session.run(feedsFor(session, batch.feeds), fetch);
+  } catch (err) {
+    if (!(err instanceof RuntimeError)) throw err;
+    throw new RuntimeError(`${label}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
+  }
 }

@@ -61,10 +61,13 @@ export function decodeTensor(msg: TensorMsg, ctx: DecodeContext): Tensor {
   // Chunked tensors (segment) store part of the data; slimnet keeps them as they are.
   const whole = !msg.segment;
   let t: Tensor;
+  if (type === DataType.STRING && (has(msg, 'raw_data') || msg.data_location === 1)) {
+    throw new InvalidModelError(`${ctx.source}: tensor '${name}' is a string tensor with raw or external data; strings are stored in string_data`);
+  }
   if (msg.data_location === 1 || (msg.external_data && msg.external_data.length > 0 && !has(msg, 'raw_data'))) {
     t = Tensor.external(type, dims, externalLocation(msg, header, count, ctx), name);
   } else if (has(msg, 'raw_data')) {
-    if (whole && type !== DataType.STRING) checkByteLength(header, count, msg.raw_data!.length, 'raw_data');
+    if (whole) checkByteLength(header, count, msg.raw_data!.length, 'raw_data');
     t = Tensor.fromRaw(type, dims, msg.raw_data!, name);
   } else if (type === DataType.STRING) {
     if (whole) checkTypedEntries(header, count, 'string_data', msg.string_data?.length ?? 0);

@@ -41,6 +41,8 @@ export function loadModel(path: string, _options: LoadOptions = {}): Model {
     throw new InvalidModelError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   const model = decodeModel(bytes, { baseDir: dirname(abs), source: path });
+  // ONNX Runtime fails on such a model with an internal assertion; the file is simply incomplete.
+  if (model.graph.outputs.length === 0) throw new InvalidModelError(`${path}: the graph has no outputs; a model must declare at least one`);
   checkExternalData(model, dirname(abs), path);
   return model;
 }

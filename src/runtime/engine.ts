@@ -14,7 +14,7 @@ import type { Model } from '../ir/model.js';
 import { loadModel } from '../onnx/io.js';
 import { removeOnExit } from '../onnx/atomic-write.js';
 import { RuntimeError, OptionError, CancelledError, SlimnetError } from '../errors.js';
-import { sessionLoadError, stripOrtSourceLocations } from './ort-errors.js';
+import { runErrorMessage, sessionLoadError } from './ort-errors.js';
 import { isInterrupted, onInterrupt } from './interrupt.js';
 import { prepareModel } from './model-source.js';
 import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
@@ -118,7 +118,7 @@ export class Engine {
       if (!p.settled) {
         if (msg.ok) p.resolve(msg.result);
         else if (msg.kind === 'cancelled' || this.cancelled) p.reject(this.cancelled ?? new CancelledError('inference cancelled'));
-        else p.reject(new RuntimeError(stripOrtSourceLocations(msg.error)));
+        else p.reject(new RuntimeError(runErrorMessage(msg.error)));
       }
       this.updateRef();
       this.notifyIdle();

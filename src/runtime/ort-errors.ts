@@ -8,28 +8,53 @@
  */
 import { InvalidModelError, RuntimeError, UnsupportedOpError, type SlimnetError } from '../errors.js';
 
-/** Removes `/onnxruntime_src/...cc:123 ret ns::Function(args...) ` prefixes, wherever they occur. */
+/** Index just past the parenthesis that closes the one opening at `open`, or -1. */
+function closingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let j = open; j < text.length; j++) {
+    if (text[j] === '(') depth++;
+    else if (text[j] === ')' && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * Removes ORT_WHERE prefixes, `file.cc:123 <function> `, wherever they occur: the function is a
+ * full C++ signature (`void ns::F(const std::string&, int) const`) in builds with pretty function
+ * names, a bare name (`Compute`) otherwise. Also drops C++ template clauses `[with T = ...]`.
+ */
 export function stripOrtSourceLocations(message: string): string {
   let out = message;
-  for (;;) {
-    const m = /\/?[\w./-]*onnxruntime_src\/[^\s:]+:\d+\s+/.exec(out);
-    if (!m) break;
-    // The C++ signature that follows ends at the parenthesis closing its argument list.
+  const location = /(?:\/?[\w.-]+\/)*[\w.-]+\.(?:cc|cpp|h|hpp):\d+\s+/g;
+  for (let m = location.exec(out); m; m = location.exec(out)) {
     let i = m.index + m[0].length;
+    const space = out.indexOf(' ', i);
     const open = out.indexOf('(', i);
-    let end = i;
-    if (open >= 0 && open - i < 200) {
-      let depth = 0;
-      for (let j = open; j < out.length; j++) {
-        if (out[j] === '(') depth++;
-        else if (out[j] === ')' && --depth === 0) { end = j + 1; break; }
-      }
-      i = end;
-      while (out[i] === ' ' || out.startsWith('const', i)) i += out[i] === ' ' ? 1 : 5;
+    if (open >= 0 && (space < 0 || open < space || /^[\w:<>,*&\s]+$/.test(out.slice(i, open)))) {
+      // A signature: up to the parenthesis closing its argument list, and a trailing const.
+      const end = closingParen(out, open);
+      if (end > 0 && end - i < 600) i = end;
+      while (out[i] === ' ') i++;
+      if (out.startsWith('const ', i)) i += 6;
+    } else if (space > i && /^\w+$/.test(out.slice(i, space)) && /^[A-Z]/.test(out.slice(i, space))) {
+      // A bare function name (ORT's release builds): one capitalized word.
+      i = space + 1;
     }
     out = out.slice(0, m.index) + out.slice(i);
+    location.lastIndex = m.index;
   }
+  out = out.replace(/\s*\[with [^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]/g, '');
   return out.replace(/\[ONNXRuntimeError\] : \d+ : \w+ : /g, '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A failed inference as one line: "node 'fc2' (MatMul) failed: dimension mismatch" instead of
+ * ORT's "Non-zero status code returned while running MatMul node. Name:'fc2' Status Message: ...".
+ */
+export function runErrorMessage(rawMessage: string): string {
+  const message = stripOrtSourceLocations(rawMessage);
+  const m = /Non-zero status code returned while running (\S+) node\. Name:'([^']*)' Status Message:\s*(.*)$/.exec(message);
+  return m ? `node '${m[2]}' (${m[1]}) failed: ${m[3]}` : message;
 }
 
 /** The first sentence or clause of a long ORT message, for one-line errors. */
@@ -42,7 +67,7 @@ function firstPart(message: string, max = 300): string {
  * package ("ONNX Runtime", "onnxruntime-web's wasm backend").
  */
 export function sessionLoadError(label: string, runtime: string, rawMessage: string): SlimnetError {
-  const message = stripOrtSourceLocations(rawMessage);
+  const message = stripOrtSourceLocations(rawMessage).replace(/Load model from \S+ failed:\s*/g, '');
   let m = /Unsupported model IR version: (\d+), max supported IR version: (\d+)/.exec(message);
   if (m) return new UnsupportedOpError(`${label}: IR version ${m[1]} is newer than ${runtime} reads (up to ${m[2]}); re-export the model with an older ONNX version`);
   m = /Opset (\d+) is under development/.exec(message);
@@ -62,8 +87,15 @@ export function sessionLoadError(label: string, runtime: string, rawMessage: str
   if (m) return new UnsupportedOpError(`${label}: op ${m[1]} is not registered in ${runtime} (a custom op needs its library); replace it`);
   m = /No opset import for domain '([^']*)'/.exec(message);
   if (m) return new InvalidModelError(`${label}: a node uses the domain '${m[1]}', which the model does not import (opset_import); the model is malformed`);
+  m = /Node \(([^)]*)\) Op \(([^)]*)\) \[(?:Shape|Type)InferenceError\]\s*(.*)$/.exec(message);
+  if (m) return new InvalidModelError(`${label}: node '${m[1]}' (${m[2]}): ${firstPart(m[3]!.replace(/\.$/, ''))}; the model's shapes or types do not fit together (re-export it)`);
+  m = /Invalid tensor data type (\d+)/.exec(message);
+  if (m) return new InvalidModelError(`${label}: a value has the invalid data type ${m[1]}; the model is malformed`);
   m = /Type Error: (.*)/.exec(message);
   if (m) return new InvalidModelError(`${label}: ${firstPart(m[1]!)}; the model's types do not match (re-export it)`);
-  if (/External data path|This is an invalid model/.test(message)) return new InvalidModelError(`${label}: ${firstPart(message.replace(/^.*?This is an invalid model\.\s*/, 'invalid model: '))}`);
+  // What ONNX Runtime says about a model's structure when it loads it: the model is malformed.
+  if (/External data path|This is an invalid model|Missing opset|has no data attributes|INVALID_GRAPH|INVALID_PROTOBUF|Protobuf parsing failed/.test(message)) {
+    return new InvalidModelError(`${label}: ${firstPart(message.replace(/^\w+: /, '').replace(/^.*?This is an invalid model\.\s*/, 'invalid model: '))}`);
+  }
   return new RuntimeError(`${runtime} cannot load ${label}: ${firstPart(message)}`);
 }
