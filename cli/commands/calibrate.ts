@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { jsonLimitBytes, readDataFile } from '../../src/calibrate/data/read-file.js';
 import type { Command as CommanderCommand } from 'commander';
 import { loadModel } from '../../src/onnx/io.js';
 import { calibrate } from '../../src/calibrate/calibrate.js';
@@ -60,7 +61,7 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 /** --preprocess: a preset name, inline JSON, or a JSON file. */
 function preprocessFlag(v: string | undefined): ImagePreprocess | string | undefined {
   if (v === undefined) return undefined;
-  const text = v.trim().startsWith('{') ? v : existsSync(v) ? readFileSync(v, 'utf8') : undefined;
+  const text = v.trim().startsWith('{') ? v : existsSync(v) ? readDataFile(v, jsonLimitBytes()).toString('utf8') : undefined;
   if (text === undefined) return v;
   try {
     return JSON.parse(text) as ImagePreprocess;

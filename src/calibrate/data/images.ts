@@ -58,7 +58,8 @@ export function listImages(dir: string): { files: string[]; labels?: number[]; c
   const out: string[] = [];
   const labels: number[] = [];
   classes.forEach((c, k) => {
-    for (const f of naturalSort(readdirSync(join(dir, c))).filter(isImage)) {
+    // Regular files only: a FIFO named like an image would block the decoder forever.
+    for (const f of naturalSort(readdirSync(join(dir, c))).filter((e) => isImage(e) && statSync(join(dir, c, e)).isFile())) {
       out.push(join(dir, c, f));
       labels.push(k);
     }
