@@ -20,18 +20,20 @@ const MODEL = join(ROOT, 'fixtures', 'models', 'resnet_bn.onnx');
 const CALIB = join(ROOT, 'fixtures', 'data', 'fmnist_calib.npz');
 const TEST = join(ROOT, 'fixtures', 'data', 'fmnist_test.npz');
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
 
 function run(args: string[], interruptAfterMs?: number): Promise<Run> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stderr, ms: Date.now() - t0 });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
     });
   });
 }
@@ -79,15 +81,17 @@ async function main(): Promise<void> {
     if (full.code !== 0) throw new Error(`${cmd.name} fails without an interrupt: ${full.stderr}`);
     rmSync(out, { recursive: true, force: true });
     let ok = 0;
-    let early = 0;
+    const early: number[] = [];
     const problems: string[] = [];
     for (let i = 0; i < trials; i++) {
       mkdirSync(out);
       // From just after start-up to the end of the run, evenly, each trial a little off the grid.
       let at = Math.round(300 + ((0.95 * full.ms - 300) * (i + 0.5 * Math.random())) / trials);
       let r = await run(cmd.args(out), at);
-      // A run that ended before the signal (this machine is shared; timings vary) is no trial: again, earlier.
-      for (let retry = 0; retry < 3 && r.code === 0; retry++) {
+      // A run that had finished before the signal (this machine is shared; timings vary) is no trial:
+      // exit 0, or printed its result and was ending (Node's teardown, when no handler runs any more).
+      const finished = (x: Run) => x.code === 0 || (x.signal === 'SIGINT' && x.stdout.trim() !== '' && x.stderr === '');
+      for (let retry = 0; retry < 5 && finished(r); retry++) {
         rmSync(out, { recursive: true, force: true });
         mkdirSync(out);
         at = Math.round(at * 0.8);
@@ -97,14 +101,14 @@ async function main(): Promise<void> {
       const abort = /terminate called|Napi::|Aborted|core dumped/.test(r.stderr) || r.signal === 'SIGABRT';
       // Before bin/slimnet.js runs its first line (Node still starting), SIGINT's default action ends
       // the process: no handler, nothing written yet; a shell reports 130 all the same.
-      const beforeStart = r.signal === 'SIGINT' && r.stderr === '';
-      if (beforeStart) early++;
+      const beforeStart = r.signal === 'SIGINT' && r.stderr === '' && r.stdout === '';
+      if (beforeStart) early.push(at);
       if ((r.code === 130 || beforeStart) && !abort && left.length === 0) ok++;
       else problems.push(`  SIGINT at ${at} ms: exit ${r.code ?? r.signal}${abort ? ', native abort' : ''}${left.length ? `, left ${left.join(', ')}` : ''}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
       rmSync(out, { recursive: true, force: true });
     }
     failed += trials - ok;
-    const note = early ? `; ${early} of them while Node was still starting, ended by the signal itself (status 130 in a shell)` : '';
+    const note = early.length ? `; ${early.length} of them (at ${early.join(', ')} ms) while Node was still starting, ended by the signal itself (status 130 in a shell)` : '';
     process.stdout.write(`${cmd.name}: ${ok}/${trials} exited 130 cleanly (a normal run takes ${(full.ms / 1000).toFixed(1)} s${note})\n${problems.join('\n')}${problems.length ? '\n' : ''}`);
   }
   const changed = inputs.filter((p, i) => hash(p) !== before[i]);
