@@ -41,12 +41,13 @@ export function installInterruptHandler(): void {
     setTimeout(() => hardExit(signal), GRACE_MS).unref();
     void Engine.closeAll().then(() => process.exit(code), () => process.exit(code));
   };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   // bin/slimnet.js exits at once on a signal while the CLI loads; from here on, this handler decides.
+  // Removed after adding ours: with no listener at all, Node would restore the default action.
   const early = (globalThis as { __slimnetEarlyInterrupt?: (signal: NodeJS.Signals) => void }).__slimnetEarlyInterrupt;
   if (early) {
     process.off('SIGINT', early);
     process.off('SIGTERM', early);
   }
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }
