@@ -70,7 +70,11 @@ function number(flag: string, value: string | undefined, integer = false): numbe
   return n;
 }
 
-/** Static-mode flags that contradict each other or do nothing together (other modes: rejectForeignFlags). */
+/** Flags that contradict each other or do nothing together (flags of another mode: rejectForeignFlags). */
+const ANY_MODE_RULES: FlagRule[] = [
+  { given: ['verbose', 'json'], message: '--verbose changes the text report only; the --json report lists every node already' },
+];
+
 const STATIC_RULES: FlagRule[] = [
   { given: ['calib', 'ranges'], message: '--calib and --ranges both give the ranges: use --ranges to reuse the ones slimnet calibrate saved, or --calib to calibrate now, not both' },
   { given: ['ranges', 'calibSize'], message: '--calib-size limits the samples of --calib; the ranges in --ranges are already computed' },
@@ -78,18 +82,17 @@ const STATIC_RULES: FlagRule[] = [
   { given: ['ranges', 'percentile'], message: '--percentile applies to calibrating with --calib; --ranges already holds the ranges' },
   { given: ['percentile'], when: (o) => o.method !== 'percentile', message: '--percentile only applies to --method percentile; add --method percentile or drop --percentile' },
   { given: ['printPlan', 'json'], message: '--print-plan prints text and --json prints the report as JSON; use --plan-out FILE for the plan as JSON' },
-  { given: ['verbose', 'json'], message: '--verbose changes the text report only; the --json report lists every node already' },
 ];
 
-function rejectStaticConflicts(mode: string, command: CommanderCommand): void {
-  if (mode === 'static') refuseConflicts(command, STATIC_RULES);
-  else refuseConflicts(command, [
-    { given: ['verbose', 'json'], message: '--verbose changes the text report only; the --json report lists every node already' },
-    { given: ['calibSize'], when: (o) => o.calib === undefined, message: '--calib-size limits the samples of --calib; give --calib too, or drop --calib-size' },
-    { given: ['dampPercent'], when: (o) => o.algorithm !== 'gptq', message: '--damp-percent only applies to --algorithm gptq' },
-    { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq', message: '--mode weight-only reads --calib only with --algorithm gptq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
-    { given: ['accuracyLevel'], when: (o) => o.format === 'qdq', message: '--accuracy-level is a MatMulNBits attribute; --format qdq has none' },
-  ]);
+const OTHER_MODE_RULES: FlagRule[] = [
+  { given: ['calibSize'], when: (o) => o.calib === undefined, message: '--calib-size limits the samples of --calib; give --calib too, or drop --calib-size' },
+  { given: ['dampPercent'], when: (o) => o.algorithm !== 'gptq', message: '--damp-percent only applies to --algorithm gptq' },
+  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq', message: '--mode weight-only reads --calib only with --algorithm gptq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
+  { given: ['accuracyLevel'], when: (o) => o.format === 'qdq', message: '--accuracy-level is a MatMulNBits attribute; --format qdq has none' },
+];
+
+function rejectConflicts(mode: string, command: CommanderCommand): void {
+  refuseConflicts(command, [...ANY_MODE_RULES, ...(mode === 'static' ? STATIC_RULES : OTHER_MODE_RULES)]);
 }
 
 function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
@@ -177,7 +180,7 @@ export function registerQuantize(program: Command): void {
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
       const mode = checkMode(flags.mode);
       rejectForeignFlags(mode, command);
-      rejectStaticConflicts(mode, command);
+      rejectConflicts(mode, command);
       if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
       const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
       let recipe: Recipe | undefined;

@@ -169,11 +169,6 @@ export class Engine {
     this.updateRef();
   }
 
-  /** Whether cancel() was called (or the process was interrupted). */
-  get isCancelled(): boolean {
-    return this.cancelled !== undefined || isInterrupted();
-  }
-
   /**
    * The worker keeps the process alive only while a request is in flight, answered early or not:
    * a process that ends while its worker is inside ONNX Runtime aborts (see session-host.ts).
