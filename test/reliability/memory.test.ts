@@ -2,7 +2,7 @@
  * What a lie costs: the peak resident memory of slimnet (a real process) on inputs that claim far
  * more than they hold: a 3 MB .npz that inflates to 3 GB, the same bomb declaring 4 KB, a .npy
  * header claiming 6.4 GB, tensors whose dims claim 360 GB. Each is refused with its exit code, and
- * the process stays far under 2 GB (before these checks: 9.4 GB on the bomb).
+ * the process stays far under 2 GB (before these checks: 9.1 GiB on the bomb).
  */
 import { afterAll, describe, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
