@@ -71,6 +71,16 @@ describe.concurrent('exit codes', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it('11: an accuracy budget nothing meets; the most accurate model is still written, with its plan', async ({ expect }) => {
+    const out = join(dir, 'out11');
+    mkdirSync(out);
+    const base = join(dir, 'models', 'base.onnx');
+    const data = join(dir, 'data', 'base.npz');
+    const r = await runSpawned(['quantize', base, '-o', join(out, 'q.onnx'), '--calib', data, '--max-drop', '-1', '--eval-data', data, '--metric', 'agreement', '--plan-out', join(out, 'plan.json')]);
+    expect(r.code, r.stderr).toBe(EXIT_BUDGET_MISSED);
+    expect(readdirSync(out).sort()).toEqual(['plan.json', 'q.onnx']);
+  });
+
   it('130: interrupted (Ctrl-C during calibration), with nothing left', async ({ expect }) => {
     const outDir = join(dir, 'out130');
     mkdirSync(outDir);
