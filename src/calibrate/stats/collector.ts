@@ -62,7 +62,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
   for (const red of reducers.values()) byTensor.set(red.request.tensor, [...(byTensor.get(red.request.tensor) ?? []), red]);
   const { inputs, intermediates } = resolveTensors(model, byTensor.keys());
   const notes: string[] = [];
-  const engine = options.engine ?? new Engine(options.session ?? {});
+  const engine = options.engine ?? new Engine({ ...options.session, signal: options.signal });
   try {
     const info = await discoverTensors(engine, model, intermediates, options.session);
     const drop = (name: string, why: string) => {
