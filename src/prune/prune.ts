@@ -95,5 +95,6 @@ function summarize(before: Model, r: Outcome, o: ResolvedPruneOptions, notes: st
   if (r.channels) summary.channels = r.channels;
   if (search) summary.search = search;
   if (o.method !== 'channel' && !r.layers.length) summary.warnings.push('no layer was pruned: every weighted layer was skipped (see skipped)');
+  if (o.method === 'channel' && !r.channels?.groups.some((g) => g.after < g.before)) summary.warnings.push('no channel group could be cut: every group was left alone (see the reasons) or is too small for the sparsity');
   return summary;
 }
