@@ -16,7 +16,7 @@ export { analyzeLayers, type LayerAnalysis, type LayerAnalysisOptions, type Sens
 export { rankLayers, type LayerReport, type QuantizerReport, type RankBy, type VariantScore } from './eval/layer-report.js';
 export { findQdq, type QdqStructure, type Quantizer, type QuantLayer } from './eval/qdq-structure.js';
 export { benchmark, type BenchmarkOptions, type BenchmarkResult, type BenchmarkRow } from './eval/benchmark.js';
-export { measureInterleaved, latencyStats, type LatencyStats } from './eval/latency.js';
+export { measureInterleaved, latencyStats, type LatencyStats } from './tune/latency.js';
 export { detectHardware, type HardwareInfo } from './target/hardware.js';
 export { resolveTarget, describeTarget, type Target } from './target/resolve.js';
 export { TARGETS, TARGET_NAMES, type TargetName, type TargetSpec } from './target/targets.js';

@@ -2,7 +2,7 @@
 import type { BenchContext } from '../types.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
-import { measureInterleaved } from '../../src/eval/latency.js';
+import { measureInterleaved } from '../../src/tune/latency.js';
 
 /**
  * Median latencies of two models, interleaved at 1 thread: at least 50 rounds, more for small

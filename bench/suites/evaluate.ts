@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { analyzeLayers } from '../../src/eval/per-layer.js';
 import { rankLayers, type RankBy } from '../../src/eval/layer-report.js';
-import { measureInterleaved } from '../../src/eval/latency.js';
+import { measureInterleaved } from '../../src/tune/latency.js';
 import { modelSizeBytes } from '../../src/eval/hash.js';
 import { loadModel } from '../../src/onnx/io.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';

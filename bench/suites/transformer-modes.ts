@@ -4,7 +4,7 @@
  * size. Goals (issue 6): dynamic >= 2x faster than float32; weight-only int4 file <= 0.2x float32.
  */
 import { modelToBytes } from '../../src/onnx/io.js';
-import { measureInterleaved } from '../../src/eval/latency.js';
+import { measureInterleaved } from '../../src/tune/latency.js';
 import { quantizeDynamic } from '../../src/quantize/dynamic/quantize-dynamic.js';
 import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
 import { convertToFp16 } from '../../src/quantize/fp16/convert.js';

@@ -15,7 +15,7 @@ import { OptionError, errorMessage } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { detectHardware, type HardwareInfo } from '../target/hardware.js';
 import { checkSaturation } from './saturation.js';
-import { measureSessions, type LatencyStats } from './latency.js';
+import { measureSessions, type LatencyStats } from '../tune/latency.js';
 import { modelRef, type ModelRef } from './model-runs.js';
 import { modelSizeBytes } from './hash.js';
 import { dataFeeds, syntheticFeeds } from './bench-feeds.js';

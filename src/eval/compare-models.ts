@@ -9,7 +9,7 @@ import type { ExecutionProvider } from '../runtime/types.js';
 import type { DataSource } from '../calibrate/data/open.js';
 import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
-import { measureInterleaved } from './latency.js';
+import { measureInterleaved } from '../tune/latency.js';
 import { dataFeeds } from './bench-feeds.js';
 import { detectHardware } from '../target/hardware.js';
 import { checkSaturation } from './saturation.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { latencyStats, measureInterleaved, percentile } from '../../src/eval/latency.js';
+import { latencyStats, measureInterleaved, percentile } from '../../src/tune/latency.js';
 import { parseCpuFlags } from '../../src/target/hardware.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
 import { SYNTHETIC } from '../helpers.js';

@@ -5,7 +5,7 @@
  */
 import { VERSION } from '../../version.js';
 import type { EvaluationResult } from '../evaluate.js';
-import type { LatencyStats } from '../latency.js';
+import type { LatencyStats } from '../../tune/latency.js';
 import type { LayerAnalysis } from '../per-layer.js';
 import type { HardwareInfo } from '../../target/hardware.js';
 import type { GateResult, GateScope } from '../gate.js';

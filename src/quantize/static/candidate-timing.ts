@@ -1,71 +1,14 @@
 /**
- * The paired timing of the placement search: each candidate alternates with the float model, in
- * batches of fresh sessions, until the answer is settled or the time budget is spent; and the
- * plain float-vs-quantized measurement for a placement the user chose.
+ * The plain float-vs-quantized measurement of a placement the user chose (the search's own paired
+ * timing is src/tune/paired-timing.ts).
  */
 import type { Model } from '../../ir/model.js';
 import type { Engine } from '../../runtime/engine.js';
 import type { Feeds, Session } from '../../runtime/types.js';
-import { measureSessionTimes } from '../../eval/latency.js';
-import { MARGIN, clearlyFaster, ratioStats, type RatioStats } from './latency-decision.js';
+import { measureSessionTimes } from '../../tune/latency.js';
+import { ratioStats } from '../../tune/latency-decision.js';
+import { MIN_ROUNDS, TIMING_BUDGET_MS } from '../../tune/paired-timing.js';
 import { rejected, type Candidate, type LatencyCheck, type PlacementTiming } from './placement-search.js';
-
-/** Time given to the paired timing of all candidates (at most). */
-const TIMING_BUDGET_MS = 3000;
-/** Paired rounds: at least this many, then checked every ROUND_CHUNK whether the answer is settled. */
-const MIN_ROUNDS = 20;
-const ROUND_CHUNK = 10;
-
-/**
- * The timing can stop early when more rounds cannot change the answer: no candidate can still be
- * faster than float (every interval reaches 1), or the fastest is clearly faster and its interval
- * lies entirely below every other's.
- */
-export function settled(stats: RatioStats[]): boolean {
-  if (stats.every((s) => s.low >= 1 - MARGIN)) return true;
-  const ranked = [...stats].sort((a, b) => a.median - b.median);
-  const [best, next] = ranked;
-  return best !== undefined && clearlyFaster(best) && (next === undefined || best.high < next.low);
-}
-
-/**
- * One batch of paired rounds on fresh sessions (created in `models` order, or reversed). Each
- * candidate alternates with the float model on its own (float, candidate, float, ...), as a model
- * that runs again and again would: with every candidate in one round, each run found the caches
- * holding the other models, which penalized the float model and its 4x larger weights (the
- * Fashion-MNIST ResNet measured 1.2x faster in int8 that way, 0.97x alone). Up to half the timing
- * budget, stopping early once the answer is settled. Returns, per candidate, its times and the
- * float times of the same rounds.
- */
-export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, reversed: boolean, signal: AbortSignal | undefined): Promise<{ float: number[]; times: number[] }[]> {
-  const order = models.map((_, i) => i);
-  if (reversed) order.reverse();
-  const sessions: Session[] = new Array(models.length);
-  try {
-    for (const i of order) sessions[i] = await engine.createSession(models[i]!, { intraOpThreads: 1, interOpThreads: 1 });
-    const warm: number[] = [];
-    for (const s of sessions) warm.push(Math.min(...await s.time(feeds, 5)));
-    const out: { float: number[]; times: number[] }[] = [];
-    for (let c = 1; c < sessions.length; c++) {
-      const pair = [sessions[0]!, sessions[c]!];
-      const maxRuns = Math.max(MIN_ROUNDS, Math.min(200, Math.ceil(TIMING_BUDGET_MS / 2 / (sessions.length - 1) / Math.max(warm[0]! + warm[c]!, 1e-3))));
-      const float: number[] = [];
-      const times: number[] = [];
-      while (float.length < maxRuns) {
-        const [f, t] = await measureSessionTimes(pair, feeds, { warmup: 0, runs: Math.min(ROUND_CHUNK, maxRuns - float.length), ...(signal ? { signal } : {}) });
-        float.push(...f!);
-        times.push(...t!);
-        if (float.length >= MIN_ROUNDS && settled([ratioStats(times, float)])) break;
-      }
-      out.push({ float, times });
-    }
-    return out;
-  } catch (err) {
-    return rejected(err);
-  } finally {
-    for (const s of sessions) if (s) await s.release();
-  }
-}
 
 /** Times the float and one quantized model (about 2 s of paired rounds, 20 to 400). */
 export async function measureLatency(pre: Model, candidate: Candidate, engine: Engine, feeds: Feeds): Promise<LatencyCheck> {

@@ -27,9 +27,11 @@ import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
 import { profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
-import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough, outputSqnr } from './candidate-fidelity.js';
-import { MARGIN, pickFastest, ratioStats, type RatioStats } from './latency-decision.js';
-import { measureLatency, timeBatch } from './candidate-timing.js';
+import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough } from './candidate-fidelity.js';
+import { outputSqnr } from '../../tune/output-fidelity.js';
+import { MARGIN, pickFastest, ratioStats, type RatioStats } from '../../tune/latency-decision.js';
+import { measureLatency } from './candidate-timing.js';
+import { timeBatch } from '../../tune/paired-timing.js';
 
 export type ConcretePlacement = Exclude<Placement, 'auto'>;
 
@@ -146,7 +148,7 @@ export async function searchPlacement(
   candidates = candidates.filter((_, i) => accurateEnough(sqnr[i]!, bestSqnr));
   const models = [pre, ...candidates.map((c) => c.model)];
   const batches: { float: number[]; times: number[] }[][] = [];
-  for (const reversed of floatRunMs < 5 ? [false, true] : [false]) batches.push(await timeBatch(engine, models, feeds, reversed, options.signal));
+  for (const reversed of floatRunMs < 5 ? [false, true] : [false]) batches.push(await timeBatch(engine, models, feeds, reversed, options.signal).catch(rejected));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const floatTimes = batches.flatMap((b) => b.flatMap((c) => c.float));
   // Each candidate is judged by its worse batch.

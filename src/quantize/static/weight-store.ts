@@ -18,7 +18,7 @@ import type { Feeds } from '../../runtime/types.js';
 import type { WeightPolicy } from '../weight-encoding.js';
 import type { ResolvedStaticOptions } from './options.js';
 import { buildCandidate } from './placement-search.js';
-import { outputSqnr } from './candidate-fidelity.js';
+import { outputSqnr } from '../../tune/output-fidelity.js';
 
 /** Output SQNR the faster store may cost against uint8 weights everywhere. */
 export const MAX_OUTPUT_LOSS_DB = 1;
