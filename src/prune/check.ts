@@ -10,7 +10,7 @@ import { modelToBytes } from '../onnx/io.js';
 import { Engine } from '../runtime/engine.js';
 import type { Feeds } from '../runtime/types.js';
 import type { DataSource } from '../calibrate/data/open.js';
-import { measureInterleaved } from '../eval/latency.js';
+import { measureInterleaved } from '../tune/latency.js';
 import { dataFeeds, syntheticFeeds } from '../eval/bench-feeds.js';
 import { evaluate } from '../eval/evaluate.js';
 import { errorMessage } from '../errors.js';
