@@ -46,7 +46,7 @@ export async function prune(model: Model, options: PruneOptions): Promise<PruneR
       const ctx = await prepareUnstructured(base, o);
       run = async (s) => {
         const plan = planUnstructured(ctx, s);
-        return { ...applyUnstructured(ctx, plan), plan, notes: ctx.stats?.notes ? [...ctx.stats.notes] : [] };
+        return { ...(await applyUnstructured(ctx, plan)), plan, notes: ctx.stats?.notes ? [...ctx.stats.notes] : [] };
       };
     }
     const notes: string[] = [];

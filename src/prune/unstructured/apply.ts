@@ -8,7 +8,7 @@ import type { LayerPlan } from '../plan.js';
 import { readRows, writeRows, type WeightTarget } from '../targets.js';
 import { gramRequest, normRequest } from '../stats.js';
 import { applyMask, maskLayer, maskNM, maskPerRow, nmOrder } from './select.js';
-import { sparseGpt } from './sparsegpt.js';
+import type { Solver } from './solver-pool.js';
 
 export interface LayerOutcome {
   zerosBefore: number;
@@ -38,50 +38,55 @@ function wandaScores(t: WeightTarget, w: Float32Array, stats: Statistics): Float
   return scores;
 }
 
-/** SparseGPT per convolution group: the group's rows transposed to [K, N] with its own Hessian. */
-function sparseGptRows(t: WeightTarget, w: Float32Array, lp: LayerPlan, nm: { n: number; m: number } | undefined, stats: Statistics, dampPercent: number): Uint8Array {
+/** SparseGPT per convolution group: the group's rows transposed to [K, N] with its own Hessian, solved on the pool. */
+async function sparseGptRows(t: WeightTarget, w: Float32Array, lp: LayerPlan, nm: { n: number; m: number } | undefined, stats: Statistics, dampPercent: number, pool: Solver): Promise<Uint8Array> {
   const req = gramRequest(t)!;
   const h = stats.get(req as Extract<typeof req, { kind: 'gram' }>);
   if (!h) throw new Error(`no Hessian was collected for ${t.node.name}`);
   const K = t.cols;
   const N = t.rows / t.groups;
   const order = nm ? (nmOrder(K, t.taps, nm.m) as Int32Array) : undefined;
+  const pos = (p: number) => (order ? order[p]! : p);
   const mask = new Uint8Array(w.length);
-  for (let g = 0; g < t.groups; g++) {
+  await Promise.all(Array.from({ length: t.groups }, async (_, g) => {
     // [K, N] with the reduction in N:M order (so every group of M is consecutive).
     const kn = new Float32Array(K * N);
-    const pos = (p: number) => (order ? order[p]! : p);
     for (let p = 0; p < K; p++) for (let n = 0; n < N; n++) kn[p * N + n] = w[(g * N + n) * K + pos(p)]!;
     const src = h.gram.subarray(g * K * K, (g + 1) * K * K);
-    let hp: Float64Array = src;
-    if (order) {
-      hp = new Float64Array(K * K);
-      for (let p = 0; p < K; p++) for (let q = 0; q < K; q++) hp[p * K + q] = src[pos(p) * K + pos(q)]!;
-    }
-    const m = sparseGpt(kn, K, N, hp, { sparsity: lp.sparsity, ...(nm ? { nm } : {}), dampPercent });
+    const hp = new Float64Array(K * K);
+    if (order) for (let p = 0; p < K; p++) for (let q = 0; q < K; q++) hp[p * K + q] = src[pos(p) * K + pos(q)]!;
+    else hp.set(src);
+    const r = await pool.solve(kn, K, N, hp, { sparsity: lp.sparsity, ...(nm ? { nm } : {}), dampPercent });
     for (let p = 0; p < K; p++) {
       for (let n = 0; n < N; n++) {
         const i = (g * N + n) * K + pos(p);
-        w[i] = kn[p * N + n]!;
-        mask[i] = m[p * N + n]!;
+        w[i] = r.w[p * N + n]!;
+        mask[i] = r.mask[p * N + n]!;
       }
     }
-  }
+  }));
   return mask;
 }
 
-export function pruneLayer(t: WeightTarget, lp: LayerPlan, nm: { n: number; m: number } | undefined, stats: Statistics | undefined, dampPercent: number): LayerOutcome {
+/** Magnitude and Wanda: scores, mask, zeros (synchronous). */
+export function pruneByScore(t: WeightTarget, lp: LayerPlan, nm: { n: number; m: number } | undefined, stats: Statistics | undefined): LayerOutcome {
   const w = readRows(t);
   const zerosBefore = countZeros(w);
+  const scores = lp.method === 'wanda' ? wandaScores(t, w, stats!) : w.map(Math.abs);
   let mask: Uint8Array;
-  if (lp.method === 'sparsegpt') {
-    mask = sparseGptRows(t, w, lp, nm, stats!, dampPercent);
-  } else {
-    const scores = lp.method === 'wanda' ? wandaScores(t, w, stats!) : w.map(Math.abs);
-    if (nm) mask = maskNM(scores, t.rows, t.cols, nmOrder(t.cols, t.taps, nm.m) as Int32Array, nm.n, nm.m);
-    // Wanda compares weights within each output (its paper's comparison group); magnitude over the layer.
-    else mask = lp.method === 'wanda' ? maskPerRow(scores, t.rows, t.cols, lp.sparsity) : maskLayer(scores, lp.sparsity);
-  }
+  if (nm) mask = maskNM(scores, t.rows, t.cols, nmOrder(t.cols, t.taps, nm.m) as Int32Array, nm.n, nm.m);
+  // Wanda compares weights within each output (its paper's comparison group); magnitude over the layer.
+  else mask = lp.method === 'wanda' ? maskPerRow(scores, t.rows, t.cols, lp.sparsity) : maskLayer(scores, lp.sparsity);
+  applyMask(w, mask);
+  writeRows(t, w);
+  return { zerosBefore, zeros: countZeros(w) };
+}
+
+export async function pruneLayer(t: WeightTarget, lp: LayerPlan, nm: { n: number; m: number } | undefined, stats: Statistics | undefined, dampPercent: number, pool?: Solver): Promise<LayerOutcome> {
+  if (lp.method !== 'sparsegpt') return pruneByScore(t, lp, nm, stats);
+  const w = readRows(t);
+  const zerosBefore = countZeros(w);
+  const mask = await sparseGptRows(t, w, lp, nm, stats!, dampPercent, pool!);
   applyMask(w, mask);
   writeRows(t, w);
   return { zerosBefore, zeros: countZeros(w) };

@@ -19,7 +19,8 @@ import { globalMagnitudeSparsity, uniformSparsity } from '../allocate.js';
 import { allocateBySensitivity, scanSensitivity, type SensitivityScan } from '../sensitivity.js';
 import { chooseCandidates, nodeName, type Candidates } from './candidates.js';
 import { nmOrder } from './select.js';
-import { pruneLayer } from './apply.js';
+import { pruneByScore, pruneLayer } from './apply.js';
+import { InlineSolver, POOL_MIN_REDUCTION, SolverPool } from './solver-pool.js';
 
 export interface UnstructuredContext {
   base: Model;
@@ -89,19 +90,33 @@ export function planUnstructured(ctx: UnstructuredContext, sparsity: number): Pr
   return plan;
 }
 
-/** Applies a plan to a copy of the prepared model. */
-export function applyUnstructured(ctx: UnstructuredContext, plan: PrunePlan): { model: Model; layers: LayerResult[] } {
+/** Applies a plan to a copy of the prepared model (SparseGPT layers solved in parallel on worker threads). */
+export async function applyUnstructured(ctx: UnstructuredContext, plan: PrunePlan): Promise<{ model: Model; layers: LayerResult[] }> {
   const model = cloneModel(ctx.base);
   const byName = new Map(findTargets(model.graph).targets.map((t) => [nodeName(t.node), t]));
   const progress = new ProgressTracker('prune', plan.layers.length, ctx.o.onProgress);
-  const layers: LayerResult[] = [];
-  for (const [i, lp] of plan.layers.entries()) {
-    throwIfAborted(ctx.o.signal, 'pruning');
-    const t = byName.get(lp.node);
-    if (!t) throw new Error(`plan names layer '${lp.node}', which has no prunable weight in this model`);
-    const r = pruneLayer(t, lp, ctx.o.nm, ctx.stats, ctx.o.dampPercent);
-    layers.push({ node: lp.node, op: lp.op, weight: lp.weight, params: lp.params, zerosBefore: r.zerosBefore, zeros: r.zeros, sparsity: r.zeros / lp.params, method: lp.method, ...(lp.note ? { note: lp.note } : {}) });
-    progress.update(i + 1, lp.node);
+  const solves = plan.layers.filter((l) => l.method === 'sparsegpt').map((l) => byName.get(l.node)?.cols ?? 0);
+  const pool = !solves.length ? undefined : Math.max(...solves) >= POOL_MIN_REDUCTION ? new SolverPool() : new InlineSolver();
+  const layers: LayerResult[] = new Array(plan.layers.length);
+  let done = 0;
+  try {
+    // At most two layers more than there are workers in flight: the copies they hold stay bounded.
+    let next = 0;
+    const lane = async () => {
+      while (next < plan.layers.length) {
+        const i = next++;
+        const lp = plan.layers[i]!;
+        throwIfAborted(ctx.o.signal, 'pruning');
+        const t = byName.get(lp.node);
+        if (!t) throw new Error(`plan names layer '${lp.node}', which has no prunable weight in this model`);
+        const r = await pruneLayer(t, lp, ctx.o.nm, ctx.stats, ctx.o.dampPercent, pool);
+        layers[i] = { node: lp.node, op: lp.op, weight: lp.weight, params: lp.params, zerosBefore: r.zerosBefore, zeros: r.zeros, sparsity: r.zeros / lp.params, method: lp.method, ...(lp.note ? { note: lp.note } : {}) };
+        progress.update(++done, lp.node);
+      }
+    };
+    await Promise.all(Array.from({ length: pool ? pool.size + 2 : 1 }, lane));
+  } finally {
+    await pool?.close();
   }
   return { model, layers };
 }
@@ -115,6 +130,6 @@ function scoreOnly(ctx: UnstructuredContext, t: WeightTarget, sparsity: number):
   const target = findTargets(copy.graph).targets.find((x) => x.node.name === t.node.name && x.source.name === t.source.name)!;
   const { method } = methodFor(ctx, t);
   const scan: LayerPlan['method'] = method === 'sparsegpt' ? (ctx.stats?.get(normRequest(t)) ? 'wanda' : 'magnitude') : method;
-  pruneLayer(target, { node: '', op: '', weight: '', params: 0, sparsity, method: scan }, undefined, ctx.stats, ctx.o.dampPercent);
+  pruneByScore(target, { node: '', op: '', weight: '', params: 0, sparsity, method: scan }, undefined, ctx.stats);
   return target.source.constValue!.toFloat32();
 }
