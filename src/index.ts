@@ -34,6 +34,11 @@ export { quantize, QUANTIZE_MODES, type QuantizeOptions } from './quantize/quant
 export type { QuantizeResult, QuantizeSummary, NodeDecision, QuantizeMode } from './quantize/types.js';
 export type { StaticQuantizeOptions, QuantFormat, Placement } from './quantize/static/options.js';
 export type { StaticQuantizeResult } from './quantize/static/quantize-static.js';
+export type { BudgetReport, BudgetStop } from './quantize/static/budget-search.js';
+export type { QuantDecisions } from './quantize/static/decisions.js';
+export { quantizeRecipe, readRecipe, replayOptions, RECIPE_SCHEMA, type Recipe } from './recipe/quantize-recipe.js';
+export { DropEvaluator, type DropEvaluatorOptions, type DropScore } from './eval/drop-evaluator.js';
+export { choose, paretoFront, type Preference, type VariantRecord } from './tune/variants.js';
 export type { QuantPlan, ActivationQuant, WeightQuant, BiasQuant, NodePlan } from './quantize/static/plan.js';
 export { formatPlan } from './quantize/static/plan.js';
 export type { SpeedCheckReport } from './quantize/static/speed-check.js';

@@ -7,6 +7,8 @@ import type { QuantizeResult } from '../../src/quantize/types.js';
 import { otherModeOptions, rejectForeignFlags, type ModeFlags } from './quantize-modes.js';
 import { formatPlan } from '../../src/quantize/static/plan.js';
 import { countDecisions, formatQuantizeReport, type QuantizeReport } from '../../src/quantize/report.js';
+import { formatQuantizeHtml } from '../../src/quantize/report-html.js';
+import { lockDifferences, quantizeRecipe, readRecipe, replayOptions, type Recipe } from '../../src/recipe/quantize-recipe.js';
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { OptionError } from '../../src/errors.js';
 import { TARGET_CHOICES } from '../../src/target/targets.js';
@@ -36,9 +38,22 @@ interface QuantizeFlags extends ModeFlags {
   storeConstants: boolean;
   planOut?: string;
   printPlan?: boolean;
+  maxDrop?: string;
+  evalData?: string;
+  metric?: string;
+  evalLimit?: string;
+  prefer?: string;
+  timeBudget?: string;
+  fallback?: string;
+  report?: string;
+  recipe?: string;
+  saveRecipe?: string;
   json?: boolean;
   verbose?: boolean;
 }
+
+/** Exit code when the accuracy budget is missed (the most accurate model found is still written). */
+export const EXIT_BUDGET_MISSED = 11;
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -70,6 +85,16 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.opTypes) o.opTypes = f.opTypes;
   const p = number('--percentile', f.percentile);
   if (p !== undefined) o.percentile = p;
+  const maxDrop = number('--max-drop', f.maxDrop);
+  if (maxDrop !== undefined) o.maxDrop = maxDrop;
+  if (f.evalData) o.evalData = f.evalData;
+  if (f.metric) o.metric = f.metric;
+  const evalLimit = number('--eval-limit', f.evalLimit, true);
+  if (evalLimit !== undefined) o.evalLimit = evalLimit;
+  if (f.prefer) o.prefer = f.prefer as StaticQuantizeOptions['prefer'];
+  const timeBudget = number('--time-budget', f.timeBudget);
+  if (timeBudget !== undefined) o.timeBudget = timeBudget;
+  if (f.fallback) o.fallback = f.fallback as StaticQuantizeOptions['fallback'];
   const n = number('--calib-size', f.calibSize, true);
   if (n !== undefined) o.calibSize = n;
   return o;
@@ -106,7 +131,17 @@ export function registerQuantize(program: Command): void {
     .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
     .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Gather; weight-only: MatMul,Gemm,Gather)', list)
     .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime first (static, fp16)')
+    .option('--max-drop <x>', 'static: accuracy budget: the fastest model that loses at most x on --eval-data (top-1 points by default); layers are kept in float until it fits; exit 11 if nothing does (the most accurate model is written)')
+    .option('--eval-data <data>', 'with --max-drop: evaluation data (.npz named after the model inputs, with labels for top-1)')
+    .option('--metric <name>', 'with --max-drop: top1 (default with labels), agreement (with the float model; default without), sqnr (RMS error %), or a metric module .mjs')
+    .option('--eval-limit <n>', 'with --max-drop: evaluate on at most n samples (default 1000)')
+    .option('--prefer <what>', 'with --max-drop: among the models inside the budget, speed (default), size or accuracy')
+    .option('--time-budget <s>', 'with --max-drop: stop searching after s seconds and keep the best model so far')
+    .option('--fallback <precision>', 'with --max-drop: what layers over budget become: float (the only choice on CPU)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
+    .option('--report <file>', 'static: also write the report: .html (with the accuracy budget\'s Pareto plot) or .json')
+    .option('--save-recipe <file>', 'static: also write the recipe of this run (options, ranges, every decision the searches made) as JSON')
+    .option('--recipe <file>', 'static: replay a recipe from --save-recipe: the same model, byte for byte, without calibrating or searching')
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
     .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
@@ -114,8 +149,17 @@ export function registerQuantize(program: Command): void {
       const mode = checkMode(flags.mode);
       rejectForeignFlags(mode, command);
       if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
-      const options = toOptions(flags);
       const model = loadModel(modelPath);
+      let recipe: Recipe | undefined;
+      let options: StaticQuantizeOptions;
+      if (flags.recipe) {
+        rejectWithRecipe(command);
+        recipe = readRecipe(flags.recipe);
+        options = replayOptions(recipe);
+        for (const d of lockDifferences(recipe, model)) note(`note: ${d}`);
+      } else {
+        options = toOptions(flags);
+      }
       // Ctrl-C exits through cli/index.ts; saveModel writes a temp file and renames it, so no partial output remains.
       const progress = !flags.json && process.stderr.isTTY;
       const result = await quantize(model, {
@@ -124,6 +168,7 @@ export function registerQuantize(program: Command): void {
       });
       const saved = saveModel(result.model, flags.output);
       if (flags.planOut) writeFileAtomic(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`);
+      if (flags.saveRecipe) writeFileAtomic(flags.saveRecipe, `${JSON.stringify(quantizeRecipe(model, options, result), null, 2)}\n`);
       const report: QuantizeReport = {
         schema: 'slimnet.quantize/1',
         input: { path: modelPath, bytes: statSync(modelPath).size },
@@ -135,13 +180,32 @@ export function registerQuantize(program: Command): void {
       };
       if (result.calibration) report.calibration = result.calibration;
       if (result.speedCheck) report.speedCheck = result.speedCheck;
+      if (result.budget) report.budget = result.budget;
+      if (flags.report) writeReport(flags.report, report);
       if (flags.json) printJson(report);
       else {
         if (flags.printPlan) print(formatPlan(result.plan));
         print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
       }
-      return 0;
+      return result.budget && result.budget.stop !== 'budget met' ? EXIT_BUDGET_MISSED : 0;
     }));
+}
+
+/** Flags that shape the model come from the recipe; giving them too would be ambiguous. */
+const RECIPE_COMPANIONS = new Set(['output', 'mode', 'json', 'verbose', 'report', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'exclude']);
+
+function rejectWithRecipe(command: CommanderCommand): void {
+  for (const opt of command.options) {
+    const key = opt.attributeName();
+    if (command.getOptionValueSource(key) === 'cli' && !RECIPE_COMPANIONS.has(key)) throw new OptionError(`${opt.long} cannot be combined with --recipe: the recipe fixes the options, ranges and decisions`);
+  }
+  if ((command.opts() as { exclude?: string[] }).exclude?.length) throw new OptionError('--exclude cannot be combined with --recipe: the recipe fixes the options, ranges and decisions');
+}
+
+function writeReport(path: string, report: QuantizeReport): void {
+  if (/\.html?$/i.test(path)) writeFileAtomic(path, formatQuantizeHtml(report));
+  else if (/\.json$/i.test(path)) writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  else throw new OptionError(`--report ${path}: use a .html or .json file name`);
 }
 
 /** dynamic, weight-only and fp16: run the mode, save atomically, print the same report as static. */

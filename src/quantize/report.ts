@@ -4,6 +4,7 @@
  */
 import type { QuantizeSummary } from './types.js';
 import type { SpeedCheckReport } from './static/speed-check.js';
+import type { BudgetReport } from './static/budget-search.js';
 
 export interface QuantizeReport {
   schema: 'slimnet.quantize/1';
@@ -16,6 +17,8 @@ export interface QuantizeReport {
   counts: { quantized: number; folded: number; shared: number; float: number };
   summary: QuantizeSummary;
   speedCheck?: SpeedCheckReport;
+  /** The accuracy-budget search (--max-drop): every variant tried and the choice. */
+  budget?: BudgetReport;
 }
 
 export function kib(bytes: number): string {
@@ -77,6 +80,18 @@ export function formatQuantizeReport(r: QuantizeReport, options: { verbose?: boo
       if (l.verdict) lines.push(`  placement: ${l.verdict}`);
     }
   }
+  if (r.budget) lines.push(...budgetLines(r.budget));
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+/** The variants the accuracy-budget search tried, the chosen one marked. */
+function budgetLines(b: BudgetReport): string[] {
+  const out = [`Accuracy budget: ${b.metric} drop <= ${b.maxDrop} ${b.unit}, prefer ${b.prefer}: ${b.stop} (${b.evaluations} evaluations, ${b.seconds.toFixed(1)} s)`];
+  for (const v of b.variants) {
+    const speed = v.latencyRatio ? `${(1 / v.latencyRatio).toFixed(2)}x float32` : 'not timed';
+    out.push(`  ${v.label === b.chosen ? '*' : ' '} ${v.label.padEnd(32)} drop ${v.drop.toFixed(3).padStart(7)}  ${speed.padEnd(15)} ${kib(v.sizeBytes).padStart(10)}${v.withinBudget ? '' : '  over budget'}`);
+  }
+  out.push(`  ${b.verdict}`);
+  return out;
 }

@@ -8,7 +8,7 @@ import type { LayerAnalysis } from '../per-layer.js';
 import { barChart, esc, rangePlot, responsive, sqnrColor, COMPACT, RANGE_LEGEND, type Bar } from './svg.js';
 import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
 
-const CSS = `
+export const CSS = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;background:#f5f7fa}
 main{max-width:1100px;margin:0 auto;padding:20px 16px 40px}h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .sub{color:#5b6776;overflow-wrap:anywhere}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin-top:16px}

@@ -110,3 +110,44 @@ export function sqnrColor(dbValue: number): string {
   if (dbValue >= 20) return '#e0a030';
   return '#d64541';
 }
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  label: string;
+  color: string;
+  /** Drawn larger, ringed and labelled (the chosen variant). */
+  marked?: boolean;
+  tooltip?: string;
+}
+
+/**
+ * Points on two linear axes (a Pareto plot: speed against accuracy drop), with an optional
+ * horizontal threshold line (the budget). Axis labels say which way is better.
+ */
+export function scatterPlot(points: ScatterPoint[], o: { title: string; xLabel: string; yLabel: string; hLine?: { y: number; label: string }; layout?: Layout }): string {
+  const L = o.layout ?? WIDE;
+  const W = L.width;
+  const H = Math.round(W * 0.55);
+  const m = { left: 56, right: 16, top: 14, bottom: 40 };
+  const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const ys = [...finite.map((p) => p.y), ...(o.hLine ? [o.hLine.y] : []), 0];
+  const xs = finite.map((p) => p.x);
+  const pad = (lo: number, hi: number) => (hi - lo || Math.abs(hi) || 1) * 0.08;
+  const [x0, x1] = [Math.min(...xs, 1), Math.max(...xs, 1)];
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const X = (v: number) => m.left + ((v - (x0 - pad(x0, x1))) / (x1 - x0 + 2 * pad(x0, x1))) * (W - m.left - m.right);
+  const Y = (v: number) => m.top + (1 - (v - (y0 - pad(y0, y1))) / (y1 - y0 + 2 * pad(y0, y1))) * (H - m.top - m.bottom);
+  const grid = [x0, (x0 + x1) / 2, x1].map((v) => `<line x1="${X(v).toFixed(1)}" x2="${X(v).toFixed(1)}" y1="${m.top}" y2="${H - m.bottom}" stroke="#eef1f4"/><text x="${X(v).toFixed(1)}" y="${H - m.bottom + 14}" text-anchor="middle" class="axis">${v.toFixed(2)}</text>`)
+    .concat([y0, (y0 + y1) / 2, y1].map((v) => `<line x1="${m.left}" x2="${W - m.right}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#eef1f4"/><text x="${m.left - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${Number(v.toPrecision(3))}</text>`));
+  const line = o.hLine ? `<line x1="${m.left}" x2="${W - m.right}" y1="${Y(o.hLine.y).toFixed(1)}" y2="${Y(o.hLine.y).toFixed(1)}" stroke="#c0392b" stroke-dasharray="5 4"/><text x="${W - m.right - 4}" y="${(Y(o.hLine.y) - 5).toFixed(1)}" text-anchor="end" class="val bad">${esc(o.hLine.label)}</text>` : '';
+  // The chosen point's label sits on the side with room, below the budget line's label.
+  const markLabel = (p: ScatterPoint) => {
+    const right = X(p.x) > (m.left + W - m.right) / 2;
+    return `<text x="${(X(p.x) + (right ? -10 : 10)).toFixed(1)}" y="${(Y(p.y) + 20).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" class="lbl">${esc(shorten(p.label, L.chars))}</text>`;
+  };
+  const dots = finite.map((p) => `<g><title>${esc(p.tooltip ?? p.label)}</title><circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="${p.marked ? 7 : 4.5}" fill="${p.color}"${p.marked ? ' stroke="#1d2733" stroke-width="2"' : ''}/>${p.marked ? markLabel(p) : ''}</g>`);
+  const axes = `<text x="${((m.left + W - m.right) / 2).toFixed(0)}" y="${H - 6}" text-anchor="middle" class="axis">${esc(o.xLabel)}</text>`
+    + `<text transform="translate(12 ${((m.top + H - m.bottom) / 2).toFixed(0)}) rotate(-90)" text-anchor="middle" class="axis">${esc(o.yLabel)}</text>`;
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${Math.round(W * 1.25)}px" role="img" aria-label="${esc(o.title)}">${grid.join('')}${line}${dots.join('')}${axes}</svg>`;
+}

@@ -5,6 +5,9 @@
  * fan-out). Validated once, here; every later step reads the resolved form.
  */
 import type { Dataset } from '../../calibrate/data/dataset.js';
+import type { DataSource } from '../../calibrate/data/open.js';
+import { PREFERENCES, type Preference } from '../../tune/variants.js';
+import type { QuantDecisions } from './decisions.js';
 import type { Node } from '../../ir/node.js';
 import type { RangeMethod, TensorRange } from '../../calibrate/types.js';
 import type { Engine } from '../../runtime/engine.js';
@@ -87,6 +90,32 @@ export interface StaticQuantizeOptions {
   storeConstants?: boolean;
   /** Run ORT's basic-level optimizer first (BatchNorm folding, constant folding). Default true. */
   preprocess?: boolean;
+  /**
+   * Accuracy budget: the model chosen (fastest by default) must lose at most this much on
+   * `evalData` against the float model, in the metric's drop units (top-1 points by default).
+   * Layers are kept in float until it does (budget-search.ts). Needs `evalData`.
+   */
+  maxDrop?: number;
+  /** Evaluation data for `maxDrop` (a path openDataset understands, or a Dataset), with labels for top1. */
+  evalData?: DataSource;
+  /** 'top1' (default with labels), 'agreement' (default without), 'sqnr' (RMS error %), or a metric module path. */
+  metric?: string;
+  /** Evaluate on at most this many samples of `evalData` (default 1000). */
+  evalLimit?: number;
+  /** Among the variants inside the budget: 'speed' (default), 'size' or 'accuracy'. */
+  prefer?: Preference;
+  /** Seconds the budget search may take; the best model so far is written when it runs out. */
+  timeBudget?: number;
+  /**
+   * What a layer over budget falls back to. 'float' only: ONNX Runtime's CPU EP runs 16-bit and
+   * float16 ops in float32 anyway, so float is as fast there and exact.
+   */
+  fallback?: 'float';
+  /**
+   * Decisions of an earlier run (result.decisions, or a recipe): rebuild that model without
+   * searching, timing or weighing stores again. Give the same ranges (result.ranges) for the same bytes.
+   */
+  decisions?: QuantDecisions;
   /** Load the result in ORT and report which Q/DQ groups it fused (default true). */
   speedCheck?: boolean;
   engine?: Engine;
@@ -143,6 +172,26 @@ export function resolveStaticOptions(o: StaticQuantizeOptions, target: { u8s8Exa
   if (o.percentile !== undefined && !(o.percentile > 0 && o.percentile <= 100)) throw new OptionError(`--percentile must be in (0, 100] (got ${o.percentile})`);
   if (o.calibSize !== undefined && !(Number.isInteger(o.calibSize) && o.calibSize > 0)) throw new OptionError(`--calib-size must be a positive integer (got ${o.calibSize})`);
   if (o.opTypes !== undefined && o.opTypes.length === 0) throw new OptionError('--op-types needs at least one op type');
+  if (o.maxDrop !== undefined) {
+    if (!Number.isFinite(o.maxDrop)) throw new OptionError(`--max-drop must be a number (got ${o.maxDrop})`);
+    if (o.evalData === undefined) throw new OptionError('--max-drop needs evaluation data to measure the drop on: --eval-data DATA (.npz with labels for top-1, or any data for --metric agreement)');
+  } else {
+    for (const [flag, v] of [['--eval-data', o.evalData], ['--metric', o.metric], ['--eval-limit', o.evalLimit], ['--prefer', o.prefer], ['--time-budget', o.timeBudget], ['--fallback', o.fallback]] as const) {
+      if (v !== undefined) throw new OptionError(`${flag} only applies with --max-drop (the accuracy budget)`);
+    }
+  }
+  if (o.prefer !== undefined && !PREFERENCES.includes(o.prefer)) throw new OptionError(`--prefer must be one of ${PREFERENCES.join(', ')} (got '${o.prefer}')`);
+  if (o.timeBudget !== undefined && !(o.timeBudget > 0)) throw new OptionError(`--time-budget must be a positive number of seconds (got ${o.timeBudget})`);
+  if (o.evalLimit !== undefined && !(Number.isInteger(o.evalLimit) && o.evalLimit > 0)) throw new OptionError(`--eval-limit must be a positive integer (got ${o.evalLimit})`);
+  if (o.fallback !== undefined && o.fallback !== 'float') {
+    throw new OptionError(`--fallback ${String(o.fallback)}: only 'float' is offered, because ONNX Runtime's CPU kernels run 16-bit and float16 ops in float32 anyway (as fast as float, less exact)`);
+  }
+  if (o.decisions && (o.maxDrop !== undefined || (o.placement !== undefined && o.placement !== 'auto'))) {
+    throw new OptionError(`a recipe's decisions replace the search: they cannot be combined with ${o.maxDrop !== undefined ? '--max-drop' : `--placement ${o.placement}`}`);
+  }
+  if (o.maxDrop !== undefined && o.placement !== undefined && o.placement !== 'auto') {
+    throw new OptionError(`--max-drop chooses the placement itself; it cannot be combined with --placement ${o.placement}`);
+  }
   for (const p of o.exclude ?? []) {
     if (p.startsWith('/') && p.endsWith('/') && p.length > 2) {
       try {

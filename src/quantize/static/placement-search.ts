@@ -41,6 +41,8 @@ export interface Candidate {
   label: string;
   plan: QuantPlan;
   model: Model;
+  /** Nodes a search kept in float on top of the placement, with the reason (a decision to replay). */
+  forceFloat: ReadonlyMap<string, string>;
 }
 
 export interface PlacementTiming {
@@ -87,7 +89,7 @@ export function buildCandidate(pre: Model, ranges: Map<string, TensorRange>, opt
   // int8 activations must stay as Q -> DQ pairs for ORT's x86 rewrite to uint8, so only uint8 gets this.
   else if (opts.activations === 'uint8') lowerIntegerForms(model);
   runPasses(model, QUANTIZED_CLEANUP_PASSES);
-  return { placement, label, plan, model };
+  return { placement, label, plan, model, forceFloat: overrides.forceFloat ?? new Map() };
 }
 
 const planKey = (p: QuantPlan) => p.nodes.map((n) => `${n.node}:${n.action}`).join('|');

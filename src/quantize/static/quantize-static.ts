@@ -17,6 +17,9 @@ import { buildCandidate, searchPlacement, type Candidate, type LatencyCheck } fr
 import { measureLatency } from './candidate-timing.js';
 import { calibrationSamples, resolveRanges, type RangeSource } from './ranges.js';
 import { chooseWeightStore, weightStoreToChoose } from './weight-store.js';
+import { searchWithinBudget, type BudgetReport } from './budget-search.js';
+import { DropEvaluator } from '../../eval/drop-evaluator.js';
+import type { QuantDecisions } from './decisions.js';
 import type { QuantPlan } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
@@ -35,6 +38,10 @@ export interface StaticQuantizeResult extends QuantizeResult {
   ranges: Map<string, TensorRange>;
   /** The target the model was written for (resolved from --target). */
   target: Target;
+  /** The accuracy-budget search (with maxDrop): every variant tried, the choice and why it stopped. */
+  budget?: BudgetReport;
+  /** What the searches decided: pass back as `decisions` (with `ranges`) to rebuild this model without searching. */
+  decisions: QuantDecisions;
   speedCheck?: SpeedCheckReport;
 }
 
@@ -104,7 +111,10 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { ranges, source, sample, notes: calibrationNotes } = await resolveRanges(model, pre, options, opts, engine);
     notes.push(...calibrationNotes);
     throwIfAborted(options.signal, 'quantization');
-    if (weightStoreToChoose(opts)) {
+    if (options.decisions) {
+      // A replay: the stores, placement and float nodes some earlier search decided.
+      opts = { ...opts, weightOverrides: new Map(Object.entries(options.decisions.weights)) };
+    } else if (weightStoreToChoose(opts)) {
       // Without exact u8 x s8 sums: how many weights can stay int8 within the pair budget, by error.
       const samples = options.calibration ? await calibrationSamples(pre, options.calibration, STORE_SAMPLES) : [];
       const decision = samples.length ? await chooseWeightStore(pre, ranges, opts, engine, samples) : undefined;
@@ -120,7 +130,18 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const measure = opts.speedCheck && sample !== undefined && target.measurable;
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
-    if (opts.placement === 'auto' && measure) {
+    let budget: BudgetReport | undefined;
+    if (options.decisions) {
+      progress.update(2, 'rebuilding the decided placement');
+      const d = options.decisions;
+      candidate = buildCandidate(pre, ranges, opts, d.placement, { forceFloat: new Map(Object.entries(d.keepFloat)) }, `${d.placement} (as decided before)`);
+    } else if (options.maxDrop !== undefined) {
+      progress.update(2, 'accuracy budget: evaluating placements, keeping the most harmful layers in float, timing what fits');
+      const evaluator = await DropEvaluator.create(model, options.evalData!, { engine, ...(options.metric ? { metric: options.metric } : {}), ...(options.evalLimit ? { limit: options.evalLimit } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      ({ chosen: candidate, report: budget } = await searchWithinBudget(pre, ranges, opts, evaluator, options.evalData!, { cpu: engine, timing: measure ? timing : undefined }, sample, {
+        maxDrop: options.maxDrop, prefer: options.prefer ?? 'speed', ...(options.timeBudget ? { timeBudgetS: options.timeBudget } : {}), ...(options.signal ? { signal: options.signal } : {}),
+      }));
+    } else if (opts.placement === 'auto' && measure) {
       progress.update(2, 'planning placements, profiling int8 regions, timing the candidates against float');
       ({ chosen: candidate, latency } = await searchPlacement(pre, ranges, opts, timing, sample, options.signal ? { signal: options.signal } : {}));
     } else {
@@ -128,9 +149,11 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? (target.measurable ? 'full' : target.untimedPlacement) : opts.placement);
     }
     const { plan, model: q } = candidate;
-    refuseEmpty(model, plan, candidate.placement);
+    // Under an accuracy budget, float compute can be the answer (the most accurate variant).
+    if (!budget && !options.decisions) refuseEmpty(model, plan, candidate.placement);
     plan.notes.unshift(...targetNotes(target, plan, measure, candidate.placement), ...notes);
     if (latency?.verdict) plan.notes.push(`placement ${latency.verdict}`);
+    if (budget) plan.notes.push(`accuracy budget: ${budget.verdict}${budget.keptFloat.length ? `; kept in float: ${budget.keptFloat.join(', ')}` : ''}`);
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
     if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
@@ -146,7 +169,13 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       warnings: [...plan.warnings, ...check.warnings],
       notes: plan.notes,
     };
-    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts, target), calibration: source, ranges, target };
+    const decisions: QuantDecisions = {
+      placement: candidate.placement,
+      keepFloat: Object.fromEntries(candidate.forceFloat),
+      weights: Object.fromEntries(opts.weightOverrides ?? []),
+    };
+    const result: StaticQuantizeResult = { model: q, summary, plan, settings: settingsOf(opts, target), calibration: source, ranges, target, decisions };
+    if (budget) result.budget = budget;
     if (opts.speedCheck) result.speedCheck = check;
     return result;
   } finally {

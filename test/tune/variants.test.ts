@@ -1,0 +1,41 @@
+/** Choosing among measured variants: the budget, the preference, ties, the Pareto front, the bisection. */
+import { describe, expect, it } from 'vitest';
+import { choose, paretoFront, smallestFitting, type VariantRecord } from '../../src/tune/variants.js';
+
+const v = (label: string, drop: number, latencyRatio: number | undefined, sizeBytes: number, keptFloat = 0): VariantRecord =>
+  ({ label, drop, score: 0, sizeBytes, keptFloat, withinBudget: drop <= 0.5, ...(latencyRatio === undefined ? {} : { latencyRatio, latencyRatioHigh: latencyRatio }) });
+
+describe('variants', () => {
+  const fast = v('fast', 0.4, 0.5, 200);
+  const small = v('small', 0.3, 0.7, 150);
+  const exact = v('exact', 0.0, 1, 180, 30);
+  const over = v('over', 0.9, 0.4, 140);
+  it('keeps the fastest, smallest or most accurate inside the budget, never one over it', () => {
+    expect(choose([fast, small, exact, over], 'speed')!.label).toBe('fast');
+    expect(choose([fast, small, exact, over], 'size')!.label).toBe('small');
+    expect(choose([fast, small, exact, over], 'accuracy')!.label).toBe('exact');
+    expect(choose([over], 'speed')).toBeUndefined();
+  });
+
+  it('does not buy accuracy for noise: speeds within 3%, or not clearly faster than float, tie', () => {
+    const a = v('a', 0.4, 0.80, 200);
+    const b = v('b', 0.1, 0.81, 200);
+    expect(choose([a, b], 'speed')!.label).toBe('b');
+    // 0.99x of float is float speed: the more accurate float-compute variant wins.
+    expect(choose([v('int8', 0.2, 0.99, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    // Same everything: fewer nodes kept float, then the label, so the answer is always the same.
+    expect(choose([v('y', 0.1, 0.8, 100, 3), v('x', 0.1, 0.8, 100, 3), v('z', 0.1, 0.8, 100, 1)], 'speed')!.label).toBe('z');
+  });
+
+  it('finds the Pareto front', () => {
+    expect(paretoFront([fast, small, exact, over, v('dominated', 0.5, 0.9, 250)]).map((x) => x.label).sort()).toEqual(['exact', 'fast', 'over', 'small']);
+  });
+
+  it('bisects for the fewest layers that fit, in about log2(n) evaluations', async () => {
+    const calls: number[] = [];
+    const k = await smallestFitting(0, 100, async (x) => { calls.push(x); return x >= 37; });
+    expect(k).toBe(37);
+    expect(calls.length).toBeLessThanOrEqual(8);
+    expect(await smallestFitting(0, 10, async () => true)).toBe(0);
+  });
+});
