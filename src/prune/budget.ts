@@ -1,11 +1,12 @@
 /**
  * --max-drop: the largest sparsity whose measured accuracy drop stays within the budget. Each
- * candidate is pruned and evaluated against the original on the labelled data (evaluate(): the
- * primary metric, top-1 for classifiers); the search bisects between the largest sparsity known to
- * be within budget and the smallest known to be over it, assuming more sparsity never helps.
+ * candidate is pruned and scored against the original by the DropEvaluator the quantizer's accuracy
+ * budget uses (data read and reference run once; top-1 with labels, agreement with the original's
+ * answers without); the search bisects between the largest sparsity known to be within budget and
+ * the smallest known to be over it, assuming more sparsity never helps.
  */
 import type { Model } from '../ir/model.js';
-import { evaluate } from '../eval/evaluate.js';
+import { DropEvaluator } from '../eval/drop-evaluator.js';
 import type { Engine } from '../runtime/engine.js';
 import type { DataSource } from '../calibrate/data/open.js';
 import { throwIfAborted } from '../errors.js';
@@ -28,13 +29,15 @@ export async function searchBudget<R extends { model: Model }>(
   options: { engine: Engine; evalSize?: number; signal?: AbortSignal },
 ): Promise<BudgetSearch<R>> {
   const trials: BudgetTrial[] = [];
+  const evaluator = await DropEvaluator.create(reference, data, {
+    engine: options.engine, ...(options.evalSize ? { limit: options.evalSize } : {}), ...(options.signal ? { signal: options.signal } : {}),
+  });
   const measure = async (s: number): Promise<{ ok: boolean; result: R }> => {
     throwIfAborted(options.signal, 'budget search');
     const result = await run(s);
-    const e = await evaluate(reference, result.model, data, { engine: options.engine, ...(options.evalSize ? { limit: options.evalSize } : {}) });
-    const drop = e.primary?.drop ?? NaN; // points for fractions (top-1), units of the metric otherwise
+    const { drop } = await evaluator.evaluate(result.model); // points (top-1 or agreement)
     const ok = drop <= maxDrop;
-    trials.push({ sparsity: s, drop, metric: e.primary?.name ?? 'none', withinBudget: ok });
+    trials.push({ sparsity: s, drop, metric: evaluator.metricName, withinBudget: ok });
     return { ok, result };
   };
   const search: BudgetSearch<R> = { trials };

@@ -33,11 +33,11 @@ export interface PruneOptions {
   exclude?: string[];
   /** Also prune the first and last weighted layers (excluded by default). */
   includeFirstLast?: boolean;
-  /** The accuracy budget in points (top-1 or the primary metric, see evaluate): the largest sparsity within it. */
+  /** The accuracy budget in points (top-1 with labels, agreement with the original's answers without): the largest sparsity within it. */
   maxDrop?: number;
-  /** Labelled data the budget is measured on (required by maxDrop). */
+  /** Data the budget is measured on (required by maxDrop); labelled for top-1. */
   evalData?: DataSource;
-  /** Samples of evalData to use (default all). */
+  /** Samples of evalData to use (default: all for the report, up to 1000 for the --max-drop search). */
   evalSize?: number;
   /** Channel scores (default 'activation' with calibration data, else 'l2'). */
   importance?: ChannelImportance;
@@ -112,7 +112,7 @@ export function resolvePruneOptions(o: PruneOptions): ResolvedPruneOptions {
   const maxDrop = o.maxDrop;
   if (maxDrop !== undefined) {
     if (!(typeof maxDrop === 'number' && Number.isFinite(maxDrop) && maxDrop >= 0)) throw new OptionError(`--max-drop must be a non-negative number of points (e.g. 1 for one top-1 point), got '${String(maxDrop)}'`);
-    if (o.evalData === undefined) throw new OptionError('--max-drop needs labelled data to measure the drop on (--eval-data DATA)');
+    if (o.evalData === undefined) throw new OptionError('--max-drop needs data to measure the drop on (--eval-data DATA: top-1 with labels, agreement with the original without)');
   }
   const calibSize = o.calibSize ?? 128;
   if (!Number.isInteger(calibSize) || calibSize < 1) throw new OptionError(`--calib-size ${String(calibSize)}: give a positive number of samples`);

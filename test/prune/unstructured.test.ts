@@ -81,7 +81,7 @@ describe('magnitude', () => {
     await expect(prune(convChain(1), { sparsity: 0.5, method: 'wanda' })).rejects.toThrow(OptionError);
     await expect(prune(convChain(1), { sparsity: 1.5 })).rejects.toThrow(/--sparsity must be a fraction/);
     await expect(prune(convChain(1), { pattern: '4:2' })).rejects.toThrow(/--pattern 4:2/);
-    await expect(prune(convChain(1), { sparsity: 0.5, maxDrop: 1 })).rejects.toThrow(/--max-drop needs labelled data/);
+    await expect(prune(convChain(1), { sparsity: 0.5, maxDrop: 1 })).rejects.toThrow(/--max-drop needs data to measure the drop on/);
     await expect(prune(convChain(1), { sparsity: 0.5, scope: 'sensitivity' })).rejects.toThrow(/--scope sensitivity needs calibration data/);
   });
 });
@@ -142,6 +142,7 @@ describe('trained fixtures at 50% unstructured sparsity', () => {
     const r = await prune(loadModel(join(TRAINED, 'resnet_bn.onnx')), { sparsity: 0.9, maxDrop: 1, evalData: test, evalSize: 500, engine });
     const ok = r.summary.search!.filter((t) => t.withinBudget);
     expect(r.summary.search!.length).toBeGreaterThan(1);
+    expect(r.summary.search!.every((t) => t.metric === 'top1')).toBe(true);
     expect(ok.length).toBeGreaterThan(0);
     expect(r.summary.sparsity).toBe(Math.max(...ok.map((t) => t.sparsity)));
     expect(r.summary.search!.filter((t) => !t.withinBudget).every((t) => t.sparsity > r.summary.sparsity)).toBe(true);
