@@ -125,6 +125,9 @@ export function resolvePruneOptions(o: PruneOptions): ResolvedPruneOptions {
     const flag = o.importance !== undefined ? '--importance' : o.reconstruct !== undefined ? '--reconstruct' : '--channel-multiple';
     throw new OptionError(`${flag} applies to --method channel only`);
   }
+  if (o.dampPercent !== undefined && method !== 'sparsegpt') throw new OptionError('--damp-percent applies to --method sparsegpt only');
+  if (o.calibSize !== undefined && o.calibration === undefined) throw new OptionError('--calib-size needs --calib DATA: it is the number of calibration samples to use');
+  if (o.evalSize !== undefined && o.evalData === undefined) throw new OptionError('--eval-size needs --eval-data DATA: it is the number of evaluation samples to use');
   const channelMultiple = o.channelMultiple ?? 8;
   if (!Number.isInteger(channelMultiple) || channelMultiple < 1) throw new OptionError(`--channel-multiple ${String(channelMultiple)}: give a positive integer (1 keeps exact counts)`);
   const dampPercent = o.dampPercent ?? 0.01;

@@ -83,6 +83,9 @@ describe('magnitude', () => {
     await expect(prune(convChain(1), { pattern: '4:2' })).rejects.toThrow(/--pattern 4:2/);
     await expect(prune(convChain(1), { sparsity: 0.5, maxDrop: 1 })).rejects.toThrow(/--max-drop needs data to measure the drop on/);
     await expect(prune(convChain(1), { sparsity: 0.5, scope: 'sensitivity' })).rejects.toThrow(/--scope sensitivity needs calibration data/);
+    await expect(prune(convChain(1), { sparsity: 0.5, dampPercent: 0.05 })).rejects.toThrow(/--damp-percent applies to --method sparsegpt only/);
+    await expect(prune(convChain(1), { sparsity: 0.5, calibSize: 16 })).rejects.toThrow(/--calib-size needs --calib/);
+    await expect(prune(convChain(1), { sparsity: 0.5, evalSize: 16 })).rejects.toThrow(/--eval-size needs --eval-data/);
   });
 });
 
