@@ -2,18 +2,17 @@
 /** Entry point of the `slimnet` command. */
 import { runCli } from './program.js';
 import { reportError } from './run-command.js';
-import { Engine } from '../src/runtime/engine.js';
+import { installInterruptHandler } from './interrupt.js';
+import { isInterrupted } from '../src/runtime/interrupt.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  process.once('SIGINT', () => {
-    process.stderr.write('\nslimnet: interrupted\n');
-    // Stop inference workers first; temporary output files are removed on exit (atomic writes).
-    void Engine.closeAll().finally(() => process.exit(130));
-  });
-  process.exitCode = await runCli(argv.length ? argv : ['--help']);
+  installInterruptHandler();
+  const code = await runCli(argv.length ? argv : ['--help']);
+  if (!isInterrupted()) process.exitCode = code;
 }
 
 main().catch((err) => {
-  process.exitCode = reportError(err);
+  const code = reportError(err);
+  if (!isInterrupted()) process.exitCode = code;
 });

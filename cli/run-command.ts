@@ -3,10 +3,14 @@
  * else is an internal error (exit 70) with the stack only when SLIMNET_DEBUG is set.
  */
 import { SlimnetError } from '../src/errors.js';
+import { isInterrupted } from '../src/runtime/interrupt.js';
 
 export const EXIT_INTERNAL = 70;
+export const EXIT_INTERRUPTED = 130;
 
 export function reportError(err: unknown): number {
+  // After Ctrl-C every failure is a consequence of the interrupt, which has been reported already.
+  if (isInterrupted()) return EXIT_INTERRUPTED;
   if (err instanceof SlimnetError) {
     process.stderr.write(`slimnet: ${err.message}\n`);
     if (process.env.SLIMNET_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
@@ -21,11 +25,12 @@ export function reportError(err: unknown): number {
 
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
+    let code: number;
     try {
-      const code = await fn(...args);
-      process.exitCode = code ?? 0;
+      code = (await fn(...args)) ?? 0;
     } catch (err) {
-      process.exitCode = reportError(err);
+      code = reportError(err);
     }
+    if (!isInterrupted()) process.exitCode = code;
   };
 }

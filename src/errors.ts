@@ -42,6 +42,15 @@ export class PassError extends SlimnetError {
   override readonly exitCode = 7;
 }
 
+/**
+ * An output could not be written (disk full, permissions, a directory that went away). Writes go
+ * through a temporary file that is removed on failure, so nothing half-written is left behind.
+ * 74 is sysexits' EX_IOERR.
+ */
+export class OutputError extends SlimnetError {
+  override readonly exitCode = 74;
+}
+
 /** The user cancelled (AbortSignal, Ctrl-C). */
 export class CancelledError extends SlimnetError {
   override readonly exitCode = 130;

@@ -8,6 +8,12 @@ import { action } from '../run-command.js';
 import { print, printJson } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList } from '../options.js';
+import { refuseConflicts, type FlagRule } from '../conflicts.js';
+import type { Command as CommanderCommand } from 'commander';
+
+const RULES: FlagRule[] = [
+  { given: ['memory', 'failIf'], when: (o) => o.memory === false && /\bpeak_memory_mb\b/.test(String(o.failIf)), message: '--fail-if reads peak_memory_mb, which --no-memory does not measure' },
+];
 
 interface BenchFlags {
   ep: ExecutionProvider[];
@@ -37,7 +43,8 @@ export function registerBench(program: Command): void {
     .option('--json', 'print JSON (schema slimnet.bench/1, see docs/eval-json.md)')
     .option('--min-speedup <y>', 'fail (exit 10) when a model is less than y times faster than the first', positiveNumber('--min-speedup'))
     .option('--fail-if <expr>', 'fail (exit 10) when true for any model after the first, e.g. "speedup < 1.5 or size_ratio > 0.3"')
-    .action(action(async (models: string[], flags: BenchFlags) => {
+    .action(action(async (models: string[], flags: BenchFlags, command: CommanderCommand) => {
+      refuseConflicts(command, RULES);
       if ((flags.minSpeedup !== undefined || flags.failIf !== undefined) && models.length < 2) {
         throw new OptionError('--min-speedup and --fail-if compare models with the first one: give at least two models');
       }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { jsonLimitBytes, readDataFile } from '../../src/calibrate/data/read-file.js';
+import type { Command as CommanderCommand } from 'commander';
 import { loadModel } from '../../src/onnx/io.js';
 import { calibrate } from '../../src/calibrate/calibrate.js';
 import { saveRanges, rangesDocument } from '../../src/calibrate/store.js';
@@ -12,6 +14,10 @@ import { OptionError } from '../../src/errors.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
 import { terminalProgress } from '../progress.js';
+import { checkOutputs, type InputPath } from '../outputs.js';
+import { refuseConflicts, type FlagRule } from '../conflicts.js';
+import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 
 interface CalibrateFlags {
   calib: string;
@@ -30,6 +36,21 @@ interface CalibrateFlags {
   json?: boolean;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const RULES: FlagRule[] = [
+  { given: ['percentile'], when: (o) => o.method !== 'percentile', message: '--percentile only applies to --method percentile; add --method percentile or drop --percentile' },
+  { given: ['movingAverage'], when: (o) => o.method !== 'minmax', message: '--moving-average only applies to --method minmax' },
+  { given: ['seed'], when: (o) => o.calibSize === undefined, message: '--seed chooses the subset of --calib-size; without --calib-size every sample is used' },
+  { given: ['preprocess'], when: (o) => typeof o.calib === 'string' && !isDirectory(o.calib), message: '--preprocess applies to a directory of images; --calib is a file' },
+];
+
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -40,7 +61,7 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 /** --preprocess: a preset name, inline JSON, or a JSON file. */
 function preprocessFlag(v: string | undefined): ImagePreprocess | string | undefined {
   if (v === undefined) return undefined;
-  const text = v.trim().startsWith('{') ? v : existsSync(v) ? readFileSync(v, 'utf8') : undefined;
+  const text = v.trim().startsWith('{') ? v : existsSync(v) ? readDataFile(v, jsonLimitBytes()).toString('utf8') : undefined;
   if (text === undefined) return v;
   try {
     return JSON.parse(text) as ImagePreprocess;
@@ -68,13 +89,22 @@ export function registerCalibrate(program: Command): void {
     .option('--preprocess <spec>', "images: a preset (imagenet, unit, raw), JSON steps ({\"resize\":256,\"crop\":[224,224],\"mean\":[...],\"std\":[...]}) or a JSON file")
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print the result as JSON (schema slimnet.ranges/1)')
-    .action(action(async (modelPath: string, flags: CalibrateFlags) => {
+    .action(action(async (modelPath: string, flags: CalibrateFlags, command: CommanderCommand) => {
+      refuseConflicts(command, RULES);
       if (!RANGE_METHODS.includes(flags.method as RangeMethod)) throw new OptionError(`--method: must be one of ${RANGE_METHODS.join(', ')} (got '${flags.method}')`);
       if (!['uint8', 'int8', 'uint16', 'int16'].includes(flags.target)) throw new OptionError(`--target: must be uint8, int8, uint16 or int16 (got '${flags.target}')`);
       const percentile = flags.percentile === undefined ? undefined : Number(flags.percentile);
       if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new OptionError(`--percentile: must be in (0, 100] (got '${flags.percentile}')`);
-      if (percentile !== undefined && flags.method !== 'percentile') throw new OptionError('--percentile: only applies to --method percentile');
       const model = loadModel(modelPath);
+      checkRuntimeSupport(model, modelPath);
+      if (flags.output) {
+        const inputs: InputPath[] = [
+          ...modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the model' : "the model's external data", path })),
+          { what: 'the calibration data (--calib)', path: flags.calib },
+        ];
+        if (flags.preprocess && existsSync(flags.preprocess)) inputs.push({ what: 'the --preprocess file', path: flags.preprocess });
+        checkOutputs([{ flag: '-o', path: flags.output }], inputs);
+      }
       const tensors = flags.tensors === 'all' || flags.tensors === 'quantizable' ? defaultCalibrationTensors(model, flags.tensors) : flags.tensors.split(',').map((s) => s.trim()).filter(Boolean);
       const threads = positiveInt('--threads', flags.threads);
       const limit = positiveInt('--calib-size', flags.calibSize);

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { checkOutputs, type InputPath } from '../outputs.js';
+import { refuseConflicts, type FlagRule } from '../conflicts.js';
 import { compareModels } from '../../src/eval/compare-models.js';
 import { loadMetricModule } from '../../src/eval/metric-module.js';
 import { enforceGates, parseMaxDrop, validateFailIf, type GateSpec } from '../../src/eval/gate.js';
@@ -35,6 +38,12 @@ interface EvalFlags {
   failIf?: string;
 }
 
+const RULES: FlagRule[] = [
+  { given: ['speed', 'runs'], when: (o) => o.speed === false, message: '--runs sets how many timed runs; --no-speed skips timing' },
+  { given: ['speed', 'threads'], when: (o) => o.speed === false, message: '--threads applies to timing; --no-speed skips timing' },
+  { given: ['speed', 'ep'], when: (o) => o.speed === false, message: '--ep chooses where the models are timed; --no-speed skips timing' },
+];
+
 function render(report: EvalReport, format: ReportFormat): string {
   switch (format) {
     case 'html': return formatEvalHtml(report);
@@ -68,8 +77,18 @@ export function registerEval(program: Command): void {
     .option('--max-drop <x>', 'fail (exit 10) when the drop exceeds x points, or x% relative (e.g. 0.5 or 1%)')
     .option('--min-speedup <y>', 'fail (exit 10) when the candidate is less than y times faster', positiveNumber('--min-speedup'))
     .option('--fail-if <expr>', 'fail (exit 10) when this expression is true, e.g. "drop > 0.5 or speedup < 1.5"')
-    .action(action(async (reference: string, candidate: string, flags: EvalFlags) => {
+    .action(action(async (reference: string, candidate: string, flags: EvalFlags, command: Command) => {
       // Check everything that can be checked before the long work starts.
+      refuseConflicts(command, RULES);
+      if (flags.report) {
+        const inputs: InputPath[] = [
+          { what: 'the reference model', path: reference },
+          { what: 'the candidate model', path: candidate },
+          { what: 'the data (--data)', path: flags.data },
+        ];
+        if (flags.metric && existsSync(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
+        checkOutputs([{ flag: '--report', path: flags.report }], inputs);
+      }
       const task = flags.task as Task | 'auto';
       if (task !== 'auto' && !TASKS.includes(task)) throw new OptionError(`--task must be one of ${TASKS.join(', ')} or auto, got '${flags.task}'`);
       const format = flags.report ? reportFormat(flags.report) : undefined;

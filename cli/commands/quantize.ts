@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
-import { loadModel, saveModel } from '../../src/onnx/io.js';
+import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
+import type { Model } from '../../src/ir/model.js';
+import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { quantize, checkMode } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
 import { otherModeOptions, rejectForeignFlags, type ModeFlags } from './quantize-modes.js';
@@ -15,6 +18,8 @@ import { TARGET_CHOICES } from '../../src/target/targets.js';
 import type { Command as CommanderCommand } from 'commander';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
+import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
+import { refuseConflicts, type FlagRule } from '../conflicts.js';
 
 interface QuantizeFlags extends ModeFlags {
   output: string;
@@ -50,6 +55,7 @@ interface QuantizeFlags extends ModeFlags {
   saveRecipe?: string;
   json?: boolean;
   verbose?: boolean;
+  force?: boolean;
 }
 
 /** Exit code when the accuracy budget is missed (the most accurate model found is still written). */
@@ -62,6 +68,31 @@ function number(flag: string, value: string | undefined, integer = false): numbe
   const n = Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new OptionError(`${flag} must be ${integer ? 'an integer' : 'a number'} (got '${value}')`);
   return n;
+}
+
+/** Flags that contradict each other or do nothing together (flags of another mode: rejectForeignFlags). */
+const ANY_MODE_RULES: FlagRule[] = [
+  { given: ['verbose', 'json'], message: '--verbose changes the text report only; the --json report lists every node already' },
+];
+
+const STATIC_RULES: FlagRule[] = [
+  { given: ['calib', 'ranges'], message: '--calib and --ranges both give the ranges: use --ranges to reuse the ones slimnet calibrate saved, or --calib to calibrate now, not both' },
+  { given: ['ranges', 'calibSize'], message: '--calib-size limits the samples of --calib; the ranges in --ranges are already computed' },
+  { given: ['ranges', 'method'], message: '--method chooses how --calib data becomes ranges; --ranges already holds them (run slimnet calibrate --method ... to change it)' },
+  { given: ['ranges', 'percentile'], message: '--percentile applies to calibrating with --calib; --ranges already holds the ranges' },
+  { given: ['percentile'], when: (o) => o.method !== 'percentile', message: '--percentile only applies to --method percentile; add --method percentile or drop --percentile' },
+  { given: ['printPlan', 'json'], message: '--print-plan prints text and --json prints the report as JSON; use --plan-out FILE for the plan as JSON' },
+];
+
+const OTHER_MODE_RULES: FlagRule[] = [
+  { given: ['calibSize'], when: (o) => o.calib === undefined, message: '--calib-size limits the samples of --calib; give --calib too, or drop --calib-size' },
+  { given: ['dampPercent'], when: (o) => o.algorithm !== 'gptq', message: '--damp-percent only applies to --algorithm gptq' },
+  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq', message: '--mode weight-only reads --calib only with --algorithm gptq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
+  { given: ['accuracyLevel'], when: (o) => o.format === 'qdq', message: '--accuracy-level is a MatMulNBits attribute; --format qdq has none' },
+];
+
+function rejectConflicts(mode: string, command: CommanderCommand): void {
+  refuseConflicts(command, [...ANY_MODE_RULES, ...(mode === 'static' ? STATIC_RULES : OTHER_MODE_RULES)]);
 }
 
 function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
@@ -145,11 +176,13 @@ export function registerQuantize(program: Command): void {
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
     .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
+    .option('--force', 'allow -o to replace the input model (by default an output may not overwrite an input)')
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
       const mode = checkMode(flags.mode);
       rejectForeignFlags(mode, command);
+      rejectConflicts(mode, command);
       if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
-      const model = loadModel(modelPath);
+      const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
       let recipe: Recipe | undefined;
       let options: StaticQuantizeOptions;
       if (flags.recipe) {
@@ -160,18 +193,18 @@ export function registerQuantize(program: Command): void {
       } else {
         options = toOptions(flags);
       }
-      // Ctrl-C exits through cli/index.ts; saveModel writes a temp file and renames it, so no partial output remains.
+      // Ctrl-C exits through cli/interrupt.ts; outputs are temp files until the end, so no partial output remains.
       const progress = !flags.json && process.stderr.isTTY;
       const result = await quantize(model, {
         ...options,
         ...(progress ? { onProgress: (e) => { if (e.message) note(`  ${e.message}...`); } } : {}),
       });
-      const saved = saveModel(result.model, flags.output);
-      if (flags.planOut) writeFileAtomic(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`);
-      if (flags.saveRecipe) writeFileAtomic(flags.saveRecipe, `${JSON.stringify(quantizeRecipe(model, options, result), null, 2)}\n`);
+      // Every output is written in full to a temporary file first, then all are renamed together.
+      const staged = stageModel(result.model, flags.output);
+      const saved = staged.result;
       const report: QuantizeReport = {
         schema: 'slimnet.quantize/1',
-        input: { path: modelPath, bytes: statSync(modelPath).size },
+        input: { path: modelPath, bytes: inputBytes },
         output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
         mode: 'static',
         settings: result.settings,
@@ -181,7 +214,11 @@ export function registerQuantize(program: Command): void {
       if (result.calibration) report.calibration = result.calibration;
       if (result.speedCheck) report.speedCheck = result.speedCheck;
       if (result.budget) report.budget = result.budget;
-      if (flags.report) writeReport(flags.report, report);
+      commitWithModel(staged, [
+        flags.planOut ? [flags.planOut, json(result.plan)] : undefined,
+        flags.saveRecipe ? [flags.saveRecipe, json(quantizeRecipe(model, options, result))] : undefined,
+        flags.report ? [flags.report, renderReport(flags.report, report)] : undefined,
+      ]);
       if (flags.json) printJson(report);
       else {
         if (flags.printPlan) print(formatPlan(result.plan));
@@ -202,25 +239,72 @@ function rejectWithRecipe(command: CommanderCommand): void {
   if ((command.opts() as { exclude?: string[] }).exclude?.length) throw new OptionError('--exclude cannot be combined with --recipe: the recipe fixes the options, ranges and decisions');
 }
 
-function writeReport(path: string, report: QuantizeReport): void {
-  if (/\.html?$/i.test(path)) writeFileAtomic(path, formatQuantizeHtml(report));
-  else if (/\.json$/i.test(path)) writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
-  else throw new OptionError(`--report ${path}: use a .html or .json file name`);
+/** --report's format from its name, checked before any work. */
+function reportKind(path: string): 'html' | 'json' {
+  if (/\.html?$/i.test(path)) return 'html';
+  if (/\.json$/i.test(path)) return 'json';
+  throw new OptionError(`--report ${path}: use a .html or .json file name`);
+}
+
+function renderReport(path: string, report: QuantizeReport): string {
+  return reportKind(path) === 'html' ? formatQuantizeHtml(report) : json(report);
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * Loads the model, then checks every output (-o, --plan-out, --save-recipe, --report) against it
+ * before any work: writable, distinct, and neither the model, its external data nor a file the
+ * command reads (unless --force, which lets -o replace the model itself).
+ */
+function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number } {
+  if (flags.report) reportKind(flags.report);
+  const model = loadModel(modelPath);
+  checkRuntimeSupport(model, modelPath);
+  const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
+  if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
+  if (flags.saveRecipe) outputs.push({ flag: '--save-recipe', path: flags.saveRecipe });
+  if (flags.report) outputs.push({ flag: '--report', path: flags.report });
+  // --force replaces the model itself (in place), never its external data or the other inputs.
+  const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => (i === 0 ? { what: 'the input model', path, replaceable: true } : { what: "the input model's external data", path }));
+  if (flags.calib) inputs.push({ what: 'the calibration data (--calib)', path: flags.calib });
+  if (flags.ranges) inputs.push({ what: 'the ranges file (--ranges)', path: flags.ranges });
+  if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
+  if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
+  if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
+  checkOutputs(outputs, inputs, { force: flags.force ?? false });
+  return { model, inputBytes: statSync(modelPath).size };
+}
+
+/** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */
+function commitWithModel(model: StagedModel, files: ([string, string] | undefined)[]): void {
+  const staged: Staged[] = [model];
+  try {
+    for (const f of files) if (f) staged.push(stageFile(f[0], f[1]));
+    commitAll(staged);
+  } catch (err) {
+    abortAll(staged);
+    throw err;
+  }
 }
 
 /** dynamic, weight-only and fp16: run the mode, save atomically, print the same report as static. */
 async function runOtherMode(mode: 'dynamic' | 'weight-only' | 'fp16', modelPath: string, flags: QuantizeFlags): Promise<number> {
   const options = otherModeOptions(mode, flags);
-  const model = loadModel(modelPath);
+  const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
   const progress = !flags.json && process.stderr.isTTY;
   const result: QuantizeResult = await quantize(model, {
     ...options,
     ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
   });
-  const saved = saveModel(result.model, flags.output);
+  const staged = stageModel(result.model, flags.output);
+  commitWithModel(staged, []);
+  const saved = staged.result;
   const report: QuantizeReport = {
     schema: 'slimnet.quantize/1',
-    input: { path: modelPath, bytes: statSync(modelPath).size },
+    input: { path: modelPath, bytes: inputBytes },
     output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
     mode,
     settings: result.settings,

@@ -3,9 +3,9 @@
  * It records the model's hash, the data's hash, method, target and slimnet's version; loading
  * refuses ranges computed for a different model, with a message that says how to redo them.
  */
-import { readFileSync } from 'node:fs';
 import type { Model } from '../ir/model.js';
-import { DataError, OptionError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { jsonLimitBytes, readDataFile } from './data/read-file.js';
 import { writeFileAtomic } from '../onnx/atomic-write.js';
 import { modelHash } from '../onnx/hash.js';
 import { VERSION } from '../version.js';
@@ -51,14 +51,9 @@ export function rangesDocument(result: CalibrationResult, modelSource?: string):
 }
 
 /** Writes ranges.json atomically (temp file, then rename). */
+/** Writes ranges.json atomically; a failed write is an OutputError naming the file. */
 export function saveRanges(result: CalibrationResult, path: string, options: { modelSource?: string } = {}): void {
-  try {
-    writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!code) throw err;
-    throw new OptionError(`${path}: cannot write the ranges (${code}${code === 'ENOENT' ? ': the directory does not exist' : ''})`);
-  }
+  writeFileAtomic(path, `${JSON.stringify(rangesDocument(result, options.modelSource), null, 2)}\n`);
 }
 
 function isRange(r: unknown): r is TensorRange {
@@ -78,10 +73,10 @@ export interface LoadRangesOptions {
 export function loadRanges(path: string, model?: Model, options: LoadRangesOptions = {}): CalibrationResult {
   let doc: RangesFile;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as RangesFile;
+    doc = JSON.parse(readDataFile(path, jsonLimitBytes()).toString('utf8')) as RangesFile;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code ? `cannot read (${code})` : `not valid JSON (${(err as Error).message})`}; write one with slimnet calibrate MODEL --calib DATA -o ${path}`);
+    const why = err instanceof DataError ? err.message.slice(path.length + 2) : `not valid JSON (${(err as Error).message})`;
+    throw new DataError(`${path}: ${why}; write one with slimnet calibrate MODEL --calib DATA -o ${path}`);
   }
   if (doc?.schema !== RANGES_SCHEMA) throw new DataError(`${path}: not a slimnet ranges file (schema '${String(doc?.schema)}', expected '${RANGES_SCHEMA}')`);
   if (!RANGE_METHODS.includes(doc.method)) throw new DataError(`${path}: unknown method '${doc.method}'`);

@@ -11,7 +11,7 @@ import { measurePeakMemory } from '../runtime/memory-probe.js';
 import { modelToBytes } from '../onnx/io.js';
 import type { ExecutionProvider, Feeds, Session } from '../runtime/types.js';
 import type { DataSource } from '../calibrate/data/open.js';
-import { OptionError, errorMessage } from '../errors.js';
+import { CancelledError, InvalidModelError, OptionError, UnsupportedOpError, errorMessage } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { detectHardware, type HardwareInfo } from '../target/hardware.js';
 import { checkSaturation } from './saturation.js';
@@ -83,7 +83,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
   const batch = options.batch ?? 1;
   const threads = options.threads ?? 1;
   const providers = [...new Set(options.providers?.length ? options.providers : ['cpu' as const])];
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   const hardware = detectHardware();
   const rows: BenchmarkRow[] = [];
   const notes: string[] = [];
@@ -112,8 +112,12 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
           sessions.push(s);
           timed.push({ row, session: s, feeds: feeds[i]!, ref, count: counts[i]! });
         } catch (err) {
+          if (err instanceof CancelledError) throw err;
+          // A model the CPU provider cannot load is broken, not slow: that is an error, not a row.
+          const modelFault = err instanceof UnsupportedOpError || err instanceof InvalidModelError;
+          if (modelFault && provider === 'cpu') throw err;
           row.available = false;
-          row.reason = explainProviderFailure(provider, errorMessage(err));
+          row.reason = modelFault ? errorMessage(err) : explainProviderFailure(provider, errorMessage(err));
         }
       }
     }

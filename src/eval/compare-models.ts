@@ -32,7 +32,7 @@ export interface CompareOptions extends Omit<EvaluateOptions, 'engine'> {
 }
 
 export async function compareModels(reference: Model | string, candidate: Model | string, data: DataSource, options: CompareOptions = {}): Promise<EvalReport> {
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   try {
     const ref = modelRef(reference);
     const cand = modelRef(candidate);

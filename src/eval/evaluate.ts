@@ -12,9 +12,9 @@ import { DataError, OptionError } from '../errors.js';
 import { ProgressTracker, type ProgressListener } from '../progress.js';
 import { OutputComparator, type OutputComparison } from './compare.js';
 import { metricDrop, type Metric, type MetricAccumulator } from './metric.js';
-import { inferTask, taskMetrics, TASKS, type Task } from './task-metrics.js';
+import { inferTask, labelsMisfit, taskMetrics, TASKS, type Task } from './task-metrics.js';
 import { modelSha256, modelSizeBytes } from './hash.js';
-import { checkDataInputs, feedsFor, modelRef, type ModelRef } from './model-runs.js';
+import { checkDataInputs, modelRef, runBatch, type ModelRef } from './model-runs.js';
 
 export interface EvaluateOptions {
   /** Default 'auto': classification with class labels, regression with float labels, else generic. */
@@ -93,7 +93,7 @@ export async function evaluate(reference: Model | string, candidate: Model | str
   validate(options);
   const ref = modelRef(reference);
   const cand = modelRef(candidate);
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   const sessions: Session[] = [];
   try {
     const data = await openDataset(source, ref.model, { labelsKey: options.labels, limit: options.limit, batchSize: options.batchSize ?? 32 });
@@ -125,9 +125,11 @@ export async function evaluate(reference: Model | string, candidate: Model | str
     let samples = 0;
 
     for await (const b of data.batches(data.batchSize, { signal: options.signal })) {
-      const [rOut, cOut] = await Promise.all([rs.run(feedsFor(rs, b.feeds), common), cs.run(feedsFor(cs, b.feeds), common)]);
+      const [rOut, cOut] = await Promise.all([runBatch(rs, ref.label, b, common), runBatch(cs, cand.label, b, common)]);
       if (!task) {
         task = options.task && options.task !== 'auto' ? options.task : inferTask(rOut[output]!, b.count, b.labels);
+        const misfit = task === 'generic' && (!options.task || options.task === 'auto') && !options.metrics?.some((m) => m.needsLabels) ? labelsMisfit(rOut[output]!, b.count, b.labels) : undefined;
+        if (misfit) throw new DataError(`${data.source}: ${misfit}; store class indices as integers (or targets shaped like the output), choose --task, or pass --task generic to evaluate without the labels`);
         // Labels were checked up front for explicit tasks and user metrics; an inferred task only needs them when they are there.
         metrics = [...(options.metrics ?? []), ...taskMetrics(task, output, classesOf(rOut[output]!))];
         accs = metrics.map((m) => [m.create(), m.create()]);

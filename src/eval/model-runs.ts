@@ -4,9 +4,12 @@
  */
 import type { Model } from '../ir/model.js';
 import { loadModel } from '../onnx/io.js';
+import { checkRuntimeSupport } from '../runtime/ort-support.js';
 import type { Session, Feeds } from '../runtime/types.js';
 import type { Dataset } from '../calibrate/data/dataset.js';
-import { DataError } from '../errors.js';
+import { DataError, RuntimeError, errorMessage } from '../errors.js';
+import type { Batch } from '../calibrate/data/dataset.js';
+import type { TensorData } from '../runtime/types.js';
 
 /** A model as the evaluator sees it: the IR (for hashes, sizes, structure) and where it came from. */
 export interface ModelRef {
@@ -17,7 +20,12 @@ export interface ModelRef {
 }
 
 export function modelRef(m: Model | string): ModelRef {
-  if (typeof m === 'string') return { model: loadModel(m), path: m, label: m };
+  if (typeof m === 'string') {
+    const model = loadModel(m);
+    // A version ONNX Runtime cannot load is named now, before the other model's work.
+    checkRuntimeSupport(model, m);
+    return { model, path: m, label: m };
+  }
   // An IR model may differ from the file it came from: say so, since its hash is of the encoded bytes.
   return { model: m, label: `${m.label()} (in memory)` };
 }
@@ -37,4 +45,14 @@ export function feedsFor(session: Session, feeds: Feeds): Feeds {
   const out: Feeds = {};
   for (const n of session.info.inputNames) out[n] = feeds[n]!;
   return out;
+}
+
+/** Runs one batch; a failure names the model and the samples (ONNX Runtime names only the node). */
+export async function runBatch(session: Session, label: string, batch: Batch, fetch: string[]): Promise<Record<string, TensorData>> {
+  try {
+    return await session.run(feedsFor(session, batch.feeds), fetch);
+  } catch (err) {
+    if (!(err instanceof RuntimeError)) throw err;
+    throw new RuntimeError(`${label}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
+  }
 }

@@ -87,7 +87,7 @@ export async function analyzeLayers(candidate: Model | string, source: DataSourc
     notes.push(`${counterparts.folds.size} quantizer${counterparts.folds.size > 1 ? 's stand' : ' stands'} for a Relu/Clip folded into quantizer ranges ${assumed ? `(assumed from ranges starting at 0, no reference model: ${assumed})` : '(found in the reference)'}; the float twin applies them in float`);
   }
   const twin = withQuantizedLayers(cand.model, structure, () => false, counterparts);
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   const sessions: Session[] = [];
   const open = async (m: Model, extra: string[] = []) => {
     const s = await engine.createSession(m, { intraOpThreads: 1, ...options.session, extraOutputs: extra });

@@ -141,6 +141,26 @@ export function inferTask(output: TensorData | undefined, samples: number, label
   return 'generic';
 }
 
+/**
+ * Why labels fit no task for this output, when inferTask found none ('generic'): auto-detection
+ * must not drop labels silently (float class labels 0.0, 1.0, ... with a rounding error, one-hot
+ * rows that do not sum to 1). Undefined when there are no labels.
+ */
+export function labelsMisfit(output: TensorData | undefined, samples: number, labels: TensorData | undefined): string | undefined {
+  if (!labels || !output || samples < 1) return undefined;
+  const per = output.dims.reduce((a, b) => a * b, 1) / samples;
+  const last = output.dims[output.dims.length - 1] ?? 1;
+  const labelPer = labels.dims.reduce((a, b) => a * b, 1) / samples;
+  const shape = `[${labels.dims.join(',')}]`;
+  if (per === last && last >= 2 && labelPer === 1) {
+    const v = toFloat64(labels);
+    const i = v.findIndex((x) => !Number.isInteger(x));
+    return `the labels ${shape} are ${labels.type} values that are not class indices (${v[i]} in sample ${i}) for an output of ${last} class scores`;
+  }
+  if (per === last && last >= 2 && labelPer === last) return `the labels ${shape} are neither one-hot nor probability rows for an output of ${last} class scores`;
+  return `the labels ${shape} (${labels.type}) are neither class indices for an output of class scores nor float targets shaped like the output [${output.dims.join(',')}]`;
+}
+
 function integral(t: TensorData): boolean {
   const v = toFloat64(t);
   for (let i = 0; i < Math.min(v.length, 1000); i++) if (!Number.isInteger(v[i])) return false;

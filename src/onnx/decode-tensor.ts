@@ -1,11 +1,28 @@
 /** TensorProto / SparseTensorProto / TypeProto messages -> IR. */
-import { resolve, isAbsolute } from 'node:path';
-import { DataType } from '../ir/data-type.js';
+import { DataType, dataTypeName } from '../ir/data-type.js';
 import { Tensor, type ExternalLocation, type StringMap, type TypedArray } from '../ir/tensor.js';
 import type { SparseTensor } from '../ir/attribute.js';
 import type { Dim, TypeInfo } from '../ir/types.js';
 import { InvalidModelError } from '../errors.js';
 import type { Long, SparseTensorMsg, StringStringEntryMsg, TensorMsg, TypeMsg } from './schema.js';
+import { externalDataPath } from './external-data-path.js';
+import { checkByteLength, checkTypedEntries, elementCount, expectedBytes, externalInteger, type TensorHeader } from './tensor-size.js';
+
+type TypedField = 'float_data' | 'double_data' | 'int32_data' | 'int64_data' | 'uint64_data';
+
+/** The repeated field each data type stores its values in when raw_data is not used (onnx.proto). */
+const FIELD_OF: Partial<Record<DataType, TypedField>> = {
+  [DataType.FLOAT]: 'float_data', [DataType.COMPLEX64]: 'float_data',
+  [DataType.DOUBLE]: 'double_data', [DataType.COMPLEX128]: 'double_data',
+  [DataType.INT64]: 'int64_data',
+  [DataType.UINT32]: 'uint64_data', [DataType.UINT64]: 'uint64_data',
+  [DataType.INT32]: 'int32_data', [DataType.INT16]: 'int32_data', [DataType.INT8]: 'int32_data',
+  [DataType.UINT16]: 'int32_data', [DataType.UINT8]: 'int32_data', [DataType.BOOL]: 'int32_data',
+  [DataType.FLOAT16]: 'int32_data', [DataType.BFLOAT16]: 'int32_data',
+  [DataType.FLOAT8E4M3FN]: 'int32_data', [DataType.FLOAT8E4M3FNUZ]: 'int32_data', [DataType.FLOAT8E5M2]: 'int32_data',
+  [DataType.FLOAT8E5M2FNUZ]: 'int32_data', [DataType.FLOAT8E8M0]: 'int32_data',
+  [DataType.INT4]: 'int32_data', [DataType.UINT4]: 'int32_data', [DataType.FLOAT4E2M1]: 'int32_data',
+};
 
 export interface DecodeContext {
   /** Directory external data paths are relative to (undefined when decoding bytes without a path). */
@@ -39,15 +56,24 @@ export function decodeTensor(msg: TensorMsg, ctx: DecodeContext): Tensor {
   const dims = (msg.dims ?? []).map(num);
   const type = (msg.data_type ?? 0) as DataType;
   const name = msg.name ?? '';
+  const header: TensorHeader = { name, type, dims, source: ctx.source };
+  const count = elementCount(header);
+  // Chunked tensors (segment) store part of the data; slimnet keeps them as they are.
+  const whole = !msg.segment;
   let t: Tensor;
+  if (type === DataType.STRING && (has(msg, 'raw_data') || msg.data_location === 1)) {
+    throw new InvalidModelError(`${ctx.source}: tensor '${name}' is a string tensor with raw or external data; strings are stored in string_data`);
+  }
   if (msg.data_location === 1 || (msg.external_data && msg.external_data.length > 0 && !has(msg, 'raw_data'))) {
-    t = Tensor.external(type, dims, externalLocation(msg, ctx), name);
+    t = Tensor.external(type, dims, externalLocation(msg, header, count, ctx), name);
   } else if (has(msg, 'raw_data')) {
+    if (whole) checkByteLength(header, count, msg.raw_data!.length, 'raw_data');
     t = Tensor.fromRaw(type, dims, msg.raw_data!, name);
   } else if (type === DataType.STRING) {
+    if (whole) checkTypedEntries(header, count, 'string_data', msg.string_data?.length ?? 0);
     t = Tensor.fromStrings(dims, msg.string_data ?? [], name);
   } else {
-    t = Tensor.fromTyped(type, dims, typedFieldData(msg, type, dims, ctx), name);
+    t = Tensor.fromTyped(type, dims, typedFieldData(msg, header, count, whole), name);
   }
   if (has(msg, 'doc_string')) t.docString = msg.doc_string;
   const meta = decodeStringMap(msg.metadata_props);
@@ -56,7 +82,7 @@ export function decodeTensor(msg: TensorMsg, ctx: DecodeContext): Tensor {
   return t;
 }
 
-function externalLocation(msg: TensorMsg, ctx: DecodeContext): ExternalLocation {
+function externalLocation(msg: TensorMsg, header: TensorHeader, count: number, ctx: DecodeContext): ExternalLocation {
   const kv = new Map((msg.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = kv.get('location');
   if (!location) throw new InvalidModelError(`${ctx.source}: tensor '${msg.name}' is marked external but has no 'location'`);
@@ -65,40 +91,26 @@ function externalLocation(msg: TensorMsg, ctx: DecodeContext): ExternalLocation 
       `${ctx.source}: tensor '${msg.name}' keeps its data in the external file '${location}', but the model was given as bytes; load it from its path (or pass baseDir)`,
     );
   }
-  const path = isAbsolute(location) ? location : resolve(ctx.baseDir, location);
-  const offset = Number(kv.get('offset') ?? '0');
-  const lengthText = kv.get('length');
-  const dims = (msg.dims ?? []).map(num);
-  let length = lengthText !== undefined ? Number(lengthText) : -1;
-  if (length < 0) {
-    // Without an explicit length, the data runs for exactly the tensor's size.
-    const n = dims.reduce((a, b) => a * b, 1);
-    const bits = bitsOf(msg.data_type ?? 0);
-    length = Math.ceil((n * bits) / 8);
-  }
+  const path = externalDataPath(ctx.baseDir, location, header.name, ctx.source);
+  const offset = externalInteger(header, 'offset', kv.get('offset'), 0);
+  // Without an explicit length, the data runs for exactly the tensor's size.
+  const length = externalInteger(header, 'length', kv.get('length'), expectedBytes(header, count));
+  if (!msg.segment) checkByteLength(header, count, length, 'its external data length');
   const loc: ExternalLocation = { path, location, offset, length };
   const checksum = kv.get('checksum');
   if (checksum) loc.checksum = checksum;
   return loc;
 }
 
-function bitsOf(type: number): number {
-  switch (type) {
-    case DataType.DOUBLE: case DataType.INT64: case DataType.UINT64: case DataType.COMPLEX64: return 64;
-    case DataType.COMPLEX128: return 128;
-    case DataType.FLOAT: case DataType.INT32: case DataType.UINT32: return 32;
-    case DataType.FLOAT16: case DataType.BFLOAT16: case DataType.INT16: case DataType.UINT16: return 16;
-    case DataType.INT4: case DataType.UINT4: case DataType.FLOAT4E2M1: return 4;
-    case DataType.INT2: case DataType.UINT2: return 2;
-    default: return 8;
-  }
-}
-
 /** Values stored in the typed repeated fields (float_data, int32_data, int64_data, ...). */
-function typedFieldData(msg: TensorMsg, type: DataType, dims: number[], ctx: DecodeContext): TypedArray {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const bad = (field: string) =>
-    new InvalidModelError(`${ctx.source}: tensor '${msg.name}' of type ${type} stores its data in '${field}', which that type cannot use`);
+function typedFieldData(msg: TensorMsg, header: TensorHeader, n: number, whole: boolean): TypedArray {
+  const type = header.type as DataType;
+  // The field each type keeps its values in, checked against the dims before anything is allocated.
+  const field = FIELD_OF[type];
+  if (!field) {
+    throw new InvalidModelError(`${header.source}: tensor '${msg.name}' of type ${dataTypeName(type)} has no raw_data, and that type cannot store its values in typed fields`);
+  }
+  if (whole) checkTypedEntries(header, n, field, msg[field]?.length ?? 0);
   switch (type) {
     case DataType.FLOAT:
     case DataType.COMPLEX64:
@@ -132,7 +144,7 @@ function typedFieldData(msg: TensorMsg, type: DataType, dims: number[], ctx: Dec
       return out;
     }
     default:
-      throw bad('typed fields');
+      throw new InvalidModelError(`${header.source}: tensor '${msg.name}': slimnet cannot read ${dataTypeName(type)} values from ${field}`);
   }
 }
 

@@ -1,5 +1,4 @@
 /** ModelProto bytes -> IR Model. Values are resolved by name once, here; the IR holds edges after that. */
-import protobuf from 'protobufjs';
 import { Graph } from '../ir/graph.js';
 import { Model, type IrFunction } from '../ir/model.js';
 import { Node } from '../ir/node.js';
@@ -7,6 +6,7 @@ import { Value } from '../ir/value.js';
 import { AttrType, type Attribute } from '../ir/attribute.js';
 import { InvalidModelError } from '../errors.js';
 import { onnxTypes, type AttributeMsg, type FunctionMsg, type GraphMsg, type ModelMsg, type NodeMsg, type ValueInfoMsg } from './schema.js';
+import { whyNotOnnx } from './not-onnx.js';
 import { decodeSparseTensor, decodeStringMap, decodeTensor, decodeType, has, num, type DecodeContext } from './decode-tensor.js';
 
 /** Name scope for decoding: a graph's values, chained to the enclosing graph's scope. */
@@ -59,8 +59,7 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   try {
     msg = onnxTypes().ModelProto.decode(bytes) as unknown as ModelMsg;
   } catch (err) {
-    const why = err instanceof protobuf.util.ProtocolError || err instanceof RangeError ? 'the file is truncated' : 'the file is not an ONNX protobuf';
-    throw new InvalidModelError(`${source}: not a valid ONNX model (${why}: ${(err as Error).message})`);
+    throw new InvalidModelError(`${source}: not a valid ONNX model: ${whyNotOnnx(bytes, err)}`);
   }
   if (!has(msg, 'graph') || !has(msg, 'ir_version')) {
     throw new InvalidModelError(`${source}: not an ONNX model (no ${has(msg, 'graph') ? 'ir_version' : 'graph'} field); check that this is a .onnx file`);

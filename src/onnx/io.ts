@@ -1,13 +1,14 @@
 /** Loading and saving models: files, bytes, external data. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Model } from '../ir/model.js';
 import type { Tensor, ExternalLocation } from '../ir/tensor.js';
 import { InvalidModelError, OptionError } from '../errors.js';
 import { decodeModel } from './decode.js';
 import { encodeModel, type TensorSink } from './encode.js';
-import { AtomicFile } from './atomic-write.js';
+import { AtomicFile, abortAll, commitAll, stageFile, type Staged } from './atomic-write.js';
 import { forEachTensor, storedTensorBytes } from './tensors.js';
+import { checkExternalDataFile } from './external-data-path.js';
 
 /** Protobuf messages cannot exceed 2 GiB; keep a margin for the graph structure. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -21,9 +22,16 @@ export interface LoadOptions {
 /** Loads a model file (external data is resolved next to it and read lazily, tensor by tensor). */
 export function loadModel(path: string, _options: LoadOptions = {}): Model {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new InvalidModelError(`${path}: no such file`);
-  const st = statSync(abs);
+  let st: Stats;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InvalidModelError(code === 'ENOENT' || code === 'ENOTDIR' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(err)})`);
+  }
   if (st.isDirectory()) throw new InvalidModelError(`${path}: is a directory, not an .onnx file`);
+  // A FIFO or a device would block or never end; only regular files are models.
+  if (!st.isFile()) throw new InvalidModelError(`${path}: not a regular file; give the path of an .onnx file`);
   if (st.size === 0) throw new InvalidModelError(`${path}: the file is empty`);
   if (st.size > PROTOBUF_LIMIT) throw new InvalidModelError(`${path}: ${st.size} bytes is over protobuf's 2 GB limit; ONNX files that large must keep weights as external data`);
   let bytes: Uint8Array;
@@ -33,31 +41,36 @@ export function loadModel(path: string, _options: LoadOptions = {}): Model {
     throw new InvalidModelError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   const model = decodeModel(bytes, { baseDir: dirname(abs), source: path });
-  checkExternalData(model, path);
+  // ONNX Runtime fails on such a model with an internal assertion; the file is simply incomplete.
+  if (model.graph.outputs.length === 0) throw new InvalidModelError(`${path}: the graph has no outputs; a model must declare at least one`);
+  checkExternalData(model, dirname(abs), path);
   return model;
 }
 
 /** Decodes a model from bytes; external data (if any) is looked up in `baseDir`. */
 export function loadModelFromBytes(bytes: Uint8Array, options: LoadOptions & { source?: string } = {}): Model {
-  return decodeModel(bytes, { baseDir: options.baseDir, source: options.source ?? '<bytes>' });
+  const source = options.source ?? '<bytes>';
+  const model = decodeModel(bytes, { baseDir: options.baseDir, source });
+  if (options.baseDir !== undefined) checkExternalData(model, options.baseDir, source);
+  return model;
 }
 
-/** Fails early, naming the file, when an external data file is missing or too short. */
-function checkExternalData(model: Model, path: string): void {
+/**
+ * Fails early, naming the file, when an external data file is missing, outside the model's
+ * directory (symlinks followed), not a regular file, or too short for a tensor's bytes.
+ */
+function checkExternalData(model: Model, baseDir: string, source: string): void {
   const sizes = new Map<string, number>();
   forEachTensor(model, (t) => {
     const ext = t.externalLocation;
     if (!ext || !t.isExternal) return;
     let size = sizes.get(ext.path);
     if (size === undefined) {
-      if (!existsSync(ext.path)) {
-        throw new InvalidModelError(`${path}: external data file '${ext.location}' (tensor '${t.name}') is missing; it must sit next to the model, in ${dirname(ext.path)}`);
-      }
-      size = statSync(ext.path).size;
+      size = checkExternalDataFile(baseDir, ext.path, ext.location, t.name, source);
       sizes.set(ext.path, size);
     }
     if (ext.offset + ext.length > size) {
-      throw new InvalidModelError(`${path}: external data file '${ext.location}' is ${size} bytes, but tensor '${t.name}' needs bytes ${ext.offset}..${ext.offset + ext.length}; the data file is truncated or belongs to another model`);
+      throw new InvalidModelError(`${source}: external data file '${ext.location}' is ${size} bytes, but tensor '${t.name}' needs bytes ${ext.offset}..${ext.offset + ext.length}; the data file is truncated or belongs to another model`);
     }
   });
 }
@@ -81,8 +94,24 @@ export interface SaveResult {
 }
 
 
+/** A model written to temporary files (the .onnx and any external data), renamed into place on commit. */
+export interface StagedModel extends Staged {
+  result: SaveResult;
+}
+
 /** Saves atomically (temp file + rename), with weights inline or as external data. */
 export function saveModel(model: Model, path: string, options: SaveOptions = {}): SaveResult {
+  const staged = stageModel(model, path, options);
+  staged.commit();
+  return staged.result;
+}
+
+/**
+ * Writes the model to temporary files next to `path` without renaming them: commit() puts them in
+ * place (data file first, so the model never points at a missing one), abort() removes them. For
+ * commands that write several outputs and must write all of them or none (see commitAll).
+ */
+export function stageModel(model: Model, path: string, options: SaveOptions = {}): StagedModel {
   const abs = resolve(path);
   const notes: string[] = [];
   let ext = options.externalData;
@@ -93,15 +122,8 @@ export function saveModel(model: Model, path: string, options: SaveOptions = {})
   if (!ext) {
     materializeExternal(model);
     const bytes = encodeModel(model);
-    const f = new AtomicFile(abs);
-    try {
-      f.write(bytes);
-      f.commit();
-    } catch (err) {
-      f.abort();
-      throw err;
-    }
-    return { path: abs, bytes: bytes.length, notes };
+    const file = stageFile(abs, bytes);
+    return { result: { path: abs, bytes: bytes.length, notes }, commit: () => file.commit(), abort: () => file.abort() };
   }
   const cfg = ext === true ? {} : ext;
   const location = cfg.location ?? `${basename(abs)}.data`;
@@ -124,24 +146,31 @@ export function saveModel(model: Model, path: string, options: SaveOptions = {})
       const offset = dataFile.size;
       const wasExternal = t.isExternal;
       dataFile.write(t.bytes());
+      // Read from the old data file and written: dropped again, so a model larger than memory streams.
       if (wasExternal) t.release();
       moved.push([t, { path: dataPath, location, offset, length: t.byteLength }]);
       return { location, offset, length: t.byteLength };
     },
   };
-  const modelFile = new AtomicFile(abs);
+  let modelFile: AtomicFile | undefined;
   try {
+    modelFile = new AtomicFile(abs);
     const bytes = encodeModel(model, sink);
     modelFile.write(bytes);
     dataFile.close();
     modelFile.close();
-    dataFile.commit();
-    modelFile.commit();
-    for (const [t, loc] of moved) t.relocate(loc);
-    model.baseDir = dirname(abs);
-    return { path: abs, bytes: bytes.length, externalDataPath: dataPath, externalDataBytes: dataFile.size, notes };
+    const files = [dataFile, modelFile];
+    return {
+      result: { path: abs, bytes: bytes.length, externalDataPath: dataPath, externalDataBytes: dataFile.size, notes },
+      commit: () => {
+        commitAll(files);
+        for (const [t, loc] of moved) t.relocate(loc);
+        model.baseDir = dirname(abs);
+      },
+      abort: () => abortAll(files),
+    };
   } catch (err) {
-    modelFile.abort();
+    modelFile?.abort();
     dataFile.abort();
     throw err;
   }

@@ -12,7 +12,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Model } from '../ir/model.js';
 import { loadModel } from '../onnx/io.js';
-import { RuntimeError, OptionError, InvalidModelError } from '../errors.js';
+import { removeOnExit } from '../onnx/atomic-write.js';
+import { RuntimeError, OptionError, CancelledError, SlimnetError } from '../errors.js';
+import { runErrorMessage, sessionLoadError } from './ort-errors.js';
+import { isInterrupted, onInterrupt } from './interrupt.js';
 import { prepareModel } from './model-source.js';
 import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
 import { checkWasmOptions, checkWasmThreads, wasmProviders } from './wasm-options.js';
@@ -21,7 +24,8 @@ import type { ExternalDataFile, ModelSource, WorkerRequest, WorkerResponse } fro
 import type { EngineOptions, ExecutionProvider, Feeds, ProviderStatus, Runtime, Session, SessionInfo, SessionOptions, TensorData } from './types.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+/** A request the worker has not answered yet; `settled` once its caller was answered early (cancelled). */
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; settled: boolean };
 
 export interface CreateSessionOptions extends SessionOptions {
   /** Intermediate tensors to fetch too (added as outputs on a copy of the model). */
@@ -31,6 +35,7 @@ export interface CreateSessionOptions extends SessionOptions {
 let nextEngineId = 0;
 /** Engines with a live worker, so an interrupt can stop them before the process exits. */
 const liveEngines = new Set<Engine>();
+onInterrupt(() => { for (const e of liveEngines) e.cancel(); });
 
 /** The module each runtime's worker runs; each imports only its own ONNX Runtime package. */
 const WORKER_MODULE: Record<Runtime, string> = { node: 'worker', wasm: 'wasm-worker' };
@@ -39,14 +44,15 @@ const WORKER_MODULE: Record<Runtime, string> = { node: 'worker', wasm: 'wasm-wor
  * From compiled JavaScript the worker is worker.js (wasm-worker.js). From TypeScript sources (tests,
  * `npm run slimnet`) it is loaded through tsx's scoped loader, since worker threads do not inherit it.
  */
-function spawnWorker(runtime: Runtime): Worker {
+function spawnWorker(runtime: Runtime, control: SharedArrayBuffer): Worker {
   const name = WORKER_MODULE[runtime];
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url));
+  const workerData = { control };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
   // tsx's ESM API (index.mjs beside the CommonJS entry that require.resolve finds).
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const workerUrl = new URL(`./${name}.ts`, import.meta.url).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(workerUrl)}, ${JSON.stringify(workerUrl)}));`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, workerData });
 }
 
 /**
@@ -81,42 +87,92 @@ export class Engine {
   private wasmThreads: number | undefined;
   /** A node engine for what onnxruntime-web cannot do (writing ORT's optimized graph). */
   private nodeHelper: Engine | undefined;
+  /** Set once cancelled (AbortSignal, Ctrl-C): no request is sent after that. */
+  private cancelled: CancelledError | undefined;
+  /** Shared with the worker: [0] = 1 asks it to start no further native call. */
+  private readonly control = new SharedArrayBuffer(4);
+  /** Resolved whenever the worker has answered every request (see close). */
+  private idleWaiters: (() => void)[] = [];
 
   /**
    * `options` are the defaults of every session, plus `runtime`: 'node' (default, onnxruntime-node)
    * or 'wasm' (onnxruntime-web's WebAssembly backend, e.g. `new Engine({ runtime: 'wasm' })`).
    */
   constructor(options: EngineOptions = {}) {
-    const { runtime = 'node', ...defaults } = options;
+    const { runtime = 'node', signal, ...defaults } = options;
     this.runtime = runtime;
     this.defaults = defaults;
+    if (signal) {
+      if (signal.aborted) this.cancel();
+      else signal.addEventListener('abort', () => this.cancel(), { once: true });
+    }
   }
 
   private startWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = spawnWorker(this.runtime);
+    const w = spawnWorker(this.runtime, this.control);
     w.on('message', (msg: WorkerResponse) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(new RuntimeError(msg.error));
+      if (!p.settled) {
+        if (msg.ok) p.resolve(msg.result);
+        else if (msg.kind === 'cancelled' || this.cancelled) p.reject(this.cancelled ?? new CancelledError('inference cancelled'));
+        else p.reject(new RuntimeError(runErrorMessage(msg.error)));
+      }
       this.updateRef();
+      this.notifyIdle();
     });
     const fail = (err: Error) => {
-      for (const p of this.pending.values()) p.reject(new RuntimeError(`ONNX Runtime worker failed: ${err.message}`));
+      for (const p of this.pending.values()) if (!p.settled) p.reject(this.cancelled ?? new RuntimeError(`ONNX Runtime worker failed: ${err.message}`));
       this.pending.clear();
       this.worker = null;
+      this.notifyIdle();
     };
     w.on('error', fail);
-    w.on('exit', (code) => { if (this.pending.size) fail(new Error(`exited with code ${code}`)); this.worker = null; });
+    w.on('exit', (code) => { if (this.pending.size) fail(new Error(`exited with code ${code}`)); this.worker = null; liveEngines.delete(this); });
     this.worker = w;
     liveEngines.add(this);
     this.updateRef();
     return w;
   }
 
-  /** The worker keeps the process alive only while a request is in flight. */
+  private notifyIdle(): void {
+    if (this.pending.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves once the worker has answered every request, i.e. is not inside ONNX Runtime. */
+  private idle(): Promise<void> {
+    if (this.pending.size === 0 || !this.worker) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops this engine's work: callers waiting on a request get a CancelledError now, nothing new
+   * is sent, and the worker starts no further native call (a run or a timing loop in progress
+   * ends after the inference it is in). close() then waits for that inference and stops the
+   * worker. Called by an AbortSignal given to the constructor, and for every engine on Ctrl-C.
+   */
+  cancel(reason = 'inference cancelled'): void {
+    if (this.cancelled) return;
+    this.cancelled = new CancelledError(reason);
+    Atomics.store(new Int32Array(this.control), 0, 1);
+    for (const p of this.pending.values()) {
+      if (p.settled) continue;
+      p.settled = true;
+      p.reject(this.cancelled);
+    }
+    this.nodeHelper?.cancel(reason);
+    this.updateRef();
+  }
+
+  /**
+   * The worker keeps the process alive only while a request is in flight, answered early or not:
+   * a process that ends while its worker is inside ONNX Runtime aborts (see session-host.ts).
+   */
   private updateRef(): void {
     if (!this.worker) return;
     if (this.pending.size > 0) this.worker.ref();
@@ -124,10 +180,16 @@ export class Engine {
   }
 
   private request<T>(req: WithoutId<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (isInterrupted() && !this.cancelled) this.cancel('interrupted');
+    if (this.cancelled) {
+      // Sessions die with the worker; releasing them is nothing to wait for.
+      if (req.op === 'release') return Promise.resolve(null as T);
+      return Promise.reject(this.cancelled);
+    }
     const w = this.startWorker();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, settled: false });
       this.updateRef();
       w.postMessage({ ...req, id }, transfer);
     });
@@ -201,10 +263,10 @@ export class Engine {
       );
     } catch (err) {
       // Our own checks (thread count, missing external data file) already name the way out.
-      if (err instanceof OptionError || err instanceof InvalidModelError) throw err;
+      if (err instanceof SlimnetError && !(err instanceof RuntimeError)) throw err;
       const label = typeof model === 'string' ? model : model.label();
       const runtime = this.runtime === 'wasm' ? "onnxruntime-web's wasm backend" : 'ONNX Runtime';
-      throw new RuntimeError(`${runtime} cannot load ${label}: ${(err as Error).message}`);
+      throw sessionLoadError(label, runtime, (err as Error).message);
     } finally {
       cleanup();
     }
@@ -265,6 +327,7 @@ export class Engine {
       return this.nodeHelper.optimize(model, level);
     }
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-opt-'));
+    const guard = removeOnExit(dir);
     try {
       const path = join(dir, 'optimized.onnx');
       const s = await this.createSession(model, { graphOptimizationLevel: level, optimizedModelPath: path, providers: ['cpu'] });
@@ -278,22 +341,28 @@ export class Engine {
       return m;
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      guard.release();
     }
   }
 
-  /** Stops the worker (sessions die with it). */
+  /**
+   * Stops the worker (sessions die with it), once it has answered every request: terminating a
+   * thread inside onnxruntime-node aborts the process (see session-host.ts), so a call in
+   * progress is waited for. After cancel() that is at most the one inference in flight.
+   */
   async close(): Promise<void> {
+    const helper = this.nodeHelper;
+    this.nodeHelper = undefined;
+    await Promise.all([this.idle(), helper?.close()]);
     const w = this.worker;
     this.worker = null;
     liveEngines.delete(this);
-    const helper = this.nodeHelper;
-    this.nodeHelper = undefined;
-    await Promise.all([w?.terminate(), helper?.close()]);
+    await w?.terminate();
   }
 
   /**
-   * Stops every engine's worker. Called on Ctrl-C before exiting: exiting while ONNX Runtime is
-   * inside a run otherwise makes its addon abort with a C++ error message.
+   * Stops every engine's worker, each once idle. Called on Ctrl-C (after the interrupt cancelled
+   * them) before the process exits: exiting while a worker is inside ONNX Runtime would abort.
    */
   static async closeAll(): Promise<void> {
     await Promise.all([...liveEngines].map((e) => e.close()));

@@ -37,7 +37,8 @@ process.once('message', async (req: ProbeRequest) => {
       intraOpNumThreads: req.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
+      // Fatal only: a failing run is reported once, by slimnet, as one line (ORT would also print it).
+      logSeverityLevel: 4,
     });
     const feeds = toOrt(req.feeds);
     for (let i = 0; i < req.runs; i++) await session.run(feeds);

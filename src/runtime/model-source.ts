@@ -13,6 +13,7 @@ import { DataType } from '../ir/data-type.js';
 import { tensorType } from '../ir/types.js';
 import { encodeModel } from '../onnx/encode.js';
 import { saveModel } from '../onnx/io.js';
+import { removeOnExit } from '../onnx/atomic-write.js';
 import { forEachTensor, storedTensorBytes } from '../onnx/tensors.js';
 import { InvalidModelError } from '../errors.js';
 
@@ -81,10 +82,11 @@ export function prepareModel(model: Model, extraOutputs: string[] = []): Prepare
       return { source: { bytes: encodeModel(model) }, aliases, cleanup: () => {} };
     }
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-'));
+    const guard = removeOnExit(dir);
     const path = join(dir, 'model.onnx');
     // Saving relocates external tensors; keep the model pointing at its own files by cloning locations first.
     saveModelCopy(model, path);
-    return { source: { path }, aliases, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return { source: { path }, aliases, cleanup: () => { rmSync(dir, { recursive: true, force: true }); guard.release(); } };
   } finally {
     g.outputs.splice(0, g.outputs.length, ...savedOutputs);
     for (const n of addedNodes) g.remove(n, { force: true });

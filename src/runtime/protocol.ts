@@ -27,4 +27,4 @@ export type WorkerRequest =
 
 export type WorkerResponse =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string; kind?: 'provider' | 'session' };
+  | { id: number; ok: false; error: string; kind?: 'provider' | 'session' | 'cancelled' };

@@ -5,7 +5,7 @@
  * tensor; both packages implement onnxruntime-common's InferenceSession, described here by the
  * few members slimnet uses, so this file imports neither of them.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
 import type { ExecutionProvider, TensorData, ValueMeta } from './types.js';
 
@@ -69,6 +69,24 @@ function meta(list: readonly ValueMetadataLike[]): ValueMeta[] {
   });
 }
 
+/**
+ * Cancellation, shared with the Engine: it sets the flag (from the main thread, while this thread
+ * may be inside ONNX Runtime) and this thread starts no further native call once it is set. The
+ * Engine must not terminate a thread that is inside onnxruntime-node: the addon's N-API calls
+ * then fail with a C++ exception nothing catches, and the whole process aborts. So a cancelled
+ * worker finishes the call it is in, refuses the next ones, and the Engine terminates it idle.
+ */
+const control: Int32Array | undefined = (workerData as { control?: SharedArrayBuffer } | null)?.control
+  ? new Int32Array((workerData as { control: SharedArrayBuffer }).control)
+  : undefined;
+
+class Cancelled extends Error {}
+
+/** Throws before a native call once the Engine has cancelled this worker. */
+function beforeNativeCall(): void {
+  if (control && Atomics.load(control, 0) !== 0) throw new Cancelled('cancelled');
+}
+
 /** Serves one Engine's requests on this worker thread until the Engine terminates it. */
 export function hostSessions(backend: Backend): void {
   const sessions = new Map<number, HostSession>();
@@ -86,6 +104,7 @@ export function hostSessions(backend: Backend): void {
   };
 
   async function create(req: CreateRequest): Promise<unknown> {
+    beforeNativeCall();
     const { session: s, provider, failed } = await backend.create(req);
     sessions.set(req.sid, s);
     return {
@@ -101,6 +120,7 @@ export function hostSessions(backend: Backend): void {
   async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result: Record<string, TensorData>; transfer: ArrayBuffer[] }> {
     const s = session(req.sid);
     const feeds = toFeeds(req.feeds);
+    beforeNativeCall();
     const out = req.fetch ? await s.run(feeds, req.fetch) : await s.run(feeds);
     const result: Record<string, TensorData> = {};
     const transfer = new Set<ArrayBuffer>();
@@ -120,6 +140,7 @@ export function hostSessions(backend: Backend): void {
     const feeds = toFeeds(req.feeds);
     const times: number[] = [];
     for (let i = 0; i < req.iterations; i++) {
+      beforeNativeCall();
       const t0 = performance.now();
       const out = await s.run(feeds);
       times.push(performance.now() - t0);
@@ -158,7 +179,7 @@ export function hostSessions(backend: Backend): void {
         }
       }
     } catch (err) {
-      reply({ id: req.id, ok: false, error: (err as Error).message });
+      reply({ id: req.id, ok: false, error: (err as Error).message, ...(err instanceof Cancelled ? { kind: 'cancelled' as const } : {}) });
     }
   });
 }

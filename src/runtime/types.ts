@@ -29,6 +29,11 @@ export type Runtime = 'node' | 'wasm';
 export interface EngineOptions extends SessionOptions {
   /** Default 'node'. */
   runtime?: Runtime;
+  /**
+   * Cancels the engine when aborted: waiting calls reject with CancelledError, no new inference
+   * starts, and close() stops the worker once the inference in progress has ended.
+   */
+  signal?: AbortSignal;
 }
 
 /** Element types as ONNX Runtime names them. */

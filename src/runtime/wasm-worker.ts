@@ -37,7 +37,8 @@ function sessionOptions(o: SessionOptions, req: CreateRequest): ort.InferenceSes
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: ['wasm'],
     graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
-    logSeverityLevel: 3,
+    // Fatal only: a failing run is reported once, by slimnet, as one line (ORT would also print it).
+    logSeverityLevel: 4,
   };
   // onnxruntime-web flattens `extra` back into 'a.b' keys and adds each as a session config entry.
   if (o.config) opts.extra = nestConfig(o.config);

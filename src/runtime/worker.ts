@@ -15,7 +15,8 @@ function sessionOptions(o: SessionOptions, provider: ExecutionProvider): ort.Inf
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: LEVEL[o.graphOptimizationLevel ?? 'all'] ?? 'all',
-    logSeverityLevel: 3,
+    // Fatal only: a failing run is reported once, by slimnet, as one line (ORT would also print it).
+    logSeverityLevel: 4,
   };
   if (o.intraOpThreads !== undefined) opts.intraOpNumThreads = o.intraOpThreads;
   if (o.interOpThreads !== undefined) opts.interOpNumThreads = o.interOpThreads;

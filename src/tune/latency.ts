@@ -51,7 +51,7 @@ export function latencyStats(times: number[]): LatencyStats {
 
 /** Measures each model on the same feeds, interleaved; returns stats in the order given. */
 export async function measureInterleaved(models: (Model | string)[], feeds: Feeds | Feeds[], options: InterleavedOptions = {}): Promise<LatencyStats[]> {
-  const engine = options.engine ?? new Engine();
+  const engine = options.engine ?? new Engine({ signal: options.signal });
   const owned = !options.engine;
   const sessionOptions: SessionOptions = { intraOpThreads: 1, interOpThreads: 1, ...options.session };
   const sessions: Session[] = [];

@@ -39,6 +39,12 @@ export const PREPROCESS_PRESETS: Record<string, ImagePreprocess> = {
   raw: { scale: 1 },
 };
 
+/**
+ * Largest image slimnet decodes: 100 megapixels (a 12000 x 8000 photo). A PNG of a few kilobytes
+ * can declare 100000 x 100000 pixels and decode to tens of gigabytes; its header is checked first.
+ */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
 export function isImage(file: string): boolean {
   return IMAGE_EXTENSIONS.includes(extname(file).toLowerCase());
 }
@@ -52,7 +58,8 @@ export function listImages(dir: string): { files: string[]; labels?: number[]; c
   const out: string[] = [];
   const labels: number[] = [];
   classes.forEach((c, k) => {
-    for (const f of naturalSort(readdirSync(join(dir, c))).filter(isImage)) {
+    // Regular files only: a FIFO named like an image would block the decoder forever.
+    for (const f of naturalSort(readdirSync(join(dir, c))).filter((e) => isImage(e) && statSync(join(dir, c, e)).isFile())) {
       out.push(join(dir, c, f));
       labels.push(k);
     }
@@ -104,7 +111,7 @@ export async function openImageDir(dir: string, inputs: readonly InputSpec[], pr
   const read = async (file: string, index: number): Promise<Sample> => {
     let pixels: Buffer;
     try {
-      let img = sharp(file, { failOn: 'error' }).rotate();
+      let img = sharp(file, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate();
       if (preprocess.resize) {
         const meta = await sharp(file).metadata();
         const swap = (meta.orientation ?? 1) >= 5;
@@ -145,11 +152,15 @@ export async function openImageDir(dir: string, inputs: readonly InputSpec[], pr
   };
   const ds = await FileDataset.open(dir, files, read);
   ds.quickCheck = async (file) => {
+    let meta: { width?: number; height?: number };
     try {
-      const meta = await sharp(file).metadata();
-      if (!meta.width || !meta.height) throw new Error('no image size in the header');
+      meta = await sharp(file).metadata();
     } catch (err) {
       throw new DataError(`${file}: cannot read the image (${(err as Error).message})`);
+    }
+    if (!meta.width || !meta.height) throw new DataError(`${file}: cannot read the image (no image size in the header)`);
+    if (meta.width * meta.height > MAX_IMAGE_PIXELS) {
+      throw new DataError(`${file}: the image is ${meta.width} x ${meta.height} pixels, over slimnet's limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels; downscale it first`);
     }
   };
   return ds;

@@ -4,19 +4,23 @@
  * - JSON: an array of such samples, or columns `{"input": [sample, ...], "labels": [...]}`.
  * Numbers take the model input's type; ragged arrays and nulls are errors naming the file and sample.
  */
-import { readFileSync } from 'node:fs';
 import type { OrtType, TensorData } from '../../runtime/types.js';
 import { DataError } from '../../errors.js';
 import type { InputSpec } from './model-inputs.js';
 import { ArrayDataset } from './array-dataset.js';
+import { jsonLimitBytes, readDataFile } from './read-file.js';
 import { formatDims, sameDims } from './stack.js';
 
 type Json = number | boolean | null | string | Json[] | { [k: string]: Json };
 
-function shapeOf(v: Json, where: string): number[] {
+/** Deeper nesting is no tensor a model takes, and would exhaust the stack below. */
+const MAX_RANK = 16;
+
+function shapeOf(v: Json, where: string, depth = 0): number[] {
   if (!Array.isArray(v)) return [];
-  const inner = v.length ? shapeOf(v[0]!, where) : [];
-  for (const x of v) if (!sameDims(shapeOf(x, where), inner)) throw new DataError(`${where}: ragged array (rows of different lengths)`);
+  if (depth >= MAX_RANK) throw new DataError(`${where}: arrays nested more than ${MAX_RANK} deep; no model input has that many dimensions`);
+  const inner = v.length ? shapeOf(v[0]!, where, depth + 1) : [];
+  for (const x of v) if (!sameDims(shapeOf(x, where, depth + 1), inner)) throw new DataError(`${where}: ragged array (rows of different lengths)`);
   return [v.length, ...inner];
 }
 
@@ -67,12 +71,7 @@ function samplesOf(path: string, text: string): { sample: Json; where: string }[
 }
 
 export function openJson(path: string, inputs: readonly InputSpec[]): ArrayDataset {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
-  }
+  const text = readDataFile(path, jsonLimitBytes()).toString('utf8');
   const samples = samplesOf(path, text);
   if (samples.length === 0) throw new DataError(`${path}: the data set is empty (0 samples)`);
   const values = new Map<string, (number | boolean)[]>();

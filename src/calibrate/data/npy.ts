@@ -12,24 +12,23 @@ const DESCR: Record<string, { type: OrtType; bytes: number }> = {
   '|b1': { type: 'bool', bytes: 1 },
 };
 
+const VIEW: Partial<Record<OrtType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray>> = {
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array,
+  bool: Uint8Array, int16: Int16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+};
+
+/**
+ * The data as a typed array: a view when it is aligned (NumPy pads headers so that it usually is),
+ * else a copy into a fresh buffer, never both (data can be a gigabyte).
+ */
 function typedView(type: OrtType, bytes: Uint8Array, count: number): TypedArray {
-  // Copy into a fresh, aligned buffer: npy data follows a header of arbitrary length.
-  const copy = new Uint8Array(count * DESCR[descrOf(type)]!.bytes);
+  const Ctor = VIEW[type];
+  if (!Ctor) throw new Error(`no typed array for ${type}`);
+  const size = DESCR[descrOf(type)]!.bytes;
+  if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
+  const copy = new Uint8Array(count * size);
   copy.set(bytes.subarray(0, copy.length));
-  const buf = copy.buffer;
-  switch (type) {
-    case 'float32': return new Float32Array(buf);
-    case 'float64': return new Float64Array(buf);
-    case 'float16': case 'uint16': return new Uint16Array(buf);
-    case 'int8': return new Int8Array(buf);
-    case 'uint8': case 'bool': return new Uint8Array(buf);
-    case 'int16': return new Int16Array(buf);
-    case 'int32': return new Int32Array(buf);
-    case 'uint32': return new Uint32Array(buf);
-    case 'int64': return new BigInt64Array(buf);
-    case 'uint64': return new BigUint64Array(buf);
-    default: throw new Error(`no typed array for ${type}`);
-  }
+  return new Ctor(copy.buffer, 0, count);
 }
 
 function descrOf(type: OrtType): string {
@@ -41,9 +40,12 @@ function descrOf(type: OrtType): string {
 export function parseNpy(bytes: Uint8Array, source: string): TensorData {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new DataError(`${source}: not a .npy array (bad magic bytes)`);
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw new DataError(`${source}: .npy format version ${major} is not supported (1 to 3 are)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) throw new DataError(`${source}: truncated .npy header`);
+  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  if (start + headerLen > bytes.length) throw new DataError(`${source}: truncated: the .npy header says it is ${headerLen} bytes long, the file ends before`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -53,10 +55,16 @@ export function parseNpy(bytes: Uint8Array, source: string): TensorData {
   const info = DESCR[normalized] ?? (descr === '|b1' ? DESCR['|b1'] : undefined);
   if (!info) throw new DataError(`${source}: dtype '${descr}' is not supported (use little-endian float16/32/64, int8-64, uint8-64 or bool)`);
   if (fortran === 'True') throw new DataError(`${source}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray(a)`);
-  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const parts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
+  const dims = parts.map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new DataError(`${source}: unreadable .npy shape (${shapeText}); dimensions must be non-negative integers`);
+  // The header is a claim; the bytes that follow are the truth. Checked before anything is allocated.
+  let count = 1;
+  for (const d of dims) count *= d;
+  const needed = count * info.bytes;
   const data = bytes.subarray(start + headerLen);
-  if (data.length < count * info.bytes) throw new DataError(`${source}: truncated: ${data.length} bytes of data for shape (${dims.join(', ')}) of ${descr}`);
+  if (data.length < needed) throw new DataError(`${source}: truncated: the header says shape (${dims.join(', ')}) of ${descr}, ${needed} bytes, but the file holds ${data.length} bytes of data`);
+  if (data.length > needed) throw new DataError(`${source}: corrupt: the header says shape (${dims.join(', ')}) of ${descr}, ${needed} bytes, but the file holds ${data.length} bytes of data`);
   return { type: info.type, dims, data: typedView(info.type, data, count) };
 }
 

@@ -1,27 +1,23 @@
 /** .npz archives: named arrays, read on demand. */
-import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import type { TensorData } from '../../runtime/types.js';
 import { DataError } from '../../errors.js';
 import { listZip, readZipEntry, type ZipEntry } from './zip.js';
 import { encodeNpy, parseNpy } from './npy.js';
+import { checkDataSize, dataLimitBytes, readDataFile } from './read-file.js';
 
 export class NpzFile {
   private readonly entries = new Map<string, ZipEntry>();
   private readonly cache = new Map<string, TensorData>();
+  /** Decompressed bytes of the arrays read so far: all of them stay in memory, so all count. */
+  private inflated = 0;
 
-  constructor(private readonly bytes: Uint8Array, readonly source: string) {
+  constructor(private readonly bytes: Uint8Array, readonly source: string, private readonly limit = dataLimitBytes()) {
     for (const e of listZip(bytes, source)) this.entries.set(e.name.replace(/\.npy$/, ''), e);
   }
 
   static open(path: string): NpzFile {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (err) {
-      throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
-    }
-    return new NpzFile(bytes, path);
+    return new NpzFile(readDataFile(path), path);
   }
 
   get names(): string[] {
@@ -37,7 +33,10 @@ export class NpzFile {
     if (!t) {
       const e = this.entries.get(name);
       if (!e) throw new DataError(`${this.source}: no array named '${name}' (it has: ${this.names.join(', ')})`);
+      // Checked against the declared size before inflating: a bomb is refused without being expanded.
+      checkDataSize(this.source, `array '${name}' decompressed${this.inflated ? ' (with the arrays read before it)' : ''}`, this.inflated + e.size, this.limit);
       t = parseNpy(readZipEntry(this.bytes, e, this.source), `${this.source}:${name}`);
+      this.inflated += e.size;
       this.cache.set(name, t);
     }
     return t;
@@ -76,7 +75,7 @@ export function encodeNpz(arrays: Record<string, TensorData>): Uint8Array {
 }
 
 let crcTable: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
+export function crc32(data: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

@@ -4,7 +4,7 @@
  * `--data` for evaluation all come through here, so every format is validated the same way, and
  * before any inference.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Model } from '../../ir/model.js';
 import { DataError, OptionError } from '../../errors.js';
@@ -19,6 +19,7 @@ import { isImage, listImages, openImageDir, PREPROCESS_PRESETS, type ImagePrepro
 import { openJson } from './json-data.js';
 import { ArrayDataset } from './array-dataset.js';
 import { parseNpy } from './npy.js';
+import { readDataFile } from './read-file.js';
 import { IterableDataset, isItemSource, type ItemSource, type Transform } from './iterable.js';
 
 export interface OpenDatasetOptions extends BindOptions {
@@ -80,9 +81,7 @@ async function openPath(path: string, inputs: InputSpec[], options: OpenDatasetO
   }
   if (ext === '.npy') {
     if (inputs.length !== 1) throw new DataError(`${path}: a single .npy array can only feed a model with one input; this model has ${names.join(', ')}: use a .npz with arrays named after them`);
-    let bytes: Uint8Array;
-    try { bytes = readFileSync(path); } catch (err) { throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`); }
-    const t = parseNpy(bytes, path);
+    const t = parseNpy(readDataFile(path), path);
     checkFiniteArrays(path, [{ name: names[0]!, t }]);
     const ds = new ArrayDataset(path, { [names[0]!]: t });
     ds.finiteChecked = true;

@@ -3,25 +3,18 @@
  * the inputs, plus an optional `labels` scalar), and ONNX test-data directories (input_0.pb, ...
  * TensorProto files, one test_data_set_N directory per sample, as the ONNX model zoo ships them).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import type { TensorData } from '../../runtime/types.js';
 import { DataError } from '../../errors.js';
 import { fromIrTensor } from '../../runtime/tensor-data.js';
 import { decodeTensorFile } from '../../onnx/tensor-file.js';
 import { parseNpy } from './npy.js';
+import { readDataFile } from './read-file.js';
 import { NpzFile } from './npz.js';
 import { LABELS_KEY } from './npz-dataset.js';
 import { FileDataset, naturalSort, type Sample } from './file-dataset.js';
 import type { InputSpec } from './model-inputs.js';
-
-function readBytes(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new DataError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
-  }
-}
 
 function labelOf(t: TensorData, file: string): number {
   if (Array.isArray(t.data) || t.data.length !== 1) throw new DataError(`${file}: '${LABELS_KEY}' must hold one value per sample file`);
@@ -40,8 +33,8 @@ export async function openSampleFiles(dir: string, files: string[], inputs: read
     throw new DataError(`${dir}: a directory of .npy files can only feed a model with one input; this model has ${inputs.map((i) => i.name).join(', ')}: save one .npz per sample with arrays named after them`);
   }
   const read = async (file: string): Promise<Sample> => {
-    if (file.toLowerCase().endsWith('.npy')) return { feeds: { [inputs[0]!.name]: parseNpy(readBytes(file), file) } };
-    const npz = new NpzFile(readBytes(file), file);
+    if (file.toLowerCase().endsWith('.npy')) return { feeds: { [inputs[0]!.name]: parseNpy(readDataFile(file), file) } };
+    const npz = new NpzFile(readDataFile(file), file);
     const sample: Sample = { feeds: {} };
     for (const n of npz.names) {
       if (n === LABELS_KEY) sample.label = labelOf(npz.get(n), file);
@@ -67,7 +60,7 @@ export async function openOnnxTestData(dir: string, inputs: readonly InputSpec[]
     const feeds: Record<string, TensorData> = {};
     for (const f of pbs) {
       const index = Number(/^input_(\d+)\.pb$/.exec(f)![1]);
-      const t = decodeTensorFile(readBytes(join(set, f)), join(set, f));
+      const t = decodeTensorFile(readDataFile(join(set, f)), join(set, f));
       // The TensorProto's name is the input's; unnamed files go by position.
       const name = t.name || inputs[index]?.name;
       if (!name) throw new DataError(`${join(set, f)}: unnamed tensor, and the model has no input #${index}`);

@@ -67,7 +67,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
   }
   const { inputs, intermediates } = resolveTensors(model, [...byTensor.keys(), ...[...derived.values()].map((r) => r.request.tensor)]);
   const notes: string[] = [];
-  const engine = options.engine ?? new Engine(options.session ?? {});
+  const engine = options.engine ?? new Engine({ ...options.session, signal: options.signal });
   try {
     const info = await discoverTensors(engine, model, intermediates, options.session);
     const drop = (name: string, why: string) => {

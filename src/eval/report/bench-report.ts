@@ -2,7 +2,7 @@
 import { VERSION } from '../../version.js';
 import type { BenchmarkResult, BenchmarkRow } from '../benchmark.js';
 import type { HardwareInfo } from '../../target/hardware.js';
-import type { GateResult, GateScope } from '../gate.js';
+import { gateDetail, type GateResult, type GateScope } from '../gate.js';
 import { bytes, columns, ms, ratio } from './format.js';
 
 export interface BenchReport extends BenchmarkResult {
@@ -45,24 +45,41 @@ export function formatBenchText(r: BenchReport): string {
   for (const u of unavailable) lines.push(`not available: ${u}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'}`);
+  for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'} ${gateDetail(g)}`);
   return lines.join('\n');
 }
 
 export const BENCH_VARIABLES = ['speedup', 'size_ratio', 'latency_ms', 'p90_ms', 'throughput', 'peak_memory_mb'];
 
-/** Gate variables of each model after the first (the baseline), per provider it ran on. */
+/**
+ * Gate variables of each model after the first (the baseline), per provider. A model that did not
+ * run (it failed to load, or the provider is missing) still gets its scope, with the reason in
+ * place of the values, so that its gates fail closed instead of vanishing.
+ */
 export function benchGateScopes(r: BenchmarkResult): { label: string; scope: GateScope }[] {
-  const first = r.rows[0]?.model;
-  return r.rows.filter((row: BenchmarkRow) => row.model !== first && row.latency).map((row) => ({
+  // Rows come per provider, models in the order given: the first of each provider is the baseline
+  // (by position: the same file may be timed twice).
+  const providers = [...new Set(r.rows.map((row) => row.provider))];
+  return providers.flatMap((provider) => {
+    const [baseline, ...candidates] = r.rows.filter((row) => row.provider === provider);
+    return candidates.map((row) => gateScope(row, baseline));
+  });
+}
+
+/** The gate variables of one candidate row against its provider's baseline row. */
+function gateScope(row: BenchmarkRow, baseline: BenchmarkRow | undefined): { label: string; scope: GateScope } {
+  const notRun = row.latency ? undefined : `${row.model} did not run on ${row.provider}: ${row.reason ?? 'not available'}`;
+  const baselineNotRun = baseline?.latency ? undefined : `the baseline ${baseline?.model} did not run on ${row.provider}: ${baseline?.reason ?? 'not available'}`;
+  const v = (value: number | undefined, description: string, missing: string | undefined) => ({ value, description, ...(missing ? { missing } : {}) });
+  return {
     label: `${row.model} on ${row.provider}`,
     scope: {
-      speedup: { value: row.speedup, description: 'first model median latency / this model median latency' },
-      size_ratio: { value: row.sizeRatio, description: 'this model size / first model size' },
-      latency_ms: { value: row.latency!.medianMs, description: 'median latency in ms' },
-      p90_ms: { value: row.latency!.p90Ms, description: '90th percentile latency in ms' },
-      throughput: { value: row.throughput, description: 'samples per second' },
-      peak_memory_mb: { value: row.peakRssBytes === undefined ? undefined : row.peakRssBytes / 1e6, description: 'peak resident memory in MB', missing: 'memory was not measured (drop --no-memory)' },
+      speedup: v(row.speedup, 'first model median latency / this model median latency', notRun ?? baselineNotRun),
+      size_ratio: v(row.sizeRatio, 'this model size / first model size', undefined),
+      latency_ms: v(row.latency?.medianMs, 'median latency in ms', notRun),
+      p90_ms: v(row.latency?.p90Ms, '90th percentile latency in ms', notRun),
+      throughput: v(row.throughput, 'samples per second', notRun),
+      peak_memory_mb: v(row.peakRssBytes === undefined ? undefined : row.peakRssBytes / 1e6, 'peak resident memory in MB', notRun ?? 'memory was not measured (drop --no-memory)'),
     },
-  }));
+  };
 }

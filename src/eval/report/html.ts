@@ -4,6 +4,7 @@
  * activation range plots. Sized to read without scrolling sideways from phone to desktop widths.
  */
 import type { EvalReport } from './eval-report.js';
+import { gateDetail } from '../gate.js';
 import type { LayerAnalysis } from '../per-layer.js';
 import { barChart, esc, rangePlot, responsive, sqnrColor, COMPACT, RANGE_LEGEND, type Bar } from './svg.js';
 import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
@@ -110,7 +111,7 @@ export function formatEvalHtml(r: EvalReport): string {
     card(db(r.sqnr), `output SQNR on ${r.output}`),
   ].join('');
   const gates = r.gates.length
-    ? `<section><h2>Gates: <span class="${r.passed ? 'ok' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</span></h2><ul>${r.gates.map((g) => `<li class="${g.passed ? 'ok' : 'bad'}">${esc(g.gate)}: ${g.passed ? 'passed' : 'failed'} (${esc(Object.entries(g.values).map(([k, v]) => `${k} = ${num(v)}`).join(', '))})</li>`).join('')}</ul></section>`
+    ? `<section><h2>Gates: <span class="${r.passed ? 'ok' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</span></h2><ul>${r.gates.map((g) => `<li class="${g.passed ? 'ok' : 'bad'}">${esc(g.gate)}: ${g.passed ? 'passed' : 'failed'} ${esc(gateDetail(g))}</li>`).join('')}</ul></section>`
     : '';
   const hw = r.hardware ? `${esc(r.hardware.cpuModel)}, ${r.hardware.cores} cores, int8 flags: ${esc(r.hardware.int8Flags.join(' ') || 'none')}; onnxruntime-node ${esc(r.hardware.ortVersion)}` : '';
   const notes = r.notes.length ? `<ul class="note">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';

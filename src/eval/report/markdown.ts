@@ -1,5 +1,6 @@
 /** The evaluation as GitHub-flavoured Markdown, for pull requests and CI summaries. */
 import type { EvalReport } from './eval-report.js';
+import { gateDetail } from '../gate.js';
 import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -29,7 +30,7 @@ export function formatEvalMarkdown(r: EvalReport): string {
   }
   if (r.gates.length) {
     out.push('');
-    for (const g of r.gates) out.push(`- ${g.passed ? '✅' : '❌'} \`${g.gate}\` (${Object.entries(g.values).map(([k, v]) => `${k} = ${num(v)}`).join(', ')})`);
+    for (const g of r.gates) out.push(`- ${g.passed ? '✅' : '❌'} \`${g.gate}\` ${gateDetail(g)}`);
   }
   for (const n of r.notes) out.push(`> note: ${n}`);
   for (const w of r.warnings) out.push(`> **warning:** ${w}`);

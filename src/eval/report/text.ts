@@ -1,5 +1,6 @@
 /** The evaluation as terminal text: the table people read after `slimnet eval`. */
 import type { EvalReport } from './eval-report.js';
+import { gateDetail } from '../gate.js';
 import type { LayerAnalysis } from '../per-layer.js';
 import { bytes, change, columns, db, ms, num, pct, ratio, score } from './format.js';
 
@@ -28,7 +29,7 @@ export function formatEvalText(r: EvalReport): string {
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   if (r.gates.length) {
     lines.push('');
-    for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'} (${Object.entries(g.values).map(([k, v]) => `${k} = ${num(v)}`).join(', ')})`);
+    for (const g of r.gates) lines.push(`gate ${g.gate}: ${g.passed ? 'passed' : 'FAILED'} ${gateDetail(g)}`);
   }
   return lines.join('\n');
 }
