@@ -4,8 +4,11 @@
  * what it did, measured: size raw and compressed, latency on this CPU, accuracy or output fidelity.
  */
 import type { Command } from 'commander';
-import { loadModel, saveModel } from '../../src/onnx/io.js';
-import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
+import type { Model } from '../../src/ir/model.js';
+import { loadModel, stageModel } from '../../src/onnx/io.js';
+import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { prune } from '../../src/prune/prune.js';
 import { PRUNE_METHODS, PRUNE_SCOPES, CHANNEL_IMPORTANCES, resolvePruneOptions, pruneSettings, type PruneOptions } from '../../src/prune/options.js';
 import { formatPlan } from '../../src/prune/plan.js';
@@ -16,6 +19,8 @@ import { Engine } from '../../src/runtime/engine.js';
 import { OptionError } from '../../src/errors.js';
 import { action } from '../run-command.js';
 import { print, printJson } from '../output.js';
+import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
+import { EXIT_BUDGET_MISSED } from './quantize.js';
 import { terminalProgress } from '../progress.js';
 
 interface PruneFlags {
@@ -112,12 +117,22 @@ export function registerPrune(program: Command): void {
       const options = pruneOptions(flags, command.getOptionValueSource('reconstruct') === 'cli');
       const resolved = resolvePruneOptions(options); // every flag checked before the model is read
       const model = loadModel(modelPath);
+      checkRuntimeSupport(model, modelPath);
+      checkPruneOutputs(model, modelPath, flags);
       const engine = new Engine({ intraOpThreads: 1, interOpThreads: 1 });
+      let code = 0;
       try {
         const progress = !flags.json ? terminalProgress() : undefined;
         const result = await prune(model, { ...options, engine, ...(progress ? { onProgress: progress } : {}) });
-        saveModel(result.model, flags.output);
-        if (flags.planOut) writeFileAtomic(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`);
+        // The model and the plan are written in full to temporary files, then renamed together.
+        const staged: Staged[] = [stageModel(result.model, flags.output)];
+        try {
+          if (flags.planOut) staged.push(stageFile(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`));
+          commitAll(staged);
+        } catch (err) {
+          abortAll(staged);
+          throw err;
+        }
         const check = await checkPruned(model, result.model, {
           engine, latency: flags.latency,
           ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}),
@@ -133,6 +148,8 @@ export function registerPrune(program: Command): void {
           check,
         };
         if (check.latency) report.cpu = detectHardware().cpuModel;
+        // --max-drop with no sparsity inside the budget: the unpruned model is written, exit 11 as in quantize.
+        if (resolved.maxDrop !== undefined && !result.summary.search?.some((t) => t.withinBudget)) code = EXIT_BUDGET_MISSED;
         if (flags.json) printJson(report);
         else {
           if (flags.printPlan) print(formatPlan(result.plan));
@@ -141,6 +158,19 @@ export function registerPrune(program: Command): void {
       } finally {
         await engine.close();
       }
-      return 0;
+      return code;
     }));
+}
+
+/**
+ * Every output (-o, --plan-out) checked before any work: writable, distinct, and neither the
+ * model, its external data nor the data the command reads.
+ */
+function checkPruneOutputs(model: Model, modelPath: string, flags: PruneFlags): void {
+  const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
+  if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
+  const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the input model' : "the input model's external data", path }));
+  if (flags.calib) inputs.push({ what: 'the calibration data (--calib)', path: flags.calib });
+  if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
+  checkOutputs(outputs, inputs);
 }

@@ -51,6 +51,8 @@ describe('slimnet prune', () => {
     const cases: [string[], number, RegExp][] = [
       [['prune', RESNET, '-o', out, '--sparsity', '0.5', '--method', 'wanda'], 2, /--method wanda needs calibration data \(--calib DATA/],
       [['prune', join(dir, 'missing.onnx'), '-o', out, '--sparsity', '0.5'], 3, /missing\.onnx: no such file/],
+      [['prune', RESNET, '-o', RESNET, '--sparsity', '0.5'], 2, /-o .*: is the input model; writing there would replace it/],
+      [['prune', RESNET, '-o', out, '--sparsity', '0.5', '--damp-percent', '0.05'], 2, /--damp-percent applies to --method sparsegpt only/],
     ];
     for (const [args, code, message] of cases) {
       const r = slimnet(args);
