@@ -120,9 +120,9 @@ export function resolvePruneOptions(o: PruneOptions): ResolvedPruneOptions {
   const importance = o.importance ?? (o.calibration !== undefined ? 'activation' : 'l2');
   if (!CHANNEL_IMPORTANCES.includes(importance)) throw new OptionError(`--importance '${String(importance)}': use ${CHANNEL_IMPORTANCES.join(', ')}`);
   if (importance === 'activation' && o.calibration === undefined) throw new OptionError('--importance activation needs calibration data (--calib DATA)');
-  if (o.reconstruct && o.calibration === undefined) throw new OptionError('--reconstruct needs calibration data (--calib DATA): the next layers are refitted by least squares on it');
+  if (o.reconstruct && o.calibration === undefined) throw new OptionError('reconstruct needs calibration data (--calib DATA): the next layers are refitted by least squares on it');
   if ((o.importance !== undefined || o.reconstruct !== undefined || o.channelMultiple !== undefined) && method !== 'channel') {
-    const flag = o.importance !== undefined ? '--importance' : o.reconstruct !== undefined ? '--reconstruct' : '--channel-multiple';
+    const flag = o.importance !== undefined ? '--importance' : o.reconstruct !== undefined ? (o.reconstruct ? 'reconstruct' : '--no-reconstruct') : '--channel-multiple';
     throw new OptionError(`${flag} applies to --method channel only`);
   }
   if (o.dampPercent !== undefined && method !== 'sparsegpt') throw new OptionError('--damp-percent applies to --method sparsegpt only');

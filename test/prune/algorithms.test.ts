@@ -137,6 +137,7 @@ describe('channel counts and reshape groups', () => {
   it('keeps counts on multiples only where the group is wide enough', () => {
     expect(keptCount(256, 0.3, 8, 1)).toBe(176);
     expect(keptCount(16, 0.3, 8, 1)).toBe(11);
+    expect(keptCount(32, 0.3, 8, 1)).toBe(24); // four blocks: rounding moves the cut by at most an eighth
     expect(keptCount(4, 0.3, 8, 16)).toBe(3);
     expect(keptCount(10, 1, 1, 1)).toBe(1);
   });

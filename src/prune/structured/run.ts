@@ -71,7 +71,7 @@ export async function prepareChannels(base: Model, o: ResolvedPruneOptions): Pro
 export function keptCount(n: number, fraction: number, multiple: number, width: number): number {
   const exact = n - Math.round(fraction * n);
   let kept = exact;
-  if (multiple > 1 && width === 1 && n % multiple === 0 && n >= 8 * multiple) kept = Math.max(multiple, Math.round(exact / multiple) * multiple);
+  if (multiple > 1 && width === 1 && n % multiple === 0 && n >= 4 * multiple) kept = Math.max(multiple, Math.round(exact / multiple) * multiple);
   return Math.max(1, Math.min(n, Math.max(kept, Math.ceil(n * (1 - MAX_GROUP_CUT)))));
 }
 
