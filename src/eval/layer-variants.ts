@@ -9,6 +9,7 @@ import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { Node } from '../ir/node.js';
 import { Tensor } from '../ir/tensor.js';
+import { floatAttr, type Attribute } from '../ir/attribute.js';
 import { Value } from '../ir/value.js';
 import { removeUnused } from '../ir/passes/remove-unused.js';
 import type { QdqStructure, QuantLayer, Quantizer } from './qdq-structure.js';
@@ -56,11 +57,11 @@ function insertActivation(model: Model, before: Node, x: Value, fold: FoldedActi
   const g = model.graph;
   const out = new Value(model.names.fresh(`${x.name}_${fold.op.toLowerCase()}`));
   const inputs: (Value | null)[] = [x];
-  const attributes: Record<string, number> = {};
+  const attributes: Attribute[] = [];
   if (fold.op === 'Clip' && (model.opsetImports.get('') ?? 21) < 11) {
-    // Clip-6 takes its bounds as attributes.
-    if (Number.isFinite(fold.min)) attributes.min = fold.min;
-    if (Number.isFinite(fold.max)) attributes.max = fold.max;
+    // Clip-6 takes its bounds as FLOAT attributes; a plain number 0 or 6 would be written as INT.
+    if (Number.isFinite(fold.min)) attributes.push(floatAttr('min', fold.min));
+    if (Number.isFinite(fold.max)) attributes.push(floatAttr('max', fold.max));
   } else if (fold.op === 'Clip') {
     const bound = (v: number, what: string) => (Number.isFinite(v) ? g.addInitializer(model.names.fresh(`${x.name}_clip_${what}`), Tensor.float([], [v])) : null);
     inputs.push(bound(fold.min, 'min'), bound(fold.max, 'max'));

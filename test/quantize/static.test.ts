@@ -10,6 +10,7 @@ import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { loadModel, modelToBytes } from '../../src/onnx/io.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { quantize } from '../../src/quantize/quantize.js';
+import { analyzeLayers } from '../../src/eval/per-layer.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
@@ -146,6 +147,10 @@ describe('static int8 structure', () => {
     expect(r.speedCheck!.unfused).toEqual([]);
     const out = await run(r.model, feeds);
     expect(out.every(Number.isFinite)).toBe(true);
+    // Per-layer analysis (what --max-drop ranks by) rebuilds the folded Clips of this opset-10
+    // model with Clip-6's FLOAT attributes; an integral bound once came out INT and ORT refused it.
+    const a = await analyzeLayers(r.model, npz(feeds), { engine, reference: model, sensitivity: 'none', samples: 4 });
+    expect(a.layers.flatMap((l) => l.quantizers).some((q) => q.folded === 'Clip')).toBe(true);
   });
 
   it('If branches: quantizes inside the branch that the calibration data takes', async () => {
