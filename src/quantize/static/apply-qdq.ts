@@ -14,6 +14,7 @@ import { QUANT_DATA_TYPE, type QuantParams } from '../scheme.js';
 import { quantizeBias, quantizeConstant, quantizeWeight } from '../weights.js';
 import { ensureOpsetImport } from './opset.js';
 import { applyStored } from './apply-stored.js';
+import { guardFloatLayers } from './float-layer-guard.js';
 import type { ActivationQuant, BiasQuant, InputRef, QuantPlan, WeightQuant } from './plan.js';
 
 export class Resolver {
@@ -233,5 +234,6 @@ export function applyQdqPlan(model: Model, plan: QuantPlan): void {
   applyWeights(plan.weights, r, w);
   applyBiases(plan.biases, r, w);
   applyActivations(plan.activations, r, w);
+  guardFloatLayers(plan, r, w);
   ensureOpsetImport(model, plan.qdqDomain);
 }
