@@ -63,10 +63,10 @@ export class ModelDataset implements Dataset {
       const m = missing[0]!;
       throw new DataError(
         `${raw.source}: the model needs input '${m.name}' (${m.type}), but the data has no array named '${m.name}' ` +
-          `(it has: ${raw.inputNames.join(', ') || 'nothing'}); name the arrays after the model inputs (${specs.map((s) => s.name).join(', ')})`,
+          `(it has: ${[...raw.inputNames, ...(raw.ignored ?? [])].join(', ') || 'nothing'}); name the arrays after the model inputs (${specs.map((s) => s.name).join(', ')})`,
       );
     }
-    const extra = raw.inputNames.filter((n) => !specs.some((s) => s.name === n));
+    const extra = [...raw.inputNames.filter((n) => !specs.some((s) => s.name === n)), ...(raw.ignored ?? [])];
     if (extra.length) this.notes.push(`${raw.source}: ignored arrays that are not model inputs: ${extra.join(', ')}`);
     this.layouts = specs.map((spec) => {
       const sample = info[spec.name]!;
