@@ -16,6 +16,8 @@ import { DataType } from '../../src/ir/data-type.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
 import { latency } from '../lib/paired-latency.js';
+import { storeWeightsInFloat16 } from '../../fixtures/float16/build.js';
+import { randomImages, resnet50Fixtures } from '../../fixtures/imagenet/build.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIX = (p: string) => join(ROOT, 'fixtures', p);
@@ -23,7 +25,7 @@ const NAMES = ['resnet_bn_f16w', 'resnet_bn_f16add', 'resnet_bn_f16io'];
 
 export const suite: BenchSuite = {
   name: 'float16-stored',
-  description: 'float16-stored ResNet fixtures: int8 static/dynamic quantize time, size, top-1 and speed against the float16 model',
+  description: 'float16-stored ResNet fixtures and ResNet-50 with float16 weights: int8 quantize time, size, top-1 and speed against the float16 model',
   async run(ctx): Promise<BenchReport> {
     const metrics: Record<string, number> = {};
     const rows: (string | number)[][] = [];
@@ -52,6 +54,25 @@ export const suite: BenchSuite = {
         metrics[`${key}.speedup`] = tf / tq;
         rows.push([name, mode, seconds.toFixed(1), (ev.reference.scores.top1! * 100).toFixed(2), (ev.candidate.scores.top1! * 100).toFixed(2), drop.toFixed(2), size.toFixed(2), tf.toFixed(3), tq.toFixed(3), (tf / tq).toFixed(2)]);
       }
+    }
+    // A real-size CNN: the ImageNet-shaped ResNet-50 fixture with its weights stored in float16.
+    {
+      const r50 = await resnet50Fixtures({ engine: ctx.engine, log: ctx.log });
+      const model = loadModel(r50.calibrated);
+      storeWeightsInFloat16(model);
+      const f16Bytes = modelToBytes(model).length;
+      ctx.log('resnet50_f16w: static (16 random calibration images)');
+      const t0 = performance.now();
+      const r = await quantize(model, { calibration: r50.calibData, engine: ctx.engine });
+      const seconds = (performance.now() - t0) / 1000;
+      const [tf, tq] = await latency(ctx, model, r.model, { input: randomImages(1, 77) });
+      const size = modelToBytes(r.model).length / f16Bytes;
+      metrics['resnet50_f16w.int8-static.quantize_s'] = seconds;
+      metrics['resnet50_f16w.int8-static.size_ratio'] = size;
+      metrics['resnet50_f16w.int8-static.speedup'] = tf / tq;
+      rows.push(['resnet50_f16w', 'static', seconds.toFixed(1), '-', '-', '-', size.toFixed(2), tf.toFixed(2), tq.toFixed(2), (tf / tq).toFixed(2)]);
+      const folded = r.summary.notes?.find((n) => n.startsWith('folded'));
+      if (folded) ctx.log(`resnet50_f16w: ${folded}`);
     }
     return {
       tables: [{ title: 'float16-stored models: int8 against the float16 model (batch 1, 1 thread, interleaved)', columns: ['model', 'mode', 'quantize s', 'fp16 top-1 %', 'int8 top-1 %', 'drop pts', 'size ratio', 'fp16 ms', 'int8 ms', 'speedup'], rows }],

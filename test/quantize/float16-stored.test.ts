@@ -63,6 +63,19 @@ describe('float16-stored models', () => {
     expect(d.summary.notes).toContain('80 weight(s) left in float stored in float16 again, as in the model given');
   });
 
+  it('fp16 and weight-only see through the Casts and the Transpose too', async () => {
+    const path = fixture('resnet_bn_f16add');
+    const h = await quantize(loadModel(path), { mode: 'fp16', engine });
+    const w = await quantize(loadModel(path), { mode: 'weight-only', engine });
+    for (const r of [h, w]) expect(r.summary.notes!.find((n) => n.startsWith('folded'))).toMatch(/82 x Cast float16->float32, 1 x Transpose/);
+    expect(w.summary.quantized.some((q) => q.op === 'com.microsoft.MatMulNBits')).toBe(true);
+    for (const q of [h.model, w.model]) {
+      expect(modelToBytes(q).length).toBeLessThan(statSync(path).size);
+      const [ref, got] = await top1Pair(path, q);
+      expect(Math.abs(ref - got)).toBeLessThanOrEqual(0.003);
+    }
+  });
+
   it('float16 I/O: both modes keep the float16 input and output', async () => {
     const path = fixture('resnet_bn_f16io');
     const m = loadModel(path);
