@@ -51,7 +51,8 @@ describe('foldConstants', () => {
     expect(folded.graph.nodes.map((n) => n.opType)).toEqual(Array(6).fill('Add'));
     expect(describeFolding(report)).toBe(
       'folded 13 constant nodes over initializers into weights before planning (2 x Cast float16->float32, 1 x Reshape, 1 x Transpose, 1 x Squeeze, 1 x Unsqueeze, 1 x Identity, ' +
-        '1 x Concat, 1 x DequantizeLinear of int8, 1 x DequantizeLinear of int4, 1 x Cast bfloat16->float32, 1 x Cast float32->float32, 1 x Cast float32->float16)',
+        '1 x Concat, 1 x DequantizeLinear of int8, 1 x DequantizeLinear of int4, 1 x Cast bfloat16->float32, 1 x Cast float32->float32, 1 x Cast float32->float16); ' +
+        'the weights stored in integers are rounded a second time when quantized: quantize the float model they came from when you have it',
     );
     expect(report.float16.size).toBe(2);
     const feeds = Object.fromEntries(model.graph.inputs.map((v) => [v.name, { type: 'float32' as const, dims: [1], data: new Float32Array(1) }]));

@@ -90,4 +90,15 @@ describe('float16-stored models', () => {
       expect(Math.abs(ref - got)).toBeLessThanOrEqual(0.003);
     }
   });
+
+  it("a model whose weights are stored in int8 (slimnet's 'storage' output) is folded and quantized, not refused", async () => {
+    const float = loadModel(join(FIXTURES, 'models', 'resnet_bn.onnx'));
+    const stored = await quantize(float, { calibration: CALIB, calibSize: 64, placement: 'storage', engine, speedCheck: false });
+    expect(stored.model.graph.nodes.some((n) => n.opType === 'Conv' && n.input(1)?.producer)).toBe(true);
+    const again = await quantize(stored.model, { calibration: CALIB, calibSize: 64, placement: 'full', engine, speedCheck: false });
+    expect(again.summary.notes!.find((n) => n.startsWith('folded'))).toMatch(/Cast int8->float32.*rounded a second time/);
+    expect(again.plan.nodes.filter((n) => n.action === 'quantize' && n.op === 'Conv')).toHaveLength(16);
+    const [ref, got] = [await runClassifier(engine, float, TEST), await runClassifier(engine, again.model, TEST)];
+    expect(Math.abs(ref.top1 - got.top1)).toBeLessThanOrEqual(0.003);
+  });
 });

@@ -78,5 +78,8 @@ export function describeFolding(report: FoldReport): string | undefined {
   const total = [...report.counts.values()].reduce((a, b) => a + b, 0);
   if (!total) return undefined;
   const parts = [...report.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} x ${k}`).join(', ');
-  return `folded ${total} constant node${total > 1 ? 's' : ''} over initializers into weights before planning (${parts})`;
+  // Integer-stored weights: DequantizeLinear, or Cast(int8) -> Mul(scale) as slimnet's own 'storage' writes.
+  const dq = [...report.counts].some(([k]) => k.startsWith('DequantizeLinear') || /^Cast u?int(4|8|16)->(float|bfloat)/.test(k));
+  const again = dq ? '; the weights stored in integers are rounded a second time when quantized: quantize the float model they came from when you have it' : '';
+  return `folded ${total} constant node${total > 1 ? 's' : ''} over initializers into weights before planning (${parts})${again}`;
 }
