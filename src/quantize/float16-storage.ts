@@ -15,18 +15,24 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-/** Returns the Casts added, one per weight stored in float16 again. */
-export function restoreFloat16Storage(model: Model, report: FoldReport): Node[] {
+/**
+ * Returns the Casts added, one per weight stored in float16 again. By default only weights whose
+ * values are the float16 ones given are restored; with `round` (pruning, which zeroes, slices or
+ * refits weights) every weight that was stored in float16 is stored so again, rounded to float16.
+ */
+export function restoreFloat16Storage(model: Model, report: FoldReport, options: { round?: boolean } = {}): Node[] {
   const restored: Node[] = [];
   for (const g of model.graph.allGraphs()) {
     for (const v of [...g.initializers.values()]) {
       const source = report.float16.get(v.name);
       const t = v.constValue;
       if (!source || !t || t.dataType !== DataType.FLOAT || g.inputs.includes(v) || v.uses.length === 0) continue;
-      if (t.dims.join() !== source.dims.join() || !sameValues(t.toFloat32(), source.toFloat32())) continue;
+      const same = t.dims.join() === source.dims.join() && sameValues(t.toFloat32(), source.toFloat32());
+      if (!same && !options.round) continue;
       g.removeInitializer(v, { force: true });
       v.constValue = undefined;
-      const stored = g.addInitializer(model.names.fresh(`${v.name}_fp16`), Tensor.fromTyped(DataType.FLOAT16, [...source.dims], source.data()));
+      const half = same ? Tensor.fromTyped(DataType.FLOAT16, [...source.dims], source.data()) : Tensor.fromFloat32(DataType.FLOAT16, [...t.dims], t.toFloat32());
+      const stored = g.addInitializer(model.names.fresh(`${v.name}_fp16`), half);
       const cast = new Node('Cast', [stored], [v], { name: model.names.fresh(`${v.name}_cast`), attributes: { to: DataType.FLOAT } });
       if (g.nodes.length) g.insertBefore(g.nodes[0]!, cast);
       else g.append(cast);

@@ -2,7 +2,7 @@
  * Float16-stored models (fixtures/float16/build.ts, from the trained ResNet): weights in float16
  * behind Casts, residual Adds computed in float16, float16 I/O. Static and dynamic quantization see
  * through the Casts, write a file smaller than the float16 one, and keep top-1 within 0.3 points
- * of the float16 model on the Fashion-MNIST test set in ONNX Runtime.
+ * of the float16 model on the Fashion-MNIST test set in ONNX Runtime; pruning sees through them too.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import { loadModel, modelToBytes } from '../../src/onnx/io.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { quantize } from '../../src/quantize/quantize.js';
+import { prune } from '../../src/prune/prune.js';
 import { DataType } from '../../src/ir/data-type.js';
 import type { Model } from '../../src/ir/model.js';
 import { FIXTURES } from '../helpers.js';
@@ -100,5 +101,18 @@ describe('float16-stored models', () => {
     expect(again.plan.nodes.filter((n) => n.action === 'quantize' && n.op === 'Conv')).toHaveLength(16);
     const [ref, got] = [await runClassifier(engine, float, TEST), await runClassifier(engine, again.model, TEST)];
     expect(Math.abs(ref.top1 - got.top1)).toBeLessThanOrEqual(0.003);
+  });
+
+  it('pruning sees through the Casts too and keeps the weights stored in float16', async () => {
+    const path = fixture('resnet_bn_f16w');
+    const p = await prune(loadModel(path), { sparsity: 0.3, engine });
+    expect(p.summary.notes).toContain('folded 82 constant nodes over initializers into weights before pruning (82 x Cast float16->float32)');
+    expect(p.summary.layers).toHaveLength(15);
+    expect(p.summary.achieved.prunedLayers).toBeCloseTo(0.3, 2);
+    const initTypes = new Set([...p.model.graph.initializers.values()].filter((v) => v.constValue!.size > 1).map((v) => v.constValue!.dataType));
+    expect(initTypes.has(DataType.FLOAT)).toBe(false);
+    expect(modelToBytes(p.model).length).toBeLessThanOrEqual(statSync(path).size);
+    const [ref, got] = await top1Pair(path, p.model);
+    expect(ref - got).toBeLessThanOrEqual(0.01);
   });
 });
