@@ -22,6 +22,9 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
  */
 export function restoreFloat16Storage(model: Model, report: FoldReport, options: { round?: boolean } = {}): Node[] {
   const restored: Node[] = [];
+  // The float16 tensor takes back its own name when folding freed it.
+  const taken = new Set<string>();
+  for (const g of model.graph.allGraphs()) for (const v of g.values()) taken.add(v.name);
   for (const g of model.graph.allGraphs()) {
     for (const v of [...g.initializers.values()]) {
       const source = report.float16.get(v.name);
@@ -32,7 +35,9 @@ export function restoreFloat16Storage(model: Model, report: FoldReport, options:
       g.removeInitializer(v, { force: true });
       v.constValue = undefined;
       const half = same ? Tensor.fromTyped(DataType.FLOAT16, [...source.dims], source.data()) : Tensor.fromFloat32(DataType.FLOAT16, [...t.dims], t.toFloat32());
-      const stored = g.addInitializer(model.names.fresh(`${v.name}_fp16`), half);
+      const name = source.name && !taken.has(source.name) ? source.name : model.names.fresh(`${v.name}_fp16`);
+      taken.add(name);
+      const stored = g.addInitializer(name, half);
       const cast = new Node('Cast', [stored], [v], { name: model.names.fresh(`${v.name}_cast`), attributes: { to: DataType.FLOAT } });
       if (g.nodes.length) g.insertBefore(g.nodes[0]!, cast);
       else g.append(cast);
