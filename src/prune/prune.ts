@@ -7,7 +7,8 @@
 import type { Model } from '../ir/model.js';
 import { cloneModel } from '../ir/clone.js';
 import { runPasses } from '../ir/passes/pass.js';
-import { CLEANUP_PASSES, constantsToInitializers } from '../ir/passes/index.js';
+import { CLEANUP_PASSES, constantsToInitializers, describeFolding, foldConstants, removeUnused } from '../ir/passes/index.js';
+import { restoreFloat16Storage } from '../quantize/float16-storage.js';
 import { Engine } from '../runtime/engine.js';
 import { resolvePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './options.js';
 import type { PrunePlan } from './plan.js';
@@ -35,6 +36,10 @@ export async function prune(model: Model, options: PruneOptions): Promise<PruneR
     const base = cloneModel(model);
     // Exporters such as paddle2onnx keep weights in Constant nodes: make them initializers first.
     runPasses(base, [constantsToInitializers]);
+    // Weights stored behind Casts (float16), Transposes or DequantizeLinear are constants too.
+    const folded = foldConstants(base);
+    const foldNote = describeFolding(folded);
+    if (foldNote) runPasses(base, [removeUnused]);
     let run: (sparsity: number) => Promise<Outcome>;
     if (o.method === 'channel') {
       const ctx = await prepareChannels(base, o);
@@ -65,6 +70,9 @@ export async function prune(model: Model, options: PruneOptions): Promise<PruneR
     } else {
       outcome = await run(o.sparsity);
     }
+    if (foldNote) notes.unshift(foldNote.replace('before planning', 'before pruning'));
+    const restored = restoreFloat16Storage(outcome.model, folded, { round: true }).length;
+    if (restored) notes.push(`${restored} weight(s) stored in float16 again, as in the model given (pruned values rounded to float16)`);
     runPasses(outcome.model, CLEANUP_PASSES);
     return { model: outcome.model, plan: outcome.plan, summary: summarize(model, outcome, o, [...notes, ...outcome.notes], search) };
   } finally {

@@ -3,6 +3,8 @@ import type { Model } from '../../src/ir/model.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import type { TensorData } from '../../src/runtime/types.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
+import { encodeFloat16 } from '../../src/ir/float-formats.js';
+import { asFloat32 } from '../../src/runtime/tensor-data.js';
 
 export interface ClassifierRun {
   top1: number;
@@ -17,11 +19,15 @@ export async function runClassifier(engine: Engine, model: Model | string, dataP
   let correct = 0;
   let total = 0;
   try {
+    // Models with float16 inputs (float16 I/O) are fed the data rounded to float16.
+    const half = new Set(session.info.inputs.filter((i) => i.type === 'float16').map((i) => i.name));
     for await (const batch of data.batches(options.batch ?? 250, { limit: options.limit })) {
-      const out = await session.run(batch.feeds);
+      const feeds: Record<string, TensorData> = {};
+      for (const [k, t] of Object.entries(batch.feeds)) feeds[k] = half.has(k) ? { type: 'float16', dims: t.dims, data: encodeFloat16(t.data as Float32Array) } : t;
+      const out = await session.run(feeds);
       const logits = Object.values(out)[0] as TensorData;
       const classes = logits.dims[1]!;
-      const values = logits.data as Float32Array;
+      const values = asFloat32(logits);
       const labels = batch.labels!.data as BigInt64Array | Int32Array | Uint8Array;
       for (let i = 0; i < batch.count; i++) {
         let best = 0;

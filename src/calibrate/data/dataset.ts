@@ -39,6 +39,8 @@ export interface Dataset {
   readonly sampleInfo?: Readonly<Record<string, { type: TensorData['type']; dims: number[] }>>;
   /** Every value was already checked for NaN/Inf when the data was opened (batches need no second check). */
   readonly finiteChecked?: boolean;
+  /** Arrays the source holds that were left unread because the model does not take them (ids, texts, metadata). */
+  readonly ignored?: readonly string[];
   batches(batchSize: number, options?: BatchOptions): AsyncIterable<Batch>;
 }
 

@@ -10,6 +10,7 @@ import type { Batch, BatchOptions, Dataset } from './dataset.js';
 import { batchSizeFor, checkType, layoutFor, modelInputs, type InputLayout } from './model-inputs.js';
 import { subsetIndices } from './subset.js';
 import { firstNonFinite } from './finite.js';
+import { encodeFloat16 } from '../../ir/float-formats.js';
 
 export { firstNonFinite };
 
@@ -51,7 +52,7 @@ export class ModelDataset implements Dataset {
   /** Things the user should know (ignored arrays, conversions, subset), for the CLI to print. */
   readonly notes: string[] = [];
   private readonly indices: number[] | undefined;
-  private readonly convert = new Set<string>();
+  private readonly convert = new Map<string, 'float64-to-float32' | 'to-float16'>();
 
   constructor(readonly model: Model, readonly raw: Dataset, readonly options: BindOptions = {}) {
     this.source = raw.source;
@@ -63,14 +64,15 @@ export class ModelDataset implements Dataset {
       const m = missing[0]!;
       throw new DataError(
         `${raw.source}: the model needs input '${m.name}' (${m.type}), but the data has no array named '${m.name}' ` +
-          `(it has: ${raw.inputNames.join(', ') || 'nothing'}); name the arrays after the model inputs (${specs.map((s) => s.name).join(', ')})`,
+          `(it has: ${[...raw.inputNames, ...(raw.ignored ?? [])].join(', ') || 'nothing'}); name the arrays after the model inputs (${specs.map((s) => s.name).join(', ')})`,
       );
     }
-    const extra = raw.inputNames.filter((n) => !specs.some((s) => s.name === n));
+    const extra = [...raw.inputNames.filter((n) => !specs.some((s) => s.name === n)), ...(raw.ignored ?? [])];
     if (extra.length) this.notes.push(`${raw.source}: ignored arrays that are not model inputs: ${extra.join(', ')}`);
     this.layouts = specs.map((spec) => {
       const sample = info[spec.name]!;
-      if (checkType(spec, sample.type, raw.source, this.notes) !== 'same') this.convert.add(spec.name);
+      const conversion = checkType(spec, sample.type, raw.source, this.notes);
+      if (conversion !== 'same') this.convert.set(spec.name, conversion);
       return layoutFor(spec, sample.dims, raw.source);
     });
     this.inputNames = specs.map((s) => s.name);
@@ -132,7 +134,9 @@ export class ModelDataset implements Dataset {
         const pos = b.first + Math.floor(bad / per);
         throw new DataError(`${this.source}: input '${l.spec.name}' has a NaN or infinite value in sample ${this.indices?.[pos] ?? pos}; clean the data before calibrating`);
       }
-      if (this.convert.has(l.spec.name)) t = { type: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
+      const conversion = this.convert.get(l.spec.name);
+      if (conversion === 'float64-to-float32') t = { type: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };
+      else if (conversion === 'to-float16') t = { type: 'float16', dims: t.dims, data: encodeFloat16(t.data as Float32Array | Float64Array) };
       if (l.mode === 'single') t = { ...t, dims: [...l.sampleDims] };
       else {
         if (l.squeeze) t = { ...t, dims: [b.count, ...l.sampleDims] };

@@ -104,12 +104,19 @@ export function layoutFor(spec: InputSpec, sampleDims: readonly number[], source
   );
 }
 
-/** Checks the element type; float64 (numpy's default) is narrowed to float32 with a note. */
-export function checkType(spec: InputSpec, type: OrtType, source: string, notes: string[]): 'same' | 'float64-to-float32' {
+/**
+ * Checks the element type; float64 (numpy's default) is narrowed to float32, and float32/float64
+ * data for a float16 input (models converted with float16 I/O) to float16, each with a note.
+ */
+export function checkType(spec: InputSpec, type: OrtType, source: string, notes: string[]): 'same' | 'float64-to-float32' | 'to-float16' {
   if (type === spec.type) return 'same';
   if (type === 'float64' && spec.type === 'float32') {
     notes.push(`${source}: input '${spec.name}' is float64 in the data; converted to float32 for the model`);
     return 'float64-to-float32';
+  }
+  if ((type === 'float64' || type === 'float32') && spec.type === 'float16') {
+    notes.push(`${source}: input '${spec.name}' is ${type} in the data; rounded to float16 for the model`);
+    return 'to-float16';
   }
   throw new DataError(`${source}: input '${spec.name}' must be ${spec.type}, but the data has ${type} (convert it, e.g. numpy's a.astype(np.${spec.type === 'bool' ? 'bool_' : spec.type}))`);
 }

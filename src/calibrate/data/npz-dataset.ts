@@ -21,9 +21,11 @@ export class NpzDataset implements Dataset {
 
   /**
    * `inputs` restricts which arrays are model inputs (the rest are reported as ignored);
-   * `labelsKey` names the labels array (default 'labels').
+   * `labelsKey` names the labels array (default 'labels'). Arrays that are not read are not parsed,
+   * so texts ('<U34'), object arrays or scalars kept beside the inputs do no harm. With `bound`, a
+   * file matching none of `inputs` is left for the model binder to explain (it knows the types).
    */
-  constructor(path: string, options: { inputs?: readonly string[]; labelsKey?: string } = {}) {
+  constructor(path: string, options: { inputs?: readonly string[]; labelsKey?: string; bound?: boolean } = {}) {
     this.npz = NpzFile.open(path);
     this.source = path;
     this.labelsKey = options.labelsKey ?? LABELS_KEY;
@@ -32,7 +34,7 @@ export class NpzDataset implements Dataset {
     const candidates = names.filter((n) => n !== this.labelsKey);
     this.inputNames = options.inputs ? candidates.filter((n) => options.inputs!.includes(n)) : candidates;
     this.ignored = candidates.filter((n) => !this.inputNames.includes(n));
-    if (this.inputNames.length === 0) {
+    if (this.inputNames.length === 0 && !options.bound) {
       throw new DataError(`${path}: no array matches the model inputs${options.inputs ? ` (${options.inputs.join(', ')})` : ''}; it has: ${names.join(', ') || 'nothing'}`);
     }
     const sizes = new Set<number>();
@@ -46,7 +48,7 @@ export class NpzDataset implements Dataset {
     if (sizes.size > 1) {
       throw new DataError(`${path}: arrays disagree on the number of samples (${[...this.inputNames, this.labelsKey].filter((n) => this.npz.has(n)).map((n) => `${n}: ${this.npz.get(n).dims[0]}`).join(', ')})`);
     }
-    this.size = [...sizes][0]!;
+    this.size = [...sizes][0] ?? 0;
   }
 
   array(name: string): TensorData {

@@ -73,7 +73,8 @@ async function openPath(path: string, inputs: InputSpec[], options: OpenDatasetO
   }
   const ext = extname(path).toLowerCase();
   if (ext === '.npz') {
-    const ds = new NpzDataset(path, options.labelsKey ? { labelsKey: options.labelsKey } : {});
+    // Only the arrays the model takes (and the labels) are read: ids, texts and metadata kept beside them are left alone.
+    const ds = new NpzDataset(path, { inputs: names, bound: true, ...(options.labelsKey ? { labelsKey: options.labelsKey } : {}) });
     // The arrays are in memory already: find NaN/Inf now, before any inference.
     checkFiniteArrays(path, ds.inputNames.filter((n) => names.includes(n)).map((n) => ({ name: n, t: ds.array(n) })));
     ds.finiteChecked = true;

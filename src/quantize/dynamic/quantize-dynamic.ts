@@ -9,6 +9,7 @@ import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/pass.js';
 import { constantsToInitializers } from '../../ir/passes/index.js';
 import { QUANTIZED_CLEANUP_PASSES } from '../cleanup.js';
+import { foldStoredWeights, restoreStoredWeights } from '../fold-weights.js';
 import { OptionError, throwIfAborted } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
 import { Engine } from '../../runtime/engine.js';
@@ -57,6 +58,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
   // Exporters such as paddle2onnx keep weights in Constant nodes; make them initializers first.
   runPasses(result, [constantsToInitializers]);
   const log = new DecisionLog('dynamic');
+  const folded = foldStoredWeights(result, log);
   const weights = new Int8WeightCache(result, o.perChannel, encoding);
   const work = [...result.graph.allGraphs()].flatMap((g) => g.nodes.map((n) => [g, n] as const));
   const progress = new ProgressTracker('quantize', work.length, o.onProgress);
@@ -126,6 +128,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     }
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
+  restoreStoredWeights(result, folded, log);
   runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
   refuseIfNothingDone(summary, model, 'dynamic');

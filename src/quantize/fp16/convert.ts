@@ -47,7 +47,9 @@ export async function convertToFp16(model: Model, options: Fp16Options = {}): Pr
     // a model that already computes in float16 (its CPU session writes its own Casts around float16
     // nodes into the optimized graph) or on a QDQ model (its QDQ passes, which run even at 'basic',
     // would rewrite the groups static quantization laid out).
-    result = (await preprocess(model, engine, { optimize: o.preprocess && !hasFloat16(model) && !hasQdq(model) })).model;
+    const pre = await preprocess(model, engine, { optimize: o.preprocess && !hasFloat16(model) && !hasQdq(model) });
+    result = pre.model;
+    for (const n of pre.notes) log.note(n);
     runPasses(result, [topologicalSort]);
     types = inferElemTypes(result.graph);
     if (o.calibration) {

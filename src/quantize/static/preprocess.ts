@@ -7,7 +7,7 @@
  */
 import type { Model } from '../../ir/model.js';
 import { cloneModel } from '../../ir/clone.js';
-import { runPasses, CLEANUP_PASSES, constantsToInitializers } from '../../ir/passes/index.js';
+import { runPasses, CLEANUP_PASSES, constantsToInitializers, foldConstants, describeFolding, type FoldReport } from '../../ir/passes/index.js';
 import type { Engine } from '../../runtime/engine.js';
 import { upgradeOpsetTo10 } from '../../ir/passes/upgrade-opset.js';
 import { rewriteStems } from './stem-rewrite.js';
@@ -61,12 +61,21 @@ export interface PreprocessOptions {
 export interface Preprocessed {
   model: Model;
   notes: string[];
+  /** Constant nodes folded into weights (float16-stored weights behind Casts, ...). */
+  folded: FoldReport;
 }
 
 export async function preprocess(model: Model, engine: Engine, options: PreprocessOptions = {}): Promise<Preprocessed> {
   const notes: string[] = [];
   let m = cloneModel(model);
   runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
+  // Before ORT's optimizer: its BatchNorm fusion needs the Conv weight to be an initializer.
+  const folded = foldConstants(m);
+  const foldNote = describeFolding(folded);
+  if (foldNote) {
+    notes.push(foldNote);
+    runPasses(m, CLEANUP_PASSES);
+  }
   const from = m.opset('') ?? 1;
   if (options.upgradeTo10 && upgradeOpsetTo10(m)) {
     notes.push(`upgraded the default-domain opset from ${from} to 10: ONNX Runtime fuses Q/DQ into QLinearConv/QLinearMatMul, which exist from opset 10`);
@@ -89,5 +98,5 @@ export async function preprocess(model: Model, engine: Engine, options: Preproce
     const stems = rewriteStems(m);
     if (stems.length) notes.push(`rewrote the stride-2 stem convolution${stems.length > 1 ? 's' : ''} ${stems.join(', ')} as SpaceToDepth + Conv (same result, faster int8 kernels)`);
   }
-  return { model: m, notes };
+  return { model: m, notes, folded };
 }

@@ -6,6 +6,8 @@
  */
 import type { Model } from '../../ir/model.js';
 import { storedTensorBytes } from '../../onnx/tensors.js';
+import { firstQuantizedNode } from '../../ir/passes/index.js';
+import { restoreFloat16Storage } from '../float16-storage.js';
 import { Engine } from '../../runtime/engine.js';
 import { throwIfAborted, UnsupportedOpError } from '../../errors.js';
 import { ProgressTracker } from '../../progress.js';
@@ -58,14 +60,16 @@ function settingsOf(o: ResolvedStaticOptions, target: Target): Record<string, st
   return s;
 }
 
-const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger', 'MatMulNBits', 'QGemm', 'DynamicQuantizeMatMul']);
-
-/** A model that already holds quantized ops would be quantized twice: refuse it up front. */
+/**
+ * A model that already holds quantized ops would be quantized twice: refuse it up front. A
+ * DequantizeLinear of a constant alone only stores a weight (pre-processing folds it).
+ */
 function refuseQuantized(model: Model): void {
+  const refuse = (label: string) => new UnsupportedOpError(`${model.label()} is already quantized (node ${label}); quantize the float model it came from`);
+  const q = firstQuantizedNode(model);
+  if (q) throw refuse(q);
   for (const n of model.graph.allNodes()) {
-    if (QUANTIZED_OPS.has(n.opType)) {
-      throw new UnsupportedOpError(`${model.label()} is already quantized (node ${n.label()}); quantize the float model it came from`);
-    }
+    if (n.opType === 'DequantizeLinear' && n.inputs.some((v) => v && !v.constant)) throw refuse(n.label());
   }
 }
 
@@ -106,7 +110,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     timing = target.runtime === 'wasm' ? new Engine({ runtime: 'wasm', intraOpThreads: 1 }) : engine;
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
-    const { model: processed, notes } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
+    const { model: processed, notes, folded } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     // Equalization and SmoothQuant change the float model (not its function) before the ranges.
     const recovery = await prepareRecovery(processed, options, opts, engine);
@@ -156,6 +160,9 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       candidate = buildCandidate(pre, ranges, opts, opts.placement === 'auto' ? (target.measurable ? 'full' : target.untimedPlacement) : opts.placement);
     }
     const { plan, model: q } = candidate;
+    // Float16-stored weights of ops left in float (not stored as int8) go back to float16.
+    const restored = restoreFloat16Storage(q, folded).length;
+    if (restored) notes.push(`${restored} weight(s) of float ops stored in float16 again, as in the model given`);
     // Under an accuracy budget, float compute can be the answer (the most accurate variant).
     if (!budget && !options.decisions) refuseEmpty(model, plan, candidate.placement);
     plan.notes.unshift(...targetNotes(target, plan, measure, candidate.placement), ...notes);
