@@ -1,0 +1,16 @@
+/** The README's API examples: every ```ts block of the section "## The API", in order. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers.js';
+
+export function readmeSection(title: string): string {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = text.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README.md has no section '## ${title}'`);
+  const end = text.indexOf('\n## ', start + 1);
+  return text.slice(start, end < 0 ? undefined : end);
+}
+
+export function apiExamples(): string[] {
+  return [...readmeSection('The API').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
