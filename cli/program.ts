@@ -5,6 +5,7 @@ import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerWizard } from './commands/wizard.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerQuantize(program);
+  registerWizard(program);
   return program;
 }
 
