@@ -30,7 +30,8 @@ function tsxAvailable() {
 const fromSource = existsSync(source) && (process.env.SLIMNET_FROM_SOURCE || (!process.env.SLIMNET_FROM_DIST && tsxAvailable()));
 if (fromSource) {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The project's compiler options (JSX for the wizard) whatever the working directory.
+  register({ tsconfig: join(root, 'tsconfig.json') });
   await import(pathToFileURL(source).href);
 } else if (existsSync(compiled)) {
   await import(pathToFileURL(compiled).href);

@@ -1,5 +1,9 @@
-/** A vertical menu: arrow keys (or j/k) move, Enter picks. Keyboard only. */
-import { useState } from 'react';
+/**
+ * A vertical menu: arrow keys (or j/k) move, Enter picks. Keyboard only. Keys that arrive
+ * together (Down then Enter in one read) come in the same tick, so the position is kept in a ref
+ * that each key reads, not in the state of the last render.
+ */
+import { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { color } from './color.js';
 
@@ -10,11 +14,16 @@ export interface Item<T> {
 }
 
 export function Select<T>({ items, onSelect, active = true }: { items: Item<T>[]; onSelect: (value: T) => void; active?: boolean }) {
+  const position = useRef(0);
   const [index, setIndex] = useState(0);
+  const move = (to: number) => {
+    position.current = (to + items.length) % items.length;
+    setIndex(position.current);
+  };
   useInput((input, key) => {
-    if (key.upArrow || input === 'k') setIndex((i) => (i + items.length - 1) % items.length);
-    else if (key.downArrow || input === 'j') setIndex((i) => (i + 1) % items.length);
-    else if (key.return) onSelect(items[index]!.value);
+    if (key.upArrow || input === 'k') move(position.current - 1);
+    else if (key.downArrow || input === 'j') move(position.current + 1);
+    else if (key.return) onSelect(items[position.current]!.value);
   }, { isActive: active });
   return (
     <Box flexDirection="column">
