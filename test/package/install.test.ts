@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, ROOT, TRAINED } from '../helpers.js';
 import { childEnv, installApp, npmUnavailable, packProject, run, type Packed } from './pack.js';
-import { apiExamples } from './readme.js';
+import { apiExamples, quickStartLines } from './readme.js';
+import { Terminal, tmuxUnavailable } from '../wizard/tmux.js';
 import { VERSION } from '../../src/version.js';
 import { loadModel } from '../../src/onnx/io.js';
 
@@ -96,6 +97,24 @@ console.log(JSON.stringify({ VERSION, quantized: r.summary.quantized.length, dim
     expect(bad.stderr).toMatch(/^slimnet: .*missing\.onnx/m);
   });
 
+  it('opens the wizard (compiled JSX, React and Ink from the tarball) in a terminal, and refuses without one', async () => {
+    const piped = run('npx', ['--offline', 'slimnet', 'wizard'], app);
+    expect(piped.status).toBe(2);
+    expect(piped.stderr).toMatch(/^slimnet: the wizard needs an interactive terminal/m);
+    const noTmux = tmuxUnavailable();
+    if (noTmux) return console.warn(`skipping the installed wizard in a terminal: ${noTmux}`);
+    const t = new Terminal(`${join(app, 'node_modules', '.bin', 'slimnet')} wizard ${join(TRAINED, 'vit_tiny.onnx')}; echo "EXIT=$?"; sleep 600`, app);
+    try {
+      await t.waitFor(/Which ONNX model\?/);
+      t.keys(['Enter']);
+      expect(await t.waitFor(/Continue with this model/)).toMatch(/151 nodes/);
+      t.keys(['C-c']);
+      await t.waitFor(/EXIT=130/);
+    } finally {
+      t.close();
+    }
+  });
+
   it("type-checks and runs the README's API examples as written", () => {
     const blocks = apiExamples();
     expect(blocks.length).toBeGreaterThanOrEqual(4);
@@ -125,5 +144,14 @@ console.log(JSON.stringify({ VERSION, quantized: r.summary.quantized.length, dim
     for (const f of ['copy.onnx', 'ranges.json', 'model.int8.onnx', 'model.dyn.onnx', 'model.int4.onnx', 'model.fp16.onnx']) expect(existsSync(join(ex, f)), f).toBe(true);
     const ranges = JSON.parse(readFileSync(join(ex, 'ranges.json'), 'utf8')) as { method: string };
     expect(ranges.method).toBe('entropy');
+    // The quick start's one-liners (CLI and API), run by a shell in the same directory.
+    const lines = quickStartLines();
+    expect(lines).toHaveLength(2);
+    for (const f of ['model.int8.onnx', 'model.dyn.onnx']) rmSync(join(ex, f));
+    for (const line of lines) {
+      const r = spawnSync('bash', ['-c', line], { cwd: ex, env: childEnv(), encoding: 'utf8', timeout: 600_000 });
+      expect(r.status, `${line}\n${r.stderr}`).toBe(0);
+    }
+    for (const f of ['model.int8.onnx', 'model.dyn.onnx']) expect(existsSync(join(ex, f)), f).toBe(true);
   }, 30 * 60_000);
 });

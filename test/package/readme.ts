@@ -14,3 +14,10 @@ export function readmeSection(title: string): string {
 export function apiExamples(): string[] {
   return [...readmeSection('The API').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
+
+/** The one-line commands of the quick start ("Each face in one line"), without the interactive one. */
+export function quickStartLines(): string[] {
+  const block = readmeSection('Quick start').match(/Each face in one line:\n\n```sh\n([\s\S]*?)```/)?.[1];
+  if (!block) throw new Error('README.md: the quick start has no "Each face in one line" block');
+  return block.split('\n').filter((l) => l.trim() && !/^npx slimnet +#/.test(l)).map((l) => l.replace(/\s+#.*$/, ''));
+}
