@@ -6,6 +6,7 @@ import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerWizard } from './commands/wizard.js';
+import { registerRun } from './commands/run.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerQuantize(program);
+  registerRun(program);
   registerWizard(program);
   return program;
 }

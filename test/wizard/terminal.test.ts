@@ -1,7 +1,7 @@
 /**
  * The wizard end to end in a real terminal (tmux, 80x24, CI unset, NO_COLOR): `slimnet` with no
  * arguments opens it; a static int8 run of a fixture model with calibration data; the recipe it
- * saves replays with `slimnet quantize --recipe` to the same bytes.
+ * saves replays with `slimnet run` to the same bytes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== undefined)('the wizard in a real terminal', () =
 
     expect(existsSync(out)).toBe(true);
     const replay = join(dir, 'replay.onnx');
-    const r = slimnet(['quantize', join(TRAINED, 'resnet_bn.onnx'), '-o', replay, '--recipe', recipe]);
+    const r = slimnet(['run', recipe, '--model', join(TRAINED, 'resnet_bn.onnx'), '-o', replay]);
     expect(r.code, r.stderr).toBe(0);
     expect(Buffer.compare(readFileSync(out), readFileSync(replay))).toBe(0);
   }, 600_000);
