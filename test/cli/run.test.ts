@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
 import { parsePipeline } from '../../src/recipe/pipeline/parse.js';
+import { readmeSection } from '../package/readme.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimnet-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +76,18 @@ steps:
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`slimnet: ${foreign}:6: steps[0].quantize.calib: not used by mode dynamic`);
     expect(existsSync(join(dir, 'out.onnx'))).toBe(false);
+  });
+
+  it("accepts the README's pipeline example, and the README quotes a real error", () => {
+    const text = readmeSection('The CLI').match(/### Pipelines and recipes[\s\S]*?```yaml\n([\s\S]*?)```/)?.[1];
+    expect(text).toBeDefined();
+    const p = parsePipeline(text!, join(dir, 'readme.yaml'));
+    expect(p.steps.map((st) => st.kind)).toEqual(['quantize', 'eval', 'bench']);
+    expect(p.steps[0]!.options).toEqual({ calibration: join(dir, 'calib.npz'), output: join(dir, 'model.int8.onnx') });
+    expect(p.steps[1]!.options).toEqual({ data: join(dir, 'test.npz'), maxDrop: 1, failIf: 'speedup < 1.1' });
+    const quoted = readmeSection('The CLI').match(/\(`(pipeline\.yaml:5: [^`]*)\(\.\.\.\)`/)?.[1];
+    expect(quoted).toBeDefined();
+    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n').replace('p.yaml', 'pipeline.yaml')).toContain(quoted!);
   });
 
   it('replays a saved recipe to the same bytes', () => {
