@@ -23,7 +23,7 @@ function tableRows(r: RunResult): string[] {
     const pct = (x: number) => (a.metric === 'top1' || a.metric === 'top5' || a.metric === 'agreement' ? `${(x * 100).toFixed(2)} %` : x.toPrecision(4));
     rows.push(col([a.metric, pct(a.reference), pct(a.candidate), `${a.drop >= 0 ? '-' : '+'}${Math.abs(a.drop).toFixed(2)}${a.metric === 'top1' ? ' points' : ''}${a.unknown ? ' (random data)' : ''}`]));
   }
-  if (r.latency) rows.push(col(['latency p50', `${r.latency.referenceMs.toFixed(2)} ms`, `${r.latency.candidateMs.toFixed(2)} ms`, `${r.latency.speedup.toFixed(2)}x ${r.latency.speedup >= 1 ? 'faster' : 'slower'}`]));
+  if (r.latency) rows.push(col(['latency p50', `${r.latency.referenceMs.toFixed(2)} ms`, `${r.latency.candidateMs.toFixed(2)} ms`, r.latency.speedup >= 1 ? `${r.latency.speedup.toFixed(2)}x faster` : `${(1 / r.latency.speedup).toFixed(2)}x slower`]));
   return rows;
 }
 
