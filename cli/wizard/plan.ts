@@ -76,7 +76,7 @@ function modeLines(mode: QuantizeMode, c: WizardChoices): ReviewLine[] {
         { setting: 'mode', value: 'static int8 (QDQ)', why: 'ranges from calibration; BatchNorm folded' },
         { setting: 'calibration', value: dataLabel(c.calibration), why: 'samples the int8 ranges come from (MSE)' },
         { setting: 'placement', value: 'auto', why: 'int8 only where measured faster here' },
-        { setting: 'types', value: 'uint8 act., int8 weights', why: 'U8S8: ONNX Runtime\'s fastest int8 kernels' },
+        { setting: 'types', value: 'uint8 act / int8 wgt', why: 'U8S8: ONNX Runtime\'s fastest int8 kernels' },
         { setting: 'target', value: 'host', why: 'int8 weights exact on this CPU' },
       ];
     case 'dynamic':

@@ -32,6 +32,8 @@ describe('wizard plan', () => {
       for (const l of plan.review) {
         expect(l.why.length, `${goal} ${l.setting}`).toBeGreaterThan(10);
         expect(14 + 1 + 22 + 1 + l.why.length, `${goal} ${l.setting}: ${l.why}`).toBeLessThanOrEqual(80);
+        // Paths are shortened on screen; every other value fits its 22 columns whole.
+        if (!['model', 'calibration', 'evaluation', 'output'].includes(l.setting)) expect(l.value.length, `${goal} ${l.setting}: ${l.value}`).toBeLessThanOrEqual(22);
       }
       expect(new Set(plan.review.map((l) => l.setting)).size).toBe(plan.review.length);
     }

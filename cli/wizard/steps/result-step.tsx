@@ -21,7 +21,7 @@ function tableRows(r: RunResult): string[] {
   const a = r.accuracy;
   if (a) {
     const pct = (x: number) => (a.metric === 'top1' || a.metric === 'top5' || a.metric === 'agreement' ? `${(x * 100).toFixed(2)} %` : x.toPrecision(4));
-    rows.push(col([a.metric, pct(a.reference), pct(a.candidate), `${a.drop >= 0 ? '-' : '+'}${Math.abs(a.drop).toFixed(2)}${a.metric === 'top1' ? ' points' : ''}${a.unknown ? ' (random data)' : ''}`]));
+    rows.push(col([a.metric, pct(a.reference), pct(a.candidate), `${Math.abs(a.drop) < 0.005 ? '' : a.drop > 0 ? '-' : '+'}${Math.abs(a.drop).toFixed(2)}${a.metric === 'top1' ? ' points' : ''}${a.unknown ? ' (random data)' : ''}`]));
   }
   if (r.latency) rows.push(col(['latency p50', `${r.latency.referenceMs.toFixed(2)} ms`, `${r.latency.candidateMs.toFixed(2)} ms`, r.latency.speedup >= 1 ? `${r.latency.speedup.toFixed(2)}x faster` : `${(1 / r.latency.speedup).toFixed(2)}x slower`]));
   return rows;
@@ -36,7 +36,7 @@ export function ResultStep({ result, choices, model, onQuit }: { result: RunResu
   const [error, setError] = useState<string>();
   const plan = makePlan(choices, model, saved ? { recipe: saved } : {});
   const recipe = recipePath(choices.output);
-  const items = result.saveRecipe && !saved ? [{ value: 'save', label: `Save the recipe to ${recipe}`, hint: 'replays this model byte for byte: slimnet quantize --recipe' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }];
+  const items = result.saveRecipe && !saved ? [{ value: 'save', label: `Save the recipe to ${recipe}`, hint: 'slimnet run it with --model and -o: the same bytes, no data needed' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }];
   return (
     <Frame step={6} keys={KEYS.menu}>
       {tableRows(result).map((row, i) => <Text key={row} bold={i === 0}>{row}</Text>)}
