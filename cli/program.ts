@@ -5,6 +5,7 @@ import { registerCalibrate } from './commands/calibrate.js';
 import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerPrune } from './commands/prune.js';
 import { registerWizard } from './commands/wizard.js';
 import { registerRun } from './commands/run.js';
 import { VERSION } from '../src/version.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerBench(program);
   registerQuantize(program);
+  registerPrune(program);
   registerRun(program);
   registerWizard(program);
   return program;

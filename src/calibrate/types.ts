@@ -21,7 +21,25 @@ export type StatRequest =
   /** L2 norm per index along `axis` over all samples (Wanda's input-feature norms). */
   | { tensor: string; kind: 'channel-l2'; axis: number }
   /** Gram matrix X^T X of the tensor flattened to rows of its last axis (GPTQ / SparseGPT Hessians). */
-  | { tensor: string; kind: 'xtx' };
+  | { tensor: string; kind: 'xtx' }
+  /**
+   * Gram matrix X^T X computed inside ONNX Runtime (fast for wide layers): of the rows of the last
+   * axis (`features` long), or with `conv`, of the patches that Conv multiplies with its weight
+   * (`features` = input channels; one matrix per group, patch order = the weight's (channel, kernel
+   * row, kernel column) order). `bias` appends a constant 1 to every row (least squares with a bias).
+   */
+  | { tensor: string; kind: 'gram'; features: number; conv?: ConvPatches; bias?: boolean };
+
+/** A Conv's patch geometry (its attributes, defaults filled in). */
+export interface ConvPatches {
+  kernel: number[];
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+  group: number;
+  /** auto_pad when not NOTSET (then `pads` is ignored). */
+  autoPad?: string;
+}
 
 export type StatKind = StatRequest['kind'];
 

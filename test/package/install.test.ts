@@ -117,7 +117,7 @@ console.log(JSON.stringify({ VERSION, quantized: r.summary.quantized.length, dim
 
   it("type-checks and runs the README's API examples as written", () => {
     const blocks = apiExamples();
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
     const ex = join(app, 'readme');
     mkdirSync(ex);
     copyFileSync(join(TRAINED, 'resnet_bn.onnx'), join(ex, 'model.onnx'));
@@ -141,7 +141,7 @@ console.log(JSON.stringify({ VERSION, quantized: r.summary.quantized.length, dim
       const r = spawnSync(process.execPath, [join(ex, 'js', `${name}.js`)], { cwd: ex, env: childEnv(), encoding: 'utf8', timeout: 600_000 });
       expect(r.status, `${name}:\n${blocks[names.indexOf(name)]}\n${r.stderr}`).toBe(0);
     }
-    for (const f of ['copy.onnx', 'ranges.json', 'model.int8.onnx', 'model.dyn.onnx', 'model.int4.onnx', 'model.fp16.onnx']) expect(existsSync(join(ex, f)), f).toBe(true);
+    for (const f of ['copy.onnx', 'ranges.json', 'model.int8.onnx', 'model.dyn.onnx', 'model.int4.onnx', 'model.fp16.onnx', 'model.sparse.onnx', 'model.pruned.onnx']) expect(existsSync(join(ex, f)), f).toBe(true);
     const ranges = JSON.parse(readFileSync(join(ex, 'ranges.json'), 'utf8')) as { method: string };
     expect(ranges.method).toBe('entropy');
     // The quick start's one-liners (CLI and API), run by a shell in the same directory.

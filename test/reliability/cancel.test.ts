@@ -70,9 +70,14 @@ describe('cancellation', () => {
     const runs = await Promise.all([1200, 2500, 4000].map((ms, i) =>
       runInterrupted(['quantize', MODEL, '-o', join(dir, `q${i}.onnx`), '--calib', CALIB, '--plan-out', join(dir, `plan${i}.json`)], ms)));
     for (const r of runs) {
-      expect(r.code, r.stderr).toBe(130);
+      // Under heavy load the signal can land while Node is still starting, before any handler
+      // exists: the kernel ends the process by SIGINT (a shell sees 130). Anything else, a
+      // SIGABRT from native code above all, fails.
+      const endedBeforeStart = r.code === null && r.signal === 'SIGINT' && r.stderr === '';
+      if (!endedBeforeStart) expect(r.code, r.stderr).toBe(130);
       expect(r.stderr).not.toMatch(/terminate called|Napi::|Aborted/);
     }
+    expect(runs.some((r) => r.code === 130), 'no run reached slimnet\'s own handler').toBe(true);
     expect(readdirSync(dir)).toEqual([]);
     expect(readFileSync(MODEL).equals(before)).toBe(true);
   });

@@ -10,7 +10,7 @@ export function GoalStep({ onDone }: { onDone: (goal: Goal) => void }) {
     <Frame step={2} keys={KEYS.menu}>
       <Text>What should the result be?</Text>
       <Select items={GOALS} onSelect={onDone} />
-      <Text color={color('muted')}>Pruning is not available yet.</Text>
+      <Text color={color('muted')}>Pruning is not in the wizard yet: slimnet prune --help</Text>
     </Frame>
   );
 }

@@ -57,10 +57,15 @@ function defaultBudget(): number {
 export async function collectStatistics(model: Model, data: DataSource, requests: readonly StatRequest[], options: CollectOptions = {}): Promise<Statistics> {
   let dataset = await openDataset(data, model, { ...options.data, ...(options.signal ? { signal: options.signal } : {}) });
   const reducers = new Map<string, Reducer>();
-  for (const r of requests) if (!reducers.has(statKey(r))) reducers.set(statKey(r), createReducer(r));
+  for (const r of requests) if (!reducers.has(statKey(r))) reducers.set(statKey(r), createReducer(r, model.opset('') ?? 21));
   const byTensor = new Map<string, Reducer[]>();
-  for (const red of reducers.values()) byTensor.set(red.request.tensor, [...(byTensor.get(red.request.tensor) ?? []), red]);
-  const { inputs, intermediates } = resolveTensors(model, byTensor.keys());
+  // Reductions computed inside the runtime (Gram matrices) get a probe output of their own.
+  const derived = new Map<string, Reducer>();
+  for (const red of reducers.values()) {
+    if (red.needs === 'derived') derived.set(`${red.request.tensor}__slimnet_${red.request.kind}_${derived.size}`, red);
+    else byTensor.set(red.request.tensor, [...(byTensor.get(red.request.tensor) ?? []), red]);
+  }
+  const { inputs, intermediates } = resolveTensors(model, [...byTensor.keys(), ...[...derived.values()].map((r) => r.request.tensor)]);
   const notes: string[] = [];
   const engine = options.engine ?? new Engine({ ...options.session, signal: options.signal });
   try {
@@ -69,6 +74,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       notes.push(`tensor '${name}' ${why}; no statistics collected on it`);
       for (const r of byTensor.get(name) ?? []) reducers.delete(statKey(r.request));
       byTensor.delete(name);
+      for (const [out, r] of derived) if (r.request.tensor === name) { reducers.delete(statKey(r.request)); derived.delete(out); }
     };
     for (const name of inputs) if (!FLOAT_TYPES.has(dataset.sampleInfo[name]?.type ?? '')) drop(name, `is ${dataset.sampleInfo[name]?.type}, not float`);
     const observed = intermediates.filter((name) => {
@@ -79,10 +85,17 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     const perRun = options.histogramSample ?? DEFAULT_HISTOGRAM_SAMPLE;
     const perSample = new Map(observed.map((n) => [n, valuesPerSample(info.get(n))]));
     const nonNegative = nonNegativeTensors(model);
-    const plan = observed.map((name) => ({ ...planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0), ...(nonNegative.has(name) ? { nonNegative: true } : {}) }));
+    const plan: ProbeRequest[] = observed.filter((name) => byTensor.has(name)).map((name) => ({ ...planTensor(name, byTensor.get(name)!, info.get(name)!, perRun > 0), ...(nonNegative.has(name) ? { nonNegative: true } : {}) }));
+    const derivedBytes = new Map<string, number>();
+    for (const [out, r] of derived) {
+      const source = r.request.tensor;
+      const type = inputs.includes(source) ? dataset.sampleInfo[source]?.type ?? 'float32' : info.get(source)!.type;
+      plan.push({ name: out, type, extremes: false, sample: false, full: true, derived: { source, build: (b, x, name) => r.derive!(b, x, name) } });
+      derivedBytes.set(out, r.derivedBytes ?? 0);
+    }
     // Memory: lower the batch size first, then split the tensors into passes.
     const budget = options.memoryBudget ?? defaultBudget();
-    const bytesPerBatch = (r: ProbeRequest, batch: number) => 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2);
+    const bytesPerBatch = (r: ProbeRequest, batch: number) => (r.derived ? 2 * derivedBytes.get(r.name)! : 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2));
     const total = (batch: number) => plan.reduce((s, r) => s + bytesPerBatch(r, batch), 0);
     let batchSize = dataset.batchSize;
     while (batchSize > 1 && total(batchSize) > budget && !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single')) batchSize = Math.max(1, batchSize >> 1);
@@ -108,7 +121,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
       const probe = group.length ? buildProbe(model, group) : undefined;
       const session = probe ? await engine.createSession(probe.model, { ...options.session }) : undefined;
       try {
-        const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, byTensor.get(r.name)!] as const)]);
+        const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, r.derived ? [derived.get(r.name)!] : byTensor.get(r.name)!] as const)]);
         const pass = await runPass({
           dataset, session, probe, reducers: passReducers, every,
           progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(options.signal ? { signal: options.signal } : {}),

@@ -6,7 +6,9 @@
  * - the tensors themselves as outputs, fetched on every batch for per-channel statistics and
  *   X^T X, or on a subset of batches spread over the run for histograms (the caller picks per run
  *   what to fetch; an output not fetched is never copied out of the runtime). Copying whole
- *   tensors is a memcpy; strided slices inside the runtime cost more than they save.
+ *   tensors is a memcpy; strided slices inside the runtime cost more than they save;
+ * - reductions a reducer builds into the probe (Gram matrices of layer inputs, gram.ts), whose
+ *   fixed-size results are fetched instead of the tensors they reduce.
  * The caller's model is not modified (the copy shares weights, never mutates them).
  */
 import type { Model } from '../../ir/model.js';
@@ -30,6 +32,8 @@ export interface ProbeRequest {
   every?: number;
   /** Fetched whole on every batch (per-channel statistics, X^T X). */
   full: boolean;
+  /** A reduction of tensor `source` computed by nodes `build` adds to the probe (output `name`), fetched on every batch. */
+  derived?: { source: string; build: (b: SubgraphBuilder, x: Value, name: string) => Value };
 }
 
 export interface Probe {
@@ -78,7 +82,7 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     group.names.push(name);
     groups.set(rank, group);
   };
-  for (const r of requests.filter((x) => x.extremes)) {
+  for (const r of requests.filter((x) => x.extremes && !x.derived)) {
     const v = value(r.name);
     const rank = r.rank ?? -1;
     // Unknown rank or a scalar: flatten first so the group's shapes agree.
@@ -98,7 +102,13 @@ export function buildProbe(model: Model, requests: readonly ProbeRequest[]): Pro
     probe.extremesOutput = out.name;
   }
   const existing = new Set(g.outputs.map((o) => o.name));
-  for (const r of requests.filter((x) => x.full || x.sample)) {
+  for (const r of requests) {
+    if (!r.derived) continue;
+    const out = r.derived.build(b, asFloat(b, value(r.derived.source), r.type), r.name);
+    g.outputs.push(out);
+    probe.full.push(out.name);
+  }
+  for (const r of requests.filter((x) => (x.full || x.sample) && !x.derived)) {
     const v = value(r.name);
     if (v.isGraphInput) continue;
     if (!existing.has(v.name)) { g.outputs.push(v); existing.add(v.name); }

@@ -8,6 +8,9 @@ import { MinMaxReducer } from './minmax.js';
 import { HistogramReducer } from './histogram.js';
 import { ChannelL2Reducer, ChannelMinMaxReducer } from './channel.js';
 import { XtxReducer } from './xtx.js';
+import { GramReducer } from './gram.js';
+import type { SubgraphBuilder } from '../../ir/builder.js';
+import type { Value } from '../../ir/value.js';
 
 /** What one batch brings a reducer. */
 export interface BatchValues {
@@ -24,19 +27,28 @@ export interface BatchValues {
 
 export interface Reducer {
   readonly request: StatRequest;
-  /** Whether it needs every value of every batch, every value of some batches plus the exact extremes of all, or the extremes only. */
-  readonly needs: 'extremes' | 'sample' | 'full';
+  /**
+   * Whether it needs every value of every batch, every value of some batches plus the exact
+   * extremes of all, the extremes only, or ('derived') a reduction it adds to the probe with
+   * `derive`, whose output it then receives as `values` on every batch.
+   */
+  readonly needs: 'extremes' | 'sample' | 'full' | 'derived';
+  /** For 'derived': adds nodes computing the reduction of `x`, with output name `output`. */
+  derive?(b: SubgraphBuilder, x: Value, output: string): Value;
+  /** For 'derived': bytes of the output per batch. */
+  readonly derivedBytes?: number;
   update(batch: BatchValues): void;
   result(): StatResult;
 }
 
-export function createReducer(request: StatRequest): Reducer {
+export function createReducer(request: StatRequest, opset = 21): Reducer {
   switch (request.kind) {
     case 'minmax': return new MinMaxReducer(request);
     case 'histogram': return new HistogramReducer(request);
     case 'channel-minmax': return new ChannelMinMaxReducer(request);
     case 'channel-l2': return new ChannelL2Reducer(request);
     case 'xtx': return new XtxReducer(request);
+    case 'gram': return new GramReducer(request, opset);
   }
 }
 

@@ -86,7 +86,20 @@ export interface XtxStat {
   rows: number;
 }
 
-export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | XtxStat;
+export interface GramStat {
+  kind: 'gram';
+  tensor: string;
+  /** Convolution groups (1 for rows of a last axis). */
+  groups: number;
+  /** Matrix size per group (patch length, plus 1 with a bias column, which is the last). */
+  size: number;
+  bias: boolean;
+  /** groups x size x size, row-major, symmetric; sums over every row of every sample (not normalized). */
+  gram: Float64Array;
+  batches: number;
+}
+
+export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | XtxStat | GramStat;
 export type StatResultFor<K extends StatRequest['kind']> = Extract<StatResult, { kind: K }>;
 
 export const DEFAULT_HISTOGRAM_BINS = 4096;
@@ -96,6 +109,7 @@ export function statKey(r: StatRequest): string {
   switch (r.kind) {
     case 'histogram': return `${r.tensor}\u0000histogram\u0000${r.bins ?? DEFAULT_HISTOGRAM_BINS}`;
     case 'channel-minmax': case 'channel-l2': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
+    case 'gram': return `${r.tensor}\u0000gram\u0000${r.features}\u0000${r.bias ? 1 : 0}\u0000${r.conv ? JSON.stringify(r.conv) : ''}`;
     default: return `${r.tensor}\u0000${r.kind}`;
   }
 }

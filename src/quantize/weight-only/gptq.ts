@@ -37,6 +37,10 @@ function inverseFactor(h: Float64Array, K: number, dampPercent: number): Float64
  */
 export function quantizeGptq(w: Float32Array, K: number, N: number, spec: BlockSpec, xtx: Float64Array, options: GptqOptions = {}): BlockQuantized {
   const W = Float64Array.from(w);
+  // Weights that are exactly zero were pruned: they stay zero (the code of 0), and their error is
+  // spread like any other, so a pruned model keeps its sparsity pattern (SparseGPT's joint mode).
+  const pruned = new Uint8Array(K * N);
+  for (let i = 0; i < pruned.length; i++) pruned[i] = w[i] === 0 ? 1 : 0;
   const H = Float64Array.from(xtx);
   // Inputs that were always zero carry no information: their rows quantize to 0 and H gets a unit diagonal.
   for (let k = 0; k < K; k++) {
@@ -61,7 +65,7 @@ export function quantizeGptq(w: Float32Array, K: number, N: number, spec: BlockS
       const row = k * N;
       const e = (k - b0) * N;
       for (let n = 0; n < N; n++) {
-        const c = encode(q, W[row + n]!, n, j);
+        const c = pruned[row + n] ? encode(q, 0, n, j) : encode(q, W[row + n]!, n, j);
         q.codes[n * K + k] = c;
         err[e + n] = (W[row + n]! - decode(q, c, n, j)) / d;
       }

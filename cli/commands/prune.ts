@@ -1,0 +1,176 @@
+/**
+ * `slimnet prune MODEL -o OUT --sparsity S`: prunes the ONNX graph (same option names as the API's
+ * prune(): --calib is `calibration`, --max-drop `maxDrop`, ...), writes it atomically, then says
+ * what it did, measured: size raw and compressed, latency on this CPU, accuracy or output fidelity.
+ */
+import type { Command } from 'commander';
+import type { Model } from '../../src/ir/model.js';
+import { loadModel, stageModel } from '../../src/onnx/io.js';
+import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { modelFiles } from '../../src/eval/hash.js';
+import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
+import { prune } from '../../src/prune/prune.js';
+import { PRUNE_METHODS, PRUNE_SCOPES, CHANNEL_IMPORTANCES, resolvePruneOptions, pruneSettings, type PruneOptions } from '../../src/prune/options.js';
+import { formatPlan } from '../../src/prune/plan.js';
+import { checkPruned } from '../../src/prune/check.js';
+import { formatPruneReport, type PruneReport } from '../../src/prune/report.js';
+import { detectHardware } from '../../src/target/hardware.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { OptionError } from '../../src/errors.js';
+import { action } from '../run-command.js';
+import { print, printJson } from '../output.js';
+import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
+import { EXIT_BUDGET_MISSED } from './quantize.js';
+import { terminalProgress } from '../progress.js';
+
+interface PruneFlags {
+  output: string;
+  sparsity?: string;
+  method?: string;
+  scope?: string;
+  pattern?: string;
+  calib?: string;
+  calibSize?: string;
+  exclude: string[];
+  includeFirstLast?: boolean;
+  maxDrop?: string;
+  evalData?: string;
+  evalSize?: string;
+  importance?: string;
+  reconstruct: boolean;
+  channelMultiple?: string;
+  dampPercent?: string;
+  planOut?: string;
+  printPlan?: boolean;
+  latency: boolean;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function num(flag: string, v: string | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new OptionError(`${flag} must be ${integer ? 'an integer' : 'a number'} (got '${v}')`);
+  return n;
+}
+
+/** '0.5' or '50%'. */
+function fraction(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t.endsWith('%') ? num('--sparsity', t.slice(0, -1))! / 100 : num('--sparsity', t);
+}
+
+export function pruneOptions(f: PruneFlags, reconstructGiven: boolean): PruneOptions {
+  const o: PruneOptions = { exclude: f.exclude, includeFirstLast: f.includeFirstLast ?? false };
+  const s = fraction(f.sparsity);
+  if (s !== undefined) o.sparsity = s;
+  if (f.method) o.method = f.method as PruneOptions['method'];
+  if (f.scope) o.scope = f.scope as PruneOptions['scope'];
+  if (f.pattern) o.pattern = f.pattern;
+  if (f.calib) o.calibration = f.calib;
+  const calibSize = num('--calib-size', f.calibSize, true);
+  if (calibSize !== undefined) o.calibSize = calibSize;
+  const maxDrop = num('--max-drop', f.maxDrop);
+  if (maxDrop !== undefined) o.maxDrop = maxDrop;
+  if (f.evalData) o.evalData = f.evalData;
+  const evalSize = num('--eval-size', f.evalSize, true);
+  if (evalSize !== undefined) o.evalSize = evalSize;
+  if (f.importance) o.importance = f.importance as PruneOptions['importance'];
+  if (reconstructGiven) o.reconstruct = f.reconstruct;
+  const multiple = num('--channel-multiple', f.channelMultiple, true);
+  if (multiple !== undefined) o.channelMultiple = multiple;
+  const damp = num('--damp-percent', f.dampPercent);
+  if (damp !== undefined) o.dampPercent = damp;
+  return o;
+}
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .description('prune the ONNX graph, no retraining: zero weights (magnitude, Wanda, SparseGPT, N:M) or remove whole channels, heads and neurons so ONNX Runtime runs faster')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-o, --output <file>', 'where to write the pruned model (written atomically)')
+    .option('--sparsity <s>', 'fraction of weights to zero per layer, or of channels to remove per group (0.5 or 50%); with --max-drop, the most to try')
+    .option('--method <method>', `${PRUNE_METHODS.join(', ')} (default magnitude; wanda and sparsegpt need --calib; channel shrinks the tensors)`)
+    .option('--scope <scope>', `${PRUNE_SCOPES.join(', ')}: the same sparsity in each layer (default), one global threshold, or per-layer sparsities chosen from a sensitivity scan (needs --calib)`)
+    .option('--pattern <N:M>', 'semi-structured: keep N of every M weights along the reduction (e.g. 2:4, the pattern NVIDIA sparse tensor cores run)')
+    .option('--calib <data>', 'calibration data (.npz named after the model inputs, ...): Wanda norms, SparseGPT Hessians, channel scores and reconstruction')
+    .option('--calib-size <n>', 'calibration samples to use (default 128)')
+    .option('--exclude <patterns>', 'leave these alone: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
+    .option('--include-first-last', 'also prune the first and last weighted layers (left dense by default)')
+    .option('--max-drop <points>', 'accuracy budget in points (top-1 with labels, else agreement with the original): the largest sparsity up to --sparsity within it, measured on --eval-data')
+    .option('--eval-data <data>', 'data for --max-drop and the accuracy report (.npz; with a labels array for top-1)')
+    .option('--eval-size <n>', 'evaluate on a fixed subset of n samples')
+    .option('--importance <kind>', `channel scores: ${CHANNEL_IMPORTANCES.join(', ')} (default activation with --calib, else l2)`)
+    .option('--no-reconstruct', 'channel: do not refit the layers after each cut (refit by least squares on --calib by default)')
+    .option('--channel-multiple <n>', 'channel: keep channel counts on multiples of n where a group is wide enough (default 8; 1 = exact counts)')
+    .option('--damp-percent <f>', 'SparseGPT damping, a fraction of the mean Hessian diagonal (default 0.01)')
+    .option('--plan-out <file>', 'also write the pruning plan as JSON')
+    .option('--print-plan', 'print the plan (every layer, group and unit removed)')
+    .option('--no-latency', 'skip timing the original and pruned models')
+    .option('--verbose', 'list every layer, group and skipped node')
+    .option('--json', 'print the report as JSON (schema slimnet.prune/1)')
+    .action(action(async (modelPath: string, flags: PruneFlags, command: Command) => {
+      const options = pruneOptions(flags, command.getOptionValueSource('reconstruct') === 'cli');
+      const resolved = resolvePruneOptions(options); // every flag checked before the model is read
+      const model = loadModel(modelPath);
+      checkRuntimeSupport(model, modelPath);
+      checkPruneOutputs(model, modelPath, flags);
+      const engine = new Engine({ intraOpThreads: 1, interOpThreads: 1 });
+      let code = 0;
+      try {
+        const progress = !flags.json ? terminalProgress() : undefined;
+        const result = await prune(model, { ...options, engine, ...(progress ? { onProgress: progress } : {}) });
+        // The model and the plan are written in full to temporary files, then renamed together.
+        const staged: Staged[] = [stageModel(result.model, flags.output)];
+        try {
+          if (flags.planOut) staged.push(stageFile(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`));
+          commitAll(staged);
+        } catch (err) {
+          abortAll(staged);
+          throw err;
+        }
+        const check = await checkPruned(model, result.model, {
+          engine, latency: flags.latency,
+          ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}),
+          ...(resolved.evalSize !== undefined ? { evalSize: resolved.evalSize } : {}),
+          ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}),
+        });
+        const report: PruneReport = {
+          schema: 'slimnet.prune/1',
+          input: { path: modelPath },
+          output: { path: flags.output },
+          settings: pruneSettings(resolved),
+          summary: result.summary,
+          check,
+        };
+        if (check.latency) report.cpu = detectHardware().cpuModel;
+        // --max-drop with no sparsity inside the budget: the unpruned model is written, exit 11 as in quantize.
+        if (resolved.maxDrop !== undefined && !result.summary.search?.some((t) => t.withinBudget)) code = EXIT_BUDGET_MISSED;
+        if (flags.json) printJson(report);
+        else {
+          if (flags.printPlan) print(formatPlan(result.plan));
+          print(formatPruneReport(report, { verbose: flags.verbose ?? false }));
+        }
+      } finally {
+        await engine.close();
+      }
+      return code;
+    }));
+}
+
+/**
+ * Every output (-o, --plan-out) checked before any work: writable, distinct, and neither the
+ * model, its external data nor the data the command reads.
+ */
+function checkPruneOutputs(model: Model, modelPath: string, flags: PruneFlags): void {
+  const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
+  if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
+  const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the input model' : "the input model's external data", path }));
+  if (flags.calib) inputs.push({ what: 'the calibration data (--calib)', path: flags.calib });
+  if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
+  checkOutputs(outputs, inputs);
+}
