@@ -6,6 +6,8 @@ import { registerEval } from './commands/eval.js';
 import { registerBench } from './commands/bench.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerPrune } from './commands/prune.js';
+import { registerWizard } from './commands/wizard.js';
+import { registerRun } from './commands/run.js';
 import { VERSION } from '../src/version.js';
 
 export function buildProgram(): Command {
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerBench(program);
   registerQuantize(program);
   registerPrune(program);
+  registerRun(program);
+  registerWizard(program);
   return program;
 }
 

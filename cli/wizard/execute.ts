@@ -1,0 +1,118 @@
+/**
+ * The wizard's run, on the core API (never the CLI): quantize, then evaluate and time the result
+ * against the float model, and only then write the output. The AbortSignal (Ctrl-C) stops it at
+ * any point with nothing written; inference runs on the Engine's worker thread.
+ */
+import { statSync } from 'node:fs';
+import type { Model } from '../../src/ir/model.js';
+import { quantize } from '../../src/quantize/quantize.js';
+import type { QuantizeResult } from '../../src/quantize/types.js';
+import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-static.js';
+import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
+import { evaluate } from '../../src/eval/evaluate.js';
+import { benchmark } from '../../src/eval/benchmark.js';
+import { stageModel } from '../../src/onnx/io.js';
+import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { throwIfAborted } from '../../src/errors.js';
+import { quantizeRecipe } from '../../src/recipe/quantize-recipe.js';
+import type { ProgressEvent } from '../../src/progress.js';
+import { openDataset, type DataSource } from '../../src/calibrate/data/open.js';
+import type { WizardChoices } from './choices.js';
+import { apiOptions, EVAL_LIMIT, modeFor } from './plan.js';
+
+export const PHASES = ['quantize', 'evaluate', 'benchmark', 'write'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface RunCallbacks {
+  onPhase(phase: Phase, skipped?: string): void;
+  onProgress(event: ProgressEvent): void;
+}
+
+export interface Accuracy {
+  metric: string;
+  reference: number;
+  candidate: number;
+  drop: number;
+  /** Random data: the numbers say how close to float the model is on noise, not how accurate it is. */
+  unknown: boolean;
+}
+
+export interface RunResult {
+  output: string;
+  inputBytes: number;
+  outputBytes: number;
+  accuracy?: Accuracy;
+  latency?: { referenceMs: number; candidateMs: number; speedup: number };
+  quantizedNodes: number;
+  floatNodes: number;
+  /** The layers that cost most: kept in float by the budget, or the first nodes left in float with why. */
+  costly: string[];
+  warnings: string[];
+  /** Static runs can be saved as a recipe that replays them without data or searching. */
+  saveRecipe?: (path: string) => void;
+}
+
+export interface RunInput {
+  model: Model;
+  choices: WizardChoices;
+  data: { calibration?: DataSource; evaluation?: DataSource };
+  signal: AbortSignal;
+}
+
+export async function runWizard(input: RunInput, cb: RunCallbacks): Promise<RunResult> {
+  const { model, choices, data, signal } = input;
+  const mode = modeFor(choices.goal, model);
+  // Static calibration reads a path or a Dataset; random feeds become one here.
+  const calibration = data.calibration === undefined || typeof data.calibration === 'string' ? data.calibration : await openDataset(data.calibration, model);
+  const options = apiOptions(mode, choices, { ...(calibration !== undefined ? { calibration } : {}), ...(data.evaluation !== undefined ? { evaluation: data.evaluation } : {}) });
+  cb.onPhase('quantize');
+  const q: QuantizeResult = await quantize(model, { ...options, signal, onProgress: cb.onProgress } as never);
+  throwIfAborted(signal, 'the wizard run');
+
+  let accuracy: Accuracy | undefined;
+  if (data.evaluation !== undefined) {
+    cb.onPhase('evaluate');
+    const e = await evaluate(model, q.model, data.evaluation, { limit: EVAL_LIMIT, signal, onProgress: cb.onProgress });
+    const p = e.primary ?? e.metrics[0];
+    if (p) accuracy = { metric: p.name, reference: p.reference, candidate: p.candidate, drop: p.drop, unknown: choices.evaluation.kind === 'random' };
+  } else cb.onPhase('evaluate', 'no evaluation data');
+
+  cb.onPhase('benchmark');
+  const b = await benchmark([model, q.model], { runs: 30, warmup: 5, memory: false, signal, onProgress: cb.onProgress });
+  const [ref, cand] = b.rows;
+  const latency = ref?.latency && cand?.latency ? { referenceMs: ref.latency.medianMs, candidateMs: cand.latency.medianMs, speedup: ref.latency.medianMs / cand.latency.medianMs } : undefined;
+
+  throwIfAborted(signal, 'the wizard run');
+  cb.onPhase('write');
+  const staged = stageModel(q.model, choices.output);
+  try {
+    commitAll([staged]);
+  } catch (err) {
+    abortAll([staged]);
+    throw err;
+  }
+  const stat = q as Partial<StaticQuantizeResult>;
+  // The budget's layers, most harmful first; else the nodes with weights that stayed float, and why.
+  const costly = stat.budget?.keptFloat.length
+    ? stat.budget.keptFloat.map((n) => `${n}: kept in float for the accuracy budget`)
+    : q.summary.skipped.filter((d) => !/no weights|nothing to quantize/i.test(d.detail)).slice(0, 5).map((d) => `${d.node} (${d.op}): ${d.detail}`);
+  const result: RunResult = {
+    output: choices.output,
+    inputBytes: statSync(choices.modelPath).size,
+    outputBytes: staged.result.bytes + (staged.result.externalDataBytes ?? 0),
+    quantizedNodes: q.summary.quantized.length,
+    floatNodes: q.summary.skipped.length,
+    costly,
+    warnings: q.summary.warnings,
+  };
+  if (accuracy) result.accuracy = accuracy;
+  if (latency) result.latency = latency;
+  if (mode === 'static') {
+    const recipe = quantizeRecipe(model, options as StaticQuantizeOptions, q as StaticQuantizeResult);
+    result.saveRecipe = (path: string) => {
+      const staged: Staged[] = [stageFile(path, `${JSON.stringify(recipe, null, 2)}\n`)];
+      commitAll(staged);
+    };
+  }
+  return result;
+}

@@ -1,0 +1,104 @@
+/** `slimnet run`: pipeline files (YAML/JSON) with gates, errors naming the line and the key, saved recipes replayed byte for byte. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
+import { parsePipeline } from '../../src/recipe/pipeline/parse.js';
+import { readmeSection } from '../package/readme.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'slimnet-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+copyFileSync(join(TRAINED, 'resnet_bn.onnx'), join(dir, 'model.onnx'));
+copyFileSync(join(FIXTURES, 'data', 'fmnist_calib.npz'), join(dir, 'calib.npz'));
+copyFileSync(join(FIXTURES, 'data', 'fmnist_test.npz'), join(dir, 'test.npz'));
+
+function pipeline(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The one-line error of parsing `text` (as file p.yaml). */
+function parseError(text: string): string {
+  try {
+    parsePipeline(text, 'p.yaml');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('no error');
+}
+
+describe('slimnet run', () => {
+  it('runs quantize -> eval with gates -> bench, paths relative to the file', () => {
+    const file = pipeline('pipeline.yaml', `# static int8, checked and timed
+model: model.onnx
+steps:
+  - quantize:
+      calib: calib.npz
+      placement: full
+      output: model.int8.onnx
+  - eval: { data: test.npz, limit: 200, max-drop: 3, fail-if: "sqnr < 20" }
+  - bench: { runs: 10, warmup: 2 }
+`);
+    const r = slimnet(['run', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'model.int8.onnx'))).toBe(true);
+    expect(r.stdout).toMatch(/pipeline\.yaml:4: steps\[0\]\.quantize\n {2}static: \d+ nodes quantized/);
+    expect(r.stdout).toMatch(/steps\[1\]\.eval\n {2}top1: drop -?\d+\.\d\d, agreement \d\.\d\d, SQNR \d+\.\d\d dB/);
+    expect(r.stdout).toMatch(/gate --max-drop 3: passed/);
+    expect(r.stdout).toMatch(/gate --fail-if "sqnr < 20": passed/);
+    expect(r.stdout).toMatch(/steps\[2\]\.bench\n {2}\S*model\.onnx: p50 \d+\.\d+ ms/);
+  });
+
+  it('stops at a missed gate with exit 10; the JSON form works the same', () => {
+    const file = pipeline('gate.json', JSON.stringify({
+      model: 'model.onnx',
+      steps: [{ quantize: { mode: 'dynamic', output: 'model.dyn.onnx' } }, { eval: { data: 'test.npz', limit: 100, 'fail-if': 'size_ratio < 2' } }, { bench: { runs: 5 } }],
+    }, null, 2));
+    const r = slimnet(['run', file]);
+    expect(r.code).toBe(10);
+    expect(r.stderr).toMatch(/^slimnet: \S*model\.dyn\.onnx missed a gate: --fail-if "size_ratio < 2"/m);
+    expect(r.stdout).not.toMatch(/bench/);
+  });
+
+  it('names the line and the key of what is wrong, before any work', () => {
+    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n')).toBe("p.yaml:5: steps[0].quantize.placment is not a quantize option (output, mode, calib, calib-size, recipe, method, percentile, format, placement, activations, weights, target, per-channel, block-size, algorithm, symmetric, accuracy-level, exclude, op-types, max-drop, eval-data, eval-limit, prefer)");
+    expect(parseError('model: m.onnx\nsteps:\n  - eval: { data: t.npz, limit: -3 }\n')).toBe('p.yaml:3: steps[0].eval.limit must be a positive integer (got -3)');
+    expect(parseError('model: m.onnx\nsteps:\n  - eval: { limit: 3 }\n')).toMatch(/^p\.yaml:3: steps\[0\]\.eval needs 'data': evaluation data$/);
+    expect(parseError('model: m.onnx\nsteps:\n  - prune: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, eval, bench \(got prune\)$/);
+    expect(parseError('model: m.onnx\nstep: []\n')).toBe('p.yaml:2: step is not a pipeline key (schema, model, steps)');
+    expect(parseError('steps: []\n')).toMatch(/^p\.yaml:1: model must be the path/);
+    expect(parseError('model: m.onnx\nsteps:\n  - eval: {data: t.npz\n')).toMatch(/^p\.yaml:\d: not valid YAML or JSON/);
+    expect(parseError('{\n  "model": "m.onnx",\n  "steps": [\n    { "eval": { "data": 3 } }\n  ]\n}')).toBe('p.yaml:4: steps[0].eval.data must be a path (got 3)');
+    const foreign = pipeline('foreign.yaml', 'model: model.onnx\nsteps:\n  - quantize:\n      mode: dynamic\n      output: out.onnx\n      calib: calib.npz\n');
+    const r = slimnet(['run', foreign]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`slimnet: ${foreign}:6: steps[0].quantize.calib: not used by mode dynamic`);
+    expect(existsSync(join(dir, 'out.onnx'))).toBe(false);
+  });
+
+  it("accepts the README's pipeline example, and the README quotes a real error", () => {
+    const text = readmeSection('The CLI').match(/### Pipelines and recipes[\s\S]*?```yaml\n([\s\S]*?)```/)?.[1];
+    expect(text).toBeDefined();
+    const p = parsePipeline(text!, join(dir, 'readme.yaml'));
+    expect(p.steps.map((st) => st.kind)).toEqual(['quantize', 'eval', 'bench']);
+    expect(p.steps[0]!.options).toEqual({ calibration: join(dir, 'calib.npz'), output: join(dir, 'model.int8.onnx') });
+    expect(p.steps[1]!.options).toEqual({ data: join(dir, 'test.npz'), maxDrop: 1, failIf: 'speedup < 1.1' });
+    const quoted = readmeSection('The CLI').match(/\(`(pipeline\.yaml:5: [^`]*)\(\.\.\.\)`/)?.[1];
+    expect(quoted).toBeDefined();
+    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n').replace('p.yaml', 'pipeline.yaml')).toContain(quoted!);
+  });
+
+  it('replays a saved recipe to the same bytes', () => {
+    const first = slimnet(['quantize', join(dir, 'model.onnx'), '-o', join(dir, 'q.onnx'), '--calib', join(dir, 'calib.npz'), '--save-recipe', join(dir, 'q.recipe.json')]);
+    expect(first.code, first.stderr).toBe(0);
+    const r = slimnet(['run', join(dir, 'q.recipe.json'), '--model', join(dir, 'model.onnx'), '-o', join(dir, 'replay.onnx')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/recipe replayed/);
+    expect(Buffer.compare(readFileSync(join(dir, 'q.onnx')), readFileSync(join(dir, 'replay.onnx')))).toBe(0);
+    const missing = slimnet(['run', join(dir, 'q.recipe.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/is a saved recipe: give the model to replay it on and where to write it: --model MODEL\.onnx -o OUT\.onnx/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * The wizard through ink-testing-library: frames and keystrokes, one full dynamic quantization of
+ * a fixture model on the real runtime, cancelling a run, and the errors it shows. The written
+ * model is compared byte for byte with what the command line the wizard prints writes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createElement } from 'react';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
+import { loadModel } from '../../src/onnx/io.js';
+import { KEY, unsetCi, unwrap, waitFor } from './frames.js';
+
+unsetCi();
+const { render } = await import('ink-testing-library');
+const { App } = await import('../../cli/wizard/app.js');
+
+const VIT = join(TRAINED, 'vit_tiny.onnx');
+const TEST_SET = join(FIXTURES, 'data', 'fmnist_test.npz');
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'slimnet-wizard-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const pause = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+
+function start() {
+  const exits: number[] = [];
+  const app = render(createElement(App, { onExit: (code: number) => { exits.push(code); } }));
+  const type = async (...keys: string[]) => { for (const k of keys) { app.stdin.write(k); await pause(); } };
+  const frame = (re: RegExp, ms?: number) => waitFor(app.lastFrame, re, ms);
+  return { app, exits, type, frame };
+}
+
+/** Model, goal dynamic, evaluation data: up to the review screen. */
+async function toReview(w: ReturnType<typeof start>, evalData: string): Promise<void> {
+  await w.frame(/Which ONNX model\?/);
+  await w.type(join(TRAINED, 'vit_t'), KEY.tab);
+  await w.frame(/vit_tiny\.onnx/);
+  await w.type(KEY.enter);
+  await w.frame(/Continue with this model/);
+  await w.type(KEY.enter);
+  await w.frame(/What should the result be\?/);
+  await w.type(KEY.down, KEY.down, KEY.down);
+  await w.frame(/> Dynamic int8/);
+  await w.type(KEY.enter);
+  await w.frame(/Evaluation data/);
+  await w.type(KEY.enter);
+  await w.type(evalData, KEY.enter);
+}
+
+describe('the wizard (ink-testing-library)', () => {
+  it('runs one full dynamic quantization, and prints the command that writes the same bytes', async () => {
+    const w = start();
+    await w.frame(/step 1\/6: Model/);
+    // A missing model is one line in red, and the input stays.
+    await w.type(join(dir, 'missing.onnx'), KEY.enter);
+    expect(await w.frame(/x .*missing\.onnx/)).toMatch(/Which ONNX model\?/);
+    await w.type(KEY.ctrlU);
+    await w.type(join(TRAINED, 'vit_t'), KEY.tab);
+    await w.frame(/vit_tiny\.onnx/);
+    await w.type(KEY.enter);
+    const summary = await w.frame(/Continue with this model/);
+    expect(summary).toMatch(/151 nodes/);
+    expect(summary).toMatch(/in {3}input: float32\[batch,1,28,28\]/);
+    expect(summary).toMatch(/quantizable {2}.*MatMul 24/);
+    await w.type(KEY.enter);
+    await w.frame(/What should the result be\?/);
+    await w.type(KEY.down, KEY.down, KEY.down);
+    await w.frame(/> Dynamic int8/);
+    await w.type(KEY.enter);
+    // Dynamic needs no calibration: straight to the evaluation data; random data warns first.
+    await w.frame(/Evaluation data/);
+    await w.type(KEY.down, KEY.enter);
+    expect(await w.frame(/Random data: every step runs/)).toMatch(/accuracy of the result is unknown/);
+    await w.type(KEY.down, KEY.enter);
+    await w.type(join(dir, 'nothing.npz'), KEY.enter);
+    await w.frame(/x .*nothing\.npz/);
+    await w.type(KEY.ctrlU, TEST_SET, KEY.enter);
+    const review = await w.frame(/step 4\/6: Review/);
+    for (const setting of ['mode', 'format', 'weights', 'evaluation', 'output']) expect(review).toMatch(new RegExp(`^${setting} +\\S.* \\S`, 'm'));
+    expect(review).toMatch(/dynamic int8 +activations quantized at run time/);
+    const out = join(dir, 'vit.dyn.onnx');
+    await w.type(KEY.down, KEY.enter);
+    await w.frame(/Output path:/);
+    await w.type(KEY.ctrlU, out, KEY.enter);
+    await w.frame(/> Run/);
+    await w.type(KEY.enter);
+    await w.frame(/step 5\/6: Run/);
+    const result = await w.frame(/step 6\/6: Result/, 180_000);
+    expect(result).toMatch(/size +\d.*KiB +\d.*KiB +0\.\d\dx/);
+    expect(result).toMatch(/top1 +\d+\.\d\d % +\d+\.\d\d %/);
+    expect(result).toMatch(/latency p50 +\d+\.\d\d ms +\d+\.\d\d ms/);
+    expect(result).toMatch(/Written: .*vit\.dyn\.onnx/);
+    expect(result).not.toMatch(/Save the recipe/); // recipes record static runs
+    const command = unwrap(result).match(/Same from the CLI: (slimnet quantize .*?--mode dynamic)/)?.[1];
+    expect(command).toBe(`slimnet quantize ${VIT} -o ${out} --mode dynamic`);
+    await w.type(KEY.enter);
+    expect(w.exits).toEqual([0]);
+    w.app.unmount();
+
+    expect(loadModel(out).graph.nodes.map((n) => n.opType)).toContain('DynamicQuantizeMatMul');
+    // The printed command, run as printed (to another file), writes the same bytes.
+    const again = join(dir, 'cli.dyn.onnx');
+    const args = command!.split(' ').slice(1).map((a) => (a === out ? again : a));
+    const r = slimnet(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(again))).toBe(0);
+  });
+
+  it('Ctrl-C during the run cancels it: exit 130 and no file written', async () => {
+    const w = start();
+    const out = join(dir, 'cancelled', 'vit.dyn.onnx');
+    rmSync(join(dir, 'cancelled'), { recursive: true, force: true });
+    (await import('node:fs')).mkdirSync(join(dir, 'cancelled'));
+    await toReview(w, TEST_SET);
+    await w.frame(/step 4\/6: Review/);
+    await w.type(KEY.down, KEY.enter, KEY.ctrlU, out, KEY.enter);
+    await w.frame(/> Run/);
+    await w.type(KEY.enter);
+    await w.frame(/step 5\/6: Run/);
+    await w.type(KEY.ctrlC);
+    const end = Date.now() + 60_000;
+    while (w.exits.length === 0 && Date.now() < end) await pause(100);
+    expect(w.exits).toEqual([130]);
+    w.app.unmount();
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(join(dir, 'cancelled'))).toEqual([]);
+  });
+
+  it('Esc goes back a step; Ctrl-C outside a run quits with 130', async () => {
+    const w = start();
+    await w.type(VIT, KEY.enter);
+    await w.frame(/Continue with this model/);
+    await w.type(KEY.enter);
+    await w.frame(/What should the result be\?/);
+    await w.type(KEY.esc);
+    await w.frame(/step 1\/6: Model/);
+    await w.type(KEY.ctrlC);
+    expect(w.exits).toEqual([130]);
+    w.app.unmount();
+  });
+});
