@@ -7,23 +7,13 @@ import type { Model } from '../../src/ir/model.js';
 import type { Feeds } from '../../src/runtime/types.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { DataError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/random.js';
 
 export const RANDOM_SAMPLES = 32;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An array (so it can be read more than once) of random feeds shaped like the model's inputs. */
 export function randomData(model: Model, samples = RANDOM_SAMPLES): Feeds[] {
-  const rand = rng(1234);
+  const rand = mulberry32(1234);
   const inputs = model.graph.inputs.filter((i) => !i.isInitializer);
   for (const input of inputs) {
     if (input.elemType !== DataType.FLOAT) throw new DataError(`random data covers float32 inputs only; input '${input.name}' is not float32: give a data file`);

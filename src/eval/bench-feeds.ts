@@ -10,21 +10,10 @@ import type { Feeds } from '../runtime/types.js';
 import { ortType } from '../runtime/tensor-data.js';
 import { openDataset, type DataSource } from '../calibrate/data/open.js';
 import { DataError, OptionError } from '../errors.js';
-
-/** A small deterministic generator (mulberry32): the same feeds on every run and machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.js';
 
 export function syntheticFeeds(model: Model, batch: number, label = model.label()): Feeds {
-  const rand = random(1234);
+  const rand = mulberry32(1234);
   const feeds: Feeds = {};
   for (const input of model.graph.inputs) {
     if (input.isInitializer) continue;

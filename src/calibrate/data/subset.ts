@@ -4,24 +4,14 @@
  * and the same seed always picks the same samples. Indices come back in file order so reading stays
  * sequential.
  */
-
-/** mulberry32: small, fast, and the same on every platform. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../random.js';
 
 /** `limit` sample indices out of `size` (all of them, in order, when limit >= size). */
 export function subsetIndices(size: number, limit: number | undefined, seed = 0): number[] {
   const n = limit === undefined ? size : Math.min(size, limit);
   if (n >= size) return Array.from({ length: size }, (_, i) => i);
   // Partial Fisher-Yates over a sparse map: O(n) time and memory even when size is huge.
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const swapped = new Map<number, number>();
   const picked: number[] = [];
   for (let i = 0; i < n; i++) {
