@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { kthSmallest, maskLayer, maskNM, maskPerRow, nmOrder } from '../../src/prune/unstructured/select.js';
 import { sparseGpt } from '../../src/prune/unstructured/sparsegpt.js';
-import { solveSpd, upperCholeskyOfInverse } from '../../src/prune/linalg.js';
+import { solveSpd, upperCholeskyOfInverse } from '../../src/linalg.js';
 import { keptCount } from '../../src/prune/structured/run.js';
 import { reshapeGroups } from '../../src/prune/structured/rules/layout.js';
 import { Rng } from '../../fixtures/synthetic/random.js';

@@ -1,6 +1,6 @@
 /** GPTQ's linear algebra and its error compensation, on matrices built in code. */
 import { describe, expect, it } from 'vitest';
-import { choleskyLower, invertLower, upperCholeskyOfInverse } from '../../src/quantize/weight-only/linalg.js';
+import { choleskyLowerInto, invertLowerTransposedInto, upperCholeskyOfInverse } from '../../src/linalg.js';
 import { quantizeGptq } from '../../src/quantize/weight-only/gptq.js';
 import { dequantizeBlocks, quantizeRtn, type BlockSpec } from '../../src/quantize/weight-only/block-quant.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
@@ -40,10 +40,13 @@ describe('GPTQ linear algebra', () => {
   for (let i = 0; i < n; i++) xtx[i * n + i]! += 1;
 
   it('factors, inverts and re-factors a positive-definite matrix', () => {
-    const l = choleskyLower(xtx, n)!;
+    const l = new Float64Array(n * n);
+    expect(choleskyLowerInto(xtx, l, n)).toBe(true);
     const llt = matmul(l, transpose(l, n, n), n, n, n);
     for (let i = 0; i < n * n; i++) expect(llt[i]).toBeCloseTo(xtx[i]!, 6);
-    const li = invertLower(l, n);
+    const lit = new Float64Array(n * n);
+    invertLowerTransposedInto(l, lit, n);
+    const li = transpose(lit, n, n);
     const eye = matmul(l, li, n, n, n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(eye[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 9);
     const u = upperCholeskyOfInverse(xtx, n)!;
@@ -54,7 +57,8 @@ describe('GPTQ linear algebra', () => {
   });
 
   it('refuses a matrix that is not positive definite', () => {
-    expect(choleskyLower(Float64Array.from([1, 2, 2, 1]), 2)).toBeUndefined();
+    expect(choleskyLowerInto(Float64Array.from([1, 2, 2, 1]), new Float64Array(4), 2)).toBe(false);
+    expect(upperCholeskyOfInverse(Float64Array.from([1, 2, 2, 1]), 2)).toBeUndefined();
   });
 });
 

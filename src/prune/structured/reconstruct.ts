@@ -16,7 +16,7 @@ import { Tensor } from '../../ir/tensor.js';
 import type { Statistics } from '../../calibrate/stats/statistics.js';
 import { analyzeTarget, readRows, writeRows, type WeightTarget } from '../targets.js';
 import { gramRequest } from '../stats.js';
-import { solveSpd, subtractProducts } from '../linalg.js';
+import { solveSpd, subtractProducts } from '../../linalg.js';
 import { constOf, replaceConstant } from './tensors.js';
 
 /** Damping of H_KK, a fraction of its mean diagonal: a ridge against directions the data never visits. */

@@ -9,7 +9,7 @@
  * Layout: W is [K, N] (reduction rows k, outputs n), so the column sweep reads contiguous rows;
  * the lazy update of later rows after each block is one blocked product (linalg.subtractProducts).
  */
-import { subtractProducts, upperCholeskyOfInverse } from '../linalg.js';
+import { clearDeadInputs, dampedInverseFactor, subtractProducts } from '../../linalg.js';
 import { pruneLowest } from './select.js';
 
 export interface SparseGptOptions {
@@ -23,20 +23,6 @@ export interface SparseGptOptions {
   blockSize?: number;
 }
 
-/** Upper Cholesky factor of the damped inverse Hessian; damping grows tenfold until it factors. */
-function inverseFactor(h: Float64Array, K: number, dampPercent: number): Float64Array {
-  let mean = 0;
-  for (let k = 0; k < K; k++) mean += h[k * K + k]!;
-  mean = mean / K || 1;
-  for (let damp = dampPercent; damp < 10; damp *= 10) {
-    const hd = Float64Array.from(h);
-    for (let k = 0; k < K; k++) hd[k * K + k]! += damp * mean;
-    const u = upperCholeskyOfInverse(hd, K);
-    if (u) return u;
-  }
-  throw new Error('the Hessian is not positive definite even with heavy damping');
-}
-
 /**
  * Prunes `w` ([K, N] row-major float32, modified in place) given X^T X ([K, K]) of the inputs its
  * K rows multiply. Returns the mask (1 = pruned), same layout.
@@ -44,14 +30,8 @@ function inverseFactor(h: Float64Array, K: number, dampPercent: number): Float64
 export function sparseGpt(w: Float32Array, K: number, N: number, xtx: Float64Array, o: SparseGptOptions): Uint8Array {
   const W = Float64Array.from(w);
   const H = Float64Array.from(xtx);
-  // Inputs that were always zero carry no information: their weights go first, for free.
-  for (let k = 0; k < K; k++) {
-    if (H[k * K + k] === 0) {
-      H[k * K + k] = 1;
-      W.fill(0, k * N, (k + 1) * N);
-    }
-  }
-  const U = inverseFactor(H, K, o.dampPercent ?? 0.01);
+  clearDeadInputs(H, W, K, N);
+  const U = dampedInverseFactor(H, K, o.dampPercent ?? 0.01);
   const m = o.nm?.m ?? 1;
   const B = Math.max(m, Math.floor((o.blockSize ?? 128) / m) * m);
   const mask = new Uint8Array(K * N);

@@ -7,7 +7,7 @@
  * which keeps the O(K^2 N) work in contiguous row operations.
  */
 import { allocateBlocks, decode, encode, fitBlock, type BlockQuantized, type BlockSpec } from './block-quant.js';
-import { upperCholeskyOfInverse } from './linalg.js';
+import { clearDeadInputs, dampedInverseFactor } from '../../linalg.js';
 
 /** Column tile of the lazy-batch update (128 doubles per row: the batch's error tile fits in L2). */
 const TILE = 128;
@@ -15,20 +15,6 @@ const TILE = 128;
 export interface GptqOptions {
   /** Damping added to the diagonal, as a fraction of its mean (default 0.01). */
   dampPercent?: number;
-}
-
-/** Upper Cholesky factor of the damped inverse Hessian; damping grows tenfold until H is positive definite. */
-function inverseFactor(h: Float64Array, K: number, dampPercent: number): Float64Array {
-  let mean = 0;
-  for (let k = 0; k < K; k++) mean += h[k * K + k]!;
-  mean /= K;
-  for (let damp = dampPercent; damp < 10; damp *= 10) {
-    const hd = Float64Array.from(h);
-    for (let k = 0; k < K; k++) hd[k * K + k]! += damp * mean;
-    const u = upperCholeskyOfInverse(hd, K);
-    if (u) return u;
-  }
-  throw new Error('the Hessian is not positive definite even with heavy damping');
 }
 
 /**
@@ -42,14 +28,8 @@ export function quantizeGptq(w: Float32Array, K: number, N: number, spec: BlockS
   const pruned = new Uint8Array(K * N);
   for (let i = 0; i < pruned.length; i++) pruned[i] = w[i] === 0 ? 1 : 0;
   const H = Float64Array.from(xtx);
-  // Inputs that were always zero carry no information: their rows quantize to 0 and H gets a unit diagonal.
-  for (let k = 0; k < K; k++) {
-    if (H[k * K + k] === 0) {
-      H[k * K + k] = 1;
-      W.fill(0, k * N, (k + 1) * N);
-    }
-  }
-  const U = inverseFactor(H, K, options.dampPercent ?? 0.01);
+  clearDeadInputs(H, W, K, N);
+  const U = dampedInverseFactor(H, K, options.dampPercent ?? 0.01);
   const q = allocateBlocks(K, N, spec);
   const lo = new Float64Array(N);
   const hi = new Float64Array(N);

@@ -1,11 +1,11 @@
 /**
- * Dense symmetric positive-definite linear algebra for SparseGPT and least-squares reconstruction,
+ * Dense symmetric positive-definite linear algebra for GPTQ, SparseGPT and least-squares reconstruction,
  * on Float64Array, row-major n x n. Layers here reach n = 4608 (a 3x3 convolution over 512
  * channels), where the O(n^3) factorizations dominate the run time, so every loop that matters is a
  * 4x4 register-blocked dot-product kernel over contiguous rows: about 4x the speed of the
  * row-update (axpy) form in V8, which cannot vectorize either (measured: 2.2 vs 0.55 GFLOP/s).
  *
- * SparseGPT needs U, the upper Cholesky factor of the inverse Hessian (H^-1 = U^T U). With J the
+ * GPTQ and SparseGPT need U, the upper Cholesky factor of the inverse Hessian (H^-1 = U^T U). With J the
  * reversal permutation, J H J = L L^T gives U = J L^-1 J: one factorization and one triangular
  * inverse. The inverse is built transposed (MT = L^-T), which makes its dot products contiguous.
  */
@@ -134,6 +134,36 @@ export function upperCholeskyOfInverse(h: Float64Array, n: number): Float64Array
   const u = l;
   for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) u[p * n + q] = mt[(n - 1 - q) * n + (n - 1 - p)]!;
   return u;
+}
+
+/**
+ * Inputs that were always zero (H[k][k] = 0) carry no information: their rows of `w` ([K, N]) are
+ * zeroed and H gets a unit diagonal there, so the damped factorization below exists. In place.
+ */
+export function clearDeadInputs(h: Float64Array, w: Float64Array, K: number, N: number): void {
+  for (let k = 0; k < K; k++) {
+    if (h[k * K + k] === 0) {
+      h[k * K + k] = 1;
+      w.fill(0, k * N, (k + 1) * N);
+    }
+  }
+}
+
+/**
+ * Upper Cholesky factor of the damped inverse Hessian (GPTQ's and SparseGPT's U): `dampPercent` of
+ * the mean diagonal is added to the diagonal, growing tenfold until H factors.
+ */
+export function dampedInverseFactor(h: Float64Array, K: number, dampPercent: number): Float64Array {
+  let mean = 0;
+  for (let k = 0; k < K; k++) mean += h[k * K + k]!;
+  mean = mean / K || 1;
+  for (let damp = dampPercent; damp < 10; damp *= 10) {
+    const hd = Float64Array.from(h);
+    for (let k = 0; k < K; k++) hd[k * K + k]! += damp * mean;
+    const u = upperCholeskyOfInverse(hd, K);
+    if (u) return u;
+  }
+  throw new Error('the Hessian is not positive definite even with heavy damping');
 }
 
 /**
