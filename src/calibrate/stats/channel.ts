@@ -57,17 +57,18 @@ export class ChannelMinMaxReducer implements Reducer {
   }
 }
 
-export class ChannelL2Reducer implements Reducer {
+/** Per-channel sums of the values (or of their squares) and how many values each channel saw. */
+abstract class ChannelSumReducer {
   readonly needs = 'full' as const;
-  private axis = -1;
-  private sums = new Float64Array(0);
-  private count = 0;
+  protected axis = -1;
+  protected sums = new Float64Array(0);
+  protected count = 0;
 
-  constructor(readonly request: Extract<StatRequest, { kind: 'channel-l2' }>) {}
+  constructor(private readonly squares: boolean, private readonly target: { tensor: string; axis: number }) {}
 
   update(b: BatchValues): void {
     const x = b.values!;
-    const { axis, outer, c, inner } = channelLayout(this.request, b.dims, this.sums.length);
+    const { axis, outer, c, inner } = channelLayout(this.target, b.dims, this.sums.length);
     if (this.axis < 0) {
       this.axis = axis;
       this.sums = new Float64Array(c);
@@ -77,11 +78,19 @@ export class ChannelL2Reducer implements Reducer {
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
         const start = (o * c + ch) * inner;
-        for (let i = start; i < start + inner; i++) s += x[i]! * x[i]!;
+        // Two loops rather than a branch per element: this runs over every activation value.
+        if (this.squares) for (let i = start; i < start + inner; i++) s += x[i]! * x[i]!;
+        else for (let i = start; i < start + inner; i++) s += x[i]!;
         sums[ch]! += s;
       }
     }
     this.count += outer * inner;
+  }
+}
+
+export class ChannelL2Reducer extends ChannelSumReducer implements Reducer {
+  constructor(readonly request: Extract<StatRequest, { kind: 'channel-l2' }>) {
+    super(true, request);
   }
 
   result(): ChannelL2Stat {
@@ -89,31 +98,9 @@ export class ChannelL2Reducer implements Reducer {
   }
 }
 
-export class ChannelMeanReducer implements Reducer {
-  readonly needs = 'full' as const;
-  private axis = -1;
-  private sums = new Float64Array(0);
-  private count = 0;
-
-  constructor(readonly request: Extract<StatRequest, { kind: 'channel-mean' }>) {}
-
-  update(b: BatchValues): void {
-    const x = b.values!;
-    const { axis, outer, c, inner } = channelLayout(this.request, b.dims, this.sums.length);
-    if (this.axis < 0) {
-      this.axis = axis;
-      this.sums = new Float64Array(c);
-    }
-    const sums = this.sums;
-    for (let o = 0; o < outer; o++) {
-      for (let ch = 0; ch < c; ch++) {
-        let s = 0;
-        const start = (o * c + ch) * inner;
-        for (let i = start; i < start + inner; i++) s += x[i]!;
-        sums[ch]! += s;
-      }
-    }
-    this.count += outer * inner;
+export class ChannelMeanReducer extends ChannelSumReducer implements Reducer {
+  constructor(readonly request: Extract<StatRequest, { kind: 'channel-mean' }>) {
+    super(false, request);
   }
 
   result(): ChannelMeanStat {
