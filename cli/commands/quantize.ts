@@ -40,6 +40,7 @@ interface QuantizeFlags extends ModeFlags {
   exclude: string[];
   opTypes?: string[];
   preprocess: boolean;
+  requantize?: boolean;
   storeConstants: boolean;
   planOut?: string;
   printPlan?: boolean;
@@ -115,6 +116,7 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   };
   if (f.calib) o.calibration = f.calib;
   if (f.ranges) o.ranges = f.ranges;
+  if (f.requantize) o.requantize = true;
   if (f.method) o.method = f.method as StaticQuantizeOptions['method'];
   if (f.format) o.format = f.format as StaticQuantizeOptions['format'];
   if (f.placement) o.placement = f.placement as StaticQuantizeOptions['placement'];
@@ -174,6 +176,7 @@ export function registerQuantize(program: Command): void {
     .option('--reduce-range', '7-bit weights everywhere (ONNX Runtime\'s reduce_range; --target already keeps int8 exact on x86 without VNNI)')
     .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
     .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Gather; weight-only: MatMul,Gemm,Gather)', list)
+    .option('--requantize', "static: re-quantize a model ONNX Runtime's dynamic quantizer made (ConvInteger/MatMulInteger): its int8 weights kept exactly as given, activations calibrated, a static QDQ model written")
     .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime first (static, fp16)')
     .option('--max-drop <x>', 'static: accuracy budget: the fastest model that loses at most x on --eval-data (top-1 points by default); layers are kept in float until it fits; exit 11 if nothing does (the most accurate model is written)')
     .option('--eval-data <data>', 'with --max-drop: evaluation data (.npz named after the model inputs, with labels for top-1)')

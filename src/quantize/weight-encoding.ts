@@ -21,8 +21,11 @@ import { quantizeValue } from './scheme.js';
 export type WeightPolicy = 'auto' | 'int8' | 'uint8' | 'int8-safe';
 export const WEIGHT_POLICIES: readonly WeightPolicy[] = ['auto', 'int8', 'uint8', 'int8-safe'];
 
-/** What a weight ended up as. 'int8-7bit' is --reduce-range (exact on every target, 1 bit coarser everywhere). */
-export type WeightEncoding = 'int8' | 'uint8' | 'int8-safe' | 'int8-7bit';
+/**
+ * What a weight ended up as. 'int8-7bit' is --reduce-range (exact on every target, 1 bit coarser
+ * everywhere); 'given' is --requantize: the integers the model came with, not rounded again.
+ */
+export type WeightEncoding = 'int8' | 'uint8' | 'int8-safe' | 'int8-7bit' | 'given';
 
 /** Extra weight noise (dB) that 'auto' accepts to keep the fast U8S8 kernels on a target without VNNI. */
 export const SAFE_LOSS_DB = 1;
@@ -142,5 +145,6 @@ export function weightWords(w: { perChannel: boolean; encoding: WeightEncoding; 
     case 'uint8': return `uint8 ${layout} weights (U8U8: exact without VNNI)`;
     case 'int8-safe': return `int8 ${layout} weights within the int16 pair budget (exact without VNNI)`;
     case 'int8-7bit': return `int8 7-bit ${layout} weights`;
+    case 'given': return `${layout} weights as given (integers, scales and zero points kept)`;
   }
 }

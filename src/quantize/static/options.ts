@@ -4,6 +4,7 @@
  * activations run 9-17x slower on x86 unless ORT rewrites them to uint8, which it cannot do on
  * fan-out). Validated once, here; every later step reads the resolved form.
  */
+import type { GivenWeight } from './requantize.js';
 import type { Dataset } from '../../calibrate/data/dataset.js';
 import type { DataSource } from '../../calibrate/data/open.js';
 import { PREFERENCES, type Preference } from '../../tune/variants.js';
@@ -94,6 +95,13 @@ export interface StaticQuantizeOptions extends RecoveryOptions {
   /** Run ORT's basic-level optimizer first (BatchNorm folding, constant folding). Default true. */
   preprocess?: boolean;
   /**
+   * Re-quantize a model made by ONNX Runtime's dynamic quantizer (DynamicQuantizeLinear +
+   * ConvInteger / MatMulInteger): its int8 weights are kept exactly as given (integers, scales,
+   * zero points), its activations calibrated, and a static QDQ model written. Default false: such
+   * a model is refused as already quantized.
+   */
+  requantize?: boolean;
+  /**
    * Accuracy budget: the model chosen (fastest by default) must lose at most this much on
    * `evalData` against the float model, in the metric's drop units (top-1 points by default).
    * Layers are kept in float until it does (budget-search.ts). Needs `evalData`.
@@ -140,6 +148,8 @@ export interface ResolvedStaticOptions {
   u8s8Exact: boolean;
   /** Per weight tensor, a policy that replaces `weights` (decided by weight-store.ts). */
   weightOverrides?: ReadonlyMap<string, WeightPolicy>;
+  /** --requantize: weights whose integers, scales and zero points are reused as given (requantize.ts). */
+  givenWeights?: ReadonlyMap<string, GivenWeight>;
   /** Ops the target runs slower in int8, with the reason (src/target/wasm-kernels.ts for wasm). */
   targetFloat?: (node: Node) => string | undefined;
   symmetricActivations: boolean;
@@ -198,7 +208,12 @@ export function resolveStaticOptions(o: StaticQuantizeOptions, target: { u8s8Exa
   if (o.maxDrop !== undefined && o.placement !== undefined && o.placement !== 'auto') {
     throw new OptionError(`--max-drop chooses the placement itself; it cannot be combined with --placement ${o.placement}`);
   }
-  for (const p of o.exclude ?? []) {
+  if (o.requantize) {
+    for (const [flag, v] of [['--equalization', o.equalization], ['--smooth-quant', o.smoothQuant]] as const) {
+      if (v === 'on') throw new OptionError(`${flag} on rescales weights, and --requantize keeps the given int8 weights as they are: drop one of them`);
+    }
+  }
+    for (const p of o.exclude ?? []) {
     if (p.startsWith('/') && p.endsWith('/') && p.length > 2) {
       try {
         new RegExp(p.slice(1, -1));

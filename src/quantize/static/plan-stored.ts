@@ -23,7 +23,8 @@ import type { Node } from '../../ir/node.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { opSupport, weightAxis } from '../../ops/op-support.js';
-import { channelAbsMax, quantizeWeight, symmetricWeightScales } from '../weights.js';
+import { channelAbsMax, quantizeWeight, symmetricWeightScales, type WeightScales } from '../weights.js';
+import type { GivenWeight } from './requantize.js';
 import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
 import type { InputRef, StoredConstant } from './plan.js';
 import type { TensorRange } from '../../calibrate/types.js';
@@ -127,6 +128,14 @@ export interface StoredInputs {
   perChannel: boolean;
   /** Calibrated ranges (tensor name -> range), for constants added into a tensor. */
   ranges: ReadonlyMap<string, TensorRange>;
+  /** --requantize: weights whose integers are kept as given (stored with their own scales, or left in float). */
+  given?: ReadonlyMap<string, GivenWeight>;
+}
+
+/** A given weight stored as it came: symmetric int8 only (Cast -> Mul has no zero point). */
+function givenScales(g: GivenWeight): { axis: number | null; scales: WeightScales } | undefined {
+  if (g.type !== 'int8' || g.zeroPoints.some((z) => z !== 0)) return undefined;
+  return { axis: g.axis, scales: { scales: Float32Array.from(g.scales), zeroPoints: new Int32Array(g.scales.length) } };
 }
 
 /** The stored-constant part of the plan. */
@@ -142,12 +151,16 @@ export function planStored(a: StoredInputs): StoredConstant[] {
       if (t.dataType !== DataType.FLOAT || g.inputs.includes(v) || v.isGraphOutput || v.uses.length === 0) continue;
       if (!v.uses.every((u) => a.floatNodes.has(u.node) && !a.userKept(u.node) && isDataSlot(u.node, u.index))) continue;
       const wAxis = weightAxisOf(v, t);
-      const axis = wAxis === undefined || !a.perChannel ? null : wAxis;
+      const perAxis = wAxis === undefined || !a.perChannel ? null : wAxis;
       if (wAxis === undefined && !a.constants) continue;
       if (pooled && wAxis !== undefined) continue;
+      // A given uint8 weight with a zero point has no Cast -> Mul form: stored with scales of its own.
+      const given = a.given?.get(v.name);
+      const own = given ? givenScales(given) : undefined;
       const values = t.toFloat32();
-      const scales = symmetricWeightScales(channelAbsMax(values, t.dims, axis), 'int8', false);
-      const scaleType = axis !== null && scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(scales.scales) ? 'float16' : 'float';
+      const axis = own ? own.axis : perAxis;
+      const scales = own ? own.scales : symmetricWeightScales(channelAbsMax(values, t.dims, axis), 'int8', false);
+      const scaleType = !own && axis !== null && scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(scales.scales) ? 'float16' : 'float';
       const q = quantizeWeight(t, axis, scales, 'int8').data() as Int8Array;
       const { sqnrDb, l1, maxErr } = storedError(values, q, t.dims, axis, scales.scales);
       if (wAxis === undefined && (sqnrDb < MIN_SQNR_DB || l1 > MAX_L1_ERROR)) {

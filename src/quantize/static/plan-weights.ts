@@ -18,6 +18,8 @@ import { MIN_FLOAT16_SCALES, toFloat16Up } from './float16-scales.js';
 interface WeightEntry {
   plan: WeightQuant;
   scales: WeightScales;
+  /** Taken as the model gives it (--requantize): its scales are never changed. */
+  given?: boolean;
 }
 
 /** The per-channel axis to use for a node's weight, or null for per-tensor. */
@@ -61,6 +63,23 @@ export function planWeights(
     if (!v || !t) continue; // MatMul of two activations: both inputs are activations
     const axis = axisFor(node, sup, t.rank, options.perChannel);
     const key = `${v.name}\u0000${axis}`;
+    // --requantize: the model's own integers, scales and zero points, as given.
+    const given = options.givenWeights?.get(v.name);
+    if (given) {
+      let e = entries.get(v.name);
+      if (!e) {
+        // uint8 weights with a zero point run ORT's slow U8U8 kernels; where u8 x s8 sums are exact,
+        // q - 128 with zero point zp - 128 is the same grid (same q - zp, same scale) in int8.
+        const shift = given.type === 'uint8' && eightBit && options.u8s8Exact ? 128 : 0;
+        const scales = { scales: Float32Array.from(given.scales), zeroPoints: Int32Array.from(given.zeroPoints, (z) => z - shift) };
+        const type = shift ? 'int8' : given.type;
+        e = { plan: { tensor: v.name, type, encoding: 'given', axis: given.axis, scales: [], zeroPoints: [], uses: [] }, scales, given: true };
+        entries.set(v.name, e);
+      }
+      e.plan.uses.push({ node: node.name, input: sup.weights![0]!.index });
+      byNode.set(node, e);
+      continue;
+    }
     let e = entries.get(key);
     if (!e) {
       const policy = (eightBit && options.weightOverrides?.get(v.name)) || encoding.policy;
@@ -80,6 +99,7 @@ export function planWeights(
   const withBias = nodes.filter((n) => eligible.get(n)!.bias !== undefined && n.input(eligible.get(n)!.bias!) && byNode.has(n));
   for (const node of withBias) {
     const e = byNode.get(node)!;
+    if (e.given) continue; // raising a given scale would round its integers again (quantizeBias reports any clipping)
     const bias = node.input(eligible.get(node)!.bias!)!.constant!.toFloat32();
     const raised = raiseScalesForBias(e.scales, bias, inputParams(node).scale);
     if (raised.length) e.plan.raisedChannels = [...new Set([...(e.plan.raisedChannels ?? []), ...raised])].sort((a, b) => a - b);
@@ -92,7 +112,7 @@ export function planWeights(
 
   // QDQ only: the QOperator form reads scales as plain initializers.
   for (const e of entries.values()) {
-    if (options.format === 'qdq' && e.plan.axis !== null && e.scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(e.scales.scales)) e.plan.scaleType = 'float16';
+    if (options.format === 'qdq' && !e.given && e.plan.axis !== null && e.scales.scales.length >= MIN_FLOAT16_SCALES && toFloat16Up(e.scales.scales)) e.plan.scaleType = 'float16';
   }
 
   const biases: BiasQuant[] = [];

@@ -238,6 +238,7 @@ export function planStatic(model: Model, ranges: Map<string, TensorRange>, optio
     constants: options.storeConstants,
     perChannel: options.perChannel,
     ranges,
+    ...(options.givenWeights ? { given: options.givenWeights } : {}),
   });
   noteStoredWeights(nodes, stored);
   return {

@@ -28,16 +28,20 @@ export function pruneOpsetImports(model: Model, keep: Iterable<string> = []): vo
  * 'ConvBnFusion_BN_B_<bn bias>'; give them back the model's own names (when free), which users
  * recognise and which keep the file smaller.
  */
-export function restoreFusedNames(model: Model): void {
+export function restoreFusedNames(model: Model): Map<string, string> {
+  const renamed = new Map<string, string>();
   for (const g of model.graph.allGraphs()) {
     for (const v of [...g.initializers.values()]) {
       const m = /^ConvBnFusion_(?:W|BN_B)_(.+)$/.exec(v.name);
       if (!m || g.inputs.includes(v) || model.names.has(m[1]!)) continue;
       g.removeInitializer(v, { force: true });
+      const old = v.name;
       v.name = model.names.fresh(m[1]!);
+      renamed.set(old, v.name);
       g.addInitializer(v);
     }
   }
+  return renamed;
 }
 
 /** Gives every node (in every graph) a unique name, so the plan can refer to nodes by name. */
@@ -63,6 +67,8 @@ export interface Preprocessed {
   notes: string[];
   /** Constant nodes folded into weights (float16-stored weights behind Casts, ...). */
   folded: FoldReport;
+  /** Initializers renamed (ORT's 'ConvBnFusion_W_x' back to 'x'): old name -> new name. */
+  renamed: Map<string, string>;
 }
 
 export async function preprocess(model: Model, engine: Engine, options: PreprocessOptions = {}): Promise<Preprocessed> {
@@ -92,11 +98,11 @@ export async function preprocess(model: Model, engine: Engine, options: Preproce
     runPasses(m, [constantsToInitializers, ...CLEANUP_PASSES]);
   }
   pruneOpsetImports(m);
-  restoreFusedNames(m);
+  const renamed = restoreFusedNames(m);
   nameNodes(m);
   if (options.rewriteStems) {
     const stems = rewriteStems(m);
     if (stems.length) notes.push(`rewrote the stride-2 stem convolution${stems.length > 1 ? 's' : ''} ${stems.join(', ')} as SpaceToDepth + Conv (same result, faster int8 kernels)`);
   }
-  return { model: m, notes, folded };
+  return { model: m, notes, folded, renamed };
 }

@@ -27,6 +27,7 @@ import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { prepareRecovery, recoveryData } from './recovery/recovery.js';
+import { DYNAMIC_OPS, dequantizeDynamic, givenAfterPreprocess } from './requantize.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
 const STORE_SAMPLES = 8;
@@ -65,7 +66,10 @@ function settingsOf(o: ResolvedStaticOptions, target: Target): Record<string, st
  * DequantizeLinear of a constant alone only stores a weight (pre-processing folds it).
  */
 function refuseQuantized(model: Model): void {
-  const refuse = (label: string) => new UnsupportedOpError(`${model.label()} is already quantized (node ${label}); quantize the float model it came from`);
+  // ONNX Runtime's dynamic models can be re-quantized from their int8 weights: say how.
+  const dynamic = [...model.graph.allNodes()].some((n) => n.domain === '' && DYNAMIC_OPS.has(n.opType));
+  const how = dynamic ? ', or pass --requantize (API: requantize: true) to keep its int8 weights as they are and calibrate its activations into a static model' : '';
+  const refuse = (label: string) => new UnsupportedOpError(`${model.label()} is already quantized (node ${label}); quantize the float model it came from${how}`);
   const q = firstQuantizedNode(model);
   if (q) throw refuse(q);
   for (const n of model.graph.allNodes()) {
@@ -98,7 +102,10 @@ function targetNotes(target: Target, plan: QuantPlan, timed: boolean, placement:
 
 export async function quantizeStatic(model: Model, options: StaticQuantizeOptions = {}): Promise<StaticQuantizeResult> {
   resolveStaticOptions(options); // bad options fail before any work
-  refuseQuantized(model);
+  // --requantize: the float model the given int8 one computes, with its weights' integers kept.
+  const given = options.requantize ? dequantizeDynamic(model) : undefined;
+  const floatModel = given?.model ?? model;
+  refuseQuantized(floatModel);
   const engine = options.engine ?? new Engine();
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
   let timing: Engine | undefined;
@@ -110,14 +117,21 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     timing = target.runtime === 'wasm' ? new Engine({ runtime: 'wasm', intraOpThreads: 1 }) : engine;
     progress.update(0, 'pre-processing (BatchNorm and constant folding)');
     const eightBit = opts.activations === 'uint8' || opts.activations === 'int8';
-    const { model: processed, notes, folded } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
+    const { model: processed, notes, folded, renamed } = await preprocess(floatModel, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     // Equalization and SmoothQuant change the float model (not its function) before the ranges.
     const recovery = await prepareRecovery(processed, options, opts, engine);
     const pre = recovery.model;
     notes.push(...recovery.notes);
+    if (given) {
+      // Weights pre-processing or equalization changed no longer hold the given integers.
+      const { kept, changed } = givenAfterPreprocess(pre, given.given, renamed);
+      opts = { ...opts, givenWeights: kept };
+      notes.push(given.note);
+      if (changed.length) notes.push(`requantize: ${changed.length} weight(s) changed before planning (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', ...' : ''}: a BatchNorm, constant or equalization folded into them) are rounded again`);
+    }
     progress.update(1, 'ranges');
-    const { ranges, source, sample, notes: calibrationNotes, statistics } = await resolveRanges(model, pre, options, opts, engine, recovery.requests);
+    const { ranges, source, sample, notes: calibrationNotes, statistics } = await resolveRanges(floatModel, pre, options, opts, engine, recovery.requests);
     notes.push(...calibrationNotes);
     const recovered = recoveryData(recovery, statistics);
     if (recovered) opts = { ...opts, recoveryData: recovered };
@@ -148,7 +162,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       candidate = buildCandidate(pre, ranges, opts, d.placement, { forceFloat: new Map(Object.entries(d.keepFloat)) }, `${d.placement} (as decided before)`);
     } else if (options.maxDrop !== undefined) {
       progress.update(2, 'accuracy budget: evaluating placements, keeping the most harmful layers in float, timing what fits');
-      const evaluator = await DropEvaluator.create(model, options.evalData!, { engine, ...(options.metric ? { metric: options.metric } : {}), ...(options.evalLimit ? { limit: options.evalLimit } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      const evaluator = await DropEvaluator.create(floatModel, options.evalData!, { engine, ...(options.metric ? { metric: options.metric } : {}), ...(options.evalLimit ? { limit: options.evalLimit } : {}), ...(options.signal ? { signal: options.signal } : {}) });
       ({ chosen: candidate, report: budget } = await searchWithinBudget(pre, ranges, opts, evaluator, options.evalData!, { cpu: engine, timing: measure ? timing : undefined }, sample, {
         maxDrop: options.maxDrop, prefer: options.prefer ?? 'speed', ...(options.timeBudget ? { timeBudgetS: options.timeBudget } : {}), ...(options.signal ? { signal: options.signal } : {}),
       }));
