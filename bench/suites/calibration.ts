@@ -3,7 +3,8 @@
  * event) against plain FP32 inference over the same batches, interleaved, 1 intra-op thread.
  * Fixed costs (type discovery, building the probe session, range search, hashing) are reported
  * apart: they do not grow with the data. Memory: peak RSS of a child process calibrating with
- * Entropy on 100 and on 1,000 samples.
+ * Entropy on 100 and on 1,000 samples, and on 6 and 30 random images for the 1024 x 1024
+ * segmentation fixture (fixtures/megapixel: 64 MiB activations).
  */
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
@@ -16,7 +17,7 @@ import type { Model } from '../../src/ir/model.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import { buildProbe } from '../../src/calibrate/stats/probe.js';
 import { discoverTensors } from '../../src/calibrate/stats/discover.js';
-import type { BenchContext, BenchReport, BenchSuite } from '../types.js';
+import { summaryMetrics, type BenchContext, type BenchReport, type BenchSuite } from '../types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = join(root, 'fixtures', 'data', 'fmnist_test.npz');
@@ -78,8 +79,8 @@ async function runtimeCost(engine: Engine, model: Model, tensors: string[], reps
   return [median(times[0]!), median(times[1]!), median(times[2]!)];
 }
 
-function peakRss(model: string, samples: number): { peakKiB: number; tensors: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'helpers', 'calibration-rss.ts'), model, DATA, String(samples), 'entropy'], { encoding: 'utf8', cwd: root });
+function peakRss(model: string, samples: number, data = DATA): { peakKiB: number; tensors: number; seconds: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'helpers', 'calibration-rss.ts'), model, data, String(samples), 'entropy'], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(`calibration-rss failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -124,11 +125,22 @@ async function run(ctx: BenchContext): Promise<BenchReport> {
     rss.push([name, small.tensors, small.peakKiB / 1024, large.peakKiB / 1024, ratio]);
     metrics[`${name}.entropy_rss_ratio_1000_vs_100`] = ratio;
   }
+  // Megapixel: the 1024 x 1024 segmentation fixture (fixtures/megapixel) on 6 and 30 random images.
+  const mega: (string | number)[][] = [];
+  if (!ctx.quick) {
+    const small = peakRss('segmentation1024', 6, 'random');
+    const large = peakRss('segmentation1024', 30, 'random');
+    const ratio = large.peakKiB / small.peakKiB;
+    mega.push(['segmentation1024', small.tensors, small.peakKiB / 1024, large.peakKiB / 1024, ratio, small.seconds, large.seconds]);
+    metrics['segmentation1024.entropy_rss_ratio_30_vs_6'] = ratio;
+    Object.assign(metrics, summaryMetrics('segmentation1024', 'entropy-30', { calib_peak_mb: (large.peakKiB * 1024) / 1e6 }));
+  }
   return {
     tables: [
       { title: `Calibration data pass vs plain FP32 inference, ${samples} samples of fmnist_test, batch 16 (ratio = time / plain time; goals: MinMax <= 1.25, Entropy <= 1.60)`, columns: ['model', 'tensors', 'count', 'plain ms', 'MinMax', 'Entropy', 'MinMax fixed ms', 'Entropy fixed ms'], rows },
       { title: 'Cost inside ONNX Runtime alone: probe time / plain time per batch of 16, measured in the worker (the floor under the pass ratios above)', columns: ['model', 'tensors', 'plain ms', 'extremes', 'extremes + tensors fetched'], rows: inRuntime },
       { title: 'Peak RSS of a child process calibrating with Entropy (goal: 1,000 / 100 <= 1.2)', columns: ['model', 'tensors', '100 samples MiB', '1,000 samples MiB', 'ratio'], rows: rss },
+      { title: 'Megapixel: peak RSS of a child process calibrating the 1024 x 1024 segmentation fixture with Entropy on random images (goal: 30 / 6 <= 1.2)', columns: ['model', 'tensors', '6 samples MiB', '30 samples MiB', 'ratio', '6 samples s', '30 samples s'], rows: mega },
     ],
     metrics,
     notes: [
