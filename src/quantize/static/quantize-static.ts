@@ -187,6 +187,14 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
     const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
     if (latency) attachLatency(check, latency, opts.placement === 'auto');
+    // --requantize: the model given is the one to beat too (same paired timing, given model as reference).
+    if (given && measure) {
+      const vs = await measureLatency(model, candidate, timing, sample);
+      if (vs.speedup > 0) {
+        plan.notes.push(`requantize: ${vs.speedup.toFixed(2)}x the given int8 model (${vs.quantizedMs.toFixed(3)} ms vs ${vs.floatMs.toFixed(3)} ms, batch 1, 1 thread, ${vs.runs} paired runs)`);
+        if (vs.speedup < 1) check.warnings.push(`the re-quantized model ran ${vs.speedup.toFixed(2)}x the speed of the given int8 model here: keep the given model (its dynamic int8 kernels suit this model better)`);
+      }
+    }
     progress.update(5);
     const summary: QuantizeSummary = {
       mode: 'static',
