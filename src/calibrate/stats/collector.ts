@@ -109,11 +109,12 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     let batchSize = dataset.batchSize;
     const resizable = !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single');
     while (batchSize > 1 && total(batchSize) > budget && resizable) batchSize = Math.max(1, batchSize >> 1);
+    const withinBudget = batchSize;
     // Speed: a batch whose activations are large runs slower per sample than one sample at a time.
     const activationBytes = observed.reduce((sum, n) => sum + 4 * perSample.get(n)!, 0);
     if (resizable && options.data?.batchSize === undefined) batchSize = Math.min(batchSize, Math.max(1, Math.floor(FAST_BATCH_BYTES / Math.max(1, activationBytes))));
     if (batchSize !== dataset.batchSize) {
-      if (total(dataset.batchSize) > budget) notes.push(`batch size lowered from ${dataset.batchSize} to ${batchSize} to keep the fetched tensors within the memory budget of ${mb(budget)}`);
+      if (withinBudget !== dataset.batchSize) notes.push(`batch size lowered from ${dataset.batchSize} to ${withinBudget} to keep the fetched tensors within the memory budget of ${mb(budget)}${batchSize !== withinBudget ? ` (and to ${batchSize}: large activations run faster one sample at a time)` : ''}`);
       dataset = await openDataset(dataset, model, { ...options.data, batchSize });
     }
     // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
