@@ -2,7 +2,9 @@
  * --requantize: models in ONNX Runtime's dynamic layout (fixtures/requantize/build.ts: the trained
  * ResNet with uint8 ConvInteger weights, the ViT with int8 MatMulInteger weights) are refused as
  * already quantized by default, naming the option; with it, their weights keep their integers,
- * scales and zero points in the static QDQ model, which runs in ONNX Runtime as accurately.
+ * scales and zero points in the static QDQ model, which runs in ONNX Runtime as accurately. A
+ * ConvInteger followed by a BatchNorm (quantized without ORT's pre-processing) keeps its integers
+ * on per-channel scales once the BatchNorm is folded.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -26,7 +28,7 @@ const ints = (t: Tensor) => Array.from(t.data() as ArrayLike<number>);
  * DequantizeLinear with the same scale and the same integer grid: q - zp equal everywhere, and the
  * integers themselves equal (int8) or shifted by 128 (uint8 written as int8 where u8 x s8 sums are exact).
  */
-function expectSameIntegers(given: Model, out: Model): number {
+function expectSameIntegers(given: Model, out: Model, sameScales = true): number {
   let checked = 0;
   for (const op of given.graph.nodes.filter((n) => n.opType === 'ConvInteger' || n.opType === 'MatMulInteger')) {
     const float = out.graph.nodes.find((n) => n.name === op.name.replace(/_quant$/, ''));
@@ -43,7 +45,7 @@ function expectSameIntegers(given: Model, out: Model): number {
     // The scale: the Mul by x_scale * w_scale names the weight scale as its second input.
     const scaleIn = op.output(0).consumers()[0]!.output(0).consumers()[0]!;
     const wScale = [...scaleIn.inputs].map((v) => v?.producer).find((p) => p?.opType === 'Mul')!.input(1)!.constant!;
-    expect(Array.from(dq.input(1)!.constant!.toFloat32())).toEqual(Array.from(wScale.toFloat32()));
+    if (sameScales) expect(Array.from(dq.input(1)!.constant!.toFloat32())).toEqual(Array.from(wScale.toFloat32()));
     checked++;
   }
   return checked;
@@ -70,6 +72,16 @@ describe('--requantize (ONNX Runtime dynamic models)', () => {
     const given = loadModel(fixture('vit_tiny_dyn'));
     const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
     expect(expectSameIntegers(given, r.model)).toBe(17);
+    const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
+    expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
+  });
+
+  it('ConvInteger followed by BatchNorm: the folded weights keep their integers on per-channel scales', async () => {
+    const given = loadModel(fixture('resnet_bn_dyn_bn'));
+    const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
+    expect(r.summary.notes).toContain('requantize: 16 weight(s) had a BatchNorm folded into them: they keep their integers, on per-channel scales (scale x gamma / sigma)');
+    expect(r.summary.notes!.some((n) => /rounded again/.test(n) && !/not rounded again/.test(n))).toBe(false);
+    expect(expectSameIntegers(given, r.model, false)).toBe(16);
     const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
     expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
   });

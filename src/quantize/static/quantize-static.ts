@@ -125,9 +125,10 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     notes.push(...recovery.notes);
     if (given) {
       // Weights pre-processing or equalization changed no longer hold the given integers.
-      const { kept, changed } = givenAfterPreprocess(pre, given.given, renamed);
+      const { kept, changed, rescaled } = givenAfterPreprocess(pre, given.given, renamed);
       opts = { ...opts, givenWeights: kept };
       notes.push(given.note);
+      if (rescaled.length) notes.push(`requantize: ${rescaled.length} weight(s) had a BatchNorm folded into them: they keep their integers, on per-channel scales (scale x gamma / sigma)`);
       if (changed.length) notes.push(`requantize: ${changed.length} weight(s) changed before planning (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', ...' : ''}: a BatchNorm, constant or equalization folded into them) are rounded again`);
     }
     progress.update(1, 'ranges');

@@ -192,16 +192,58 @@ export function dequantizeDynamic(model: Model): Dequantized {
  * The given weights that pre-processing left as they were (bit for bit). A weight it changed
  * (a BatchNorm folded into it) has other values than its integers encode: it is rounded again.
  */
-export function givenAfterPreprocess(pre: Model, given: ReadonlyMap<string, GivenWeight>, renamed: ReadonlyMap<string, string>): { kept: Map<string, GivenWeight>; changed: string[] } {
+export function givenAfterPreprocess(pre: Model, given: ReadonlyMap<string, GivenWeight>, renamed: ReadonlyMap<string, string>): { kept: Map<string, GivenWeight>; changed: string[]; rescaled: string[] } {
   const kept = new Map<string, GivenWeight>();
   const changed: string[] = [];
+  const rescaled: string[] = [];
   for (const [original, gw] of given) {
     const name = renamed.get(original) ?? original;
     const t = pre.graph.findValue(name)?.constant;
     const want = dequantize(gw).toFloat32();
     const have = t?.dataType === DataType.FLOAT ? t.toFloat32() : undefined;
     if (have && have.length === want.length && have.every((x, i) => Object.is(x, want[i]))) kept.set(name, gw);
-    else changed.push(name);
+    else {
+      const perChannel = have && have.length === want.length ? rescaledPerChannel(gw, have) : undefined;
+      if (perChannel) {
+        kept.set(name, perChannel);
+        rescaled.push(name);
+      } else changed.push(name);
+    }
   }
-  return { kept, changed };
+  return { kept, changed, rescaled };
+}
+
+/**
+ * A Conv weight that a BatchNormalization after it was folded into (ORT's Conv+BN fusion: each
+ * output channel times gamma / sigma) still holds the given integers, on per-channel scales
+ * `scale * factor`. Found when every value of each channel is its integer times one positive
+ * factor (a negative one would need the integers negated: then it is rounded again).
+ */
+function rescaledPerChannel(gw: GivenWeight, have: Float32Array): GivenWeight | undefined {
+  const dims = gw.q.dims;
+  if (dims.length < 3 || (gw.axis !== null && gw.axis !== 0)) return undefined;
+  const q = intsOf(gw.q);
+  const channels = dims[0]!;
+  const inner = q.length / channels;
+  const scales = new Float32Array(channels);
+  const zeroPoints = new Int32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = gw.scales[gw.axis === null ? 0 : c]!;
+    const zp = gw.zeroPoints[gw.axis === null ? 0 : c]!;
+    zeroPoints[c] = zp;
+    // The channel's scale from its largest integer; then every value must round back to its own.
+    let j = -1;
+    for (let i = c * inner; i < (c + 1) * inner; i++) if (j < 0 || Math.abs(q[i]! - zp) > Math.abs(q[j]! - zp)) j = i;
+    const k = q[j]! - zp;
+    if (k === 0) {
+      for (let i = c * inner; i < (c + 1) * inner; i++) if (have[i] !== 0) return undefined;
+      scales[c] = s;
+      continue;
+    }
+    const scale = Math.fround(have[j]! / k);
+    if (!(scale > 0)) return undefined;
+    for (let i = c * inner; i < (c + 1) * inner; i++) if (Math.abs(have[i]! / scale - (q[i]! - zp)) > 1e-3) return undefined;
+    scales[c] = scale;
+  }
+  return { ...gw, axis: 0, scales, zeroPoints };
 }
