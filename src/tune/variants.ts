@@ -19,7 +19,7 @@ export interface VariantRecord {
   latencyRatio?: number;
   /** Upper end of the ratio's 95% interval, when timed. */
   latencyRatioHigh?: number;
-  /** Median latency, ms (batch 1), when timed. */
+  /** Median latency, ms (at the search's timing batch), when timed. */
   latencyMs?: number;
   /** Nodes kept in float (or higher precision) on top of the placement. */
   keptFloat: number;

@@ -56,8 +56,10 @@ export interface PlacementTiming {
 }
 
 export interface LatencyCheck {
-  /** Median latency of the float model (ms, batch 1, 1 thread). */
+  /** Median latency of the float model (ms, 1 thread, `batch` samples per run). */
   floatMs: number;
+  /** Samples per timed run (--timing-batch; 1 when absent). */
+  batch?: number;
   /** Median latency of the chosen quantized model. */
   quantizedMs: number;
   speedup: number;
