@@ -23,6 +23,9 @@ describe('variants', () => {
     expect(choose([a, b], 'speed')!.label).toBe('b');
     // 0.99x of float is float speed: the more accurate float-compute variant wins.
     expect(choose([v('int8', 0.2, 0.99, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    // A variant clearly slower than float is not float speed: the float-compute variant wins even when less accurate.
+    expect(choose([v('slow-int8', -0.1, 1.6, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    expect(choose([v('slow-int8', -0.1, 1.02, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('slow-int8');
     // Same everything: fewer nodes kept float, then the label, so the answer is always the same.
     expect(choose([v('y', 0.1, 0.8, 100, 3), v('x', 0.1, 0.8, 100, 3), v('z', 0.1, 0.8, 100, 1)], 'speed')!.label).toBe('z');
   });
