@@ -187,7 +187,7 @@ export function registerQuantize(program: Command): void {
     .option('--timing-batch <n>', 'static: samples per run when placements are timed against float (default 1): the batch the model will be deployed at; --calib must hold n samples')
     .option('--fallback <precision>', 'with --max-drop: what layers over budget become: float (the only choice on CPU)')
     .option('--equalization <when>', 'static: cross-layer equalization of consecutive convolutions, with high-bias absorption: auto (default: on with --no-per-channel), on, off')
-    .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel after an equalization), on, off')
+    .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel after an equalization), on, off, or analytic (means from the BatchNorm before each layer, no data)')
     .option('--smooth-quant <when>', 'static: SmoothQuant, activation outliers of LayerNorm -> MatMul moved into the weights: auto (default: off, see docs), on, off')
     .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1], or search (default: per layer, by predicted error; layers without gain left alone)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')

@@ -114,7 +114,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { model: processed, notes, folded } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     // Equalization and SmoothQuant change the float model (not its function) before the ranges.
-    const recovery = await prepareRecovery(processed, options, opts, engine);
+    const recovery = await prepareRecovery(processed, options, opts, engine, model);
     const pre = recovery.model;
     notes.push(...recovery.notes);
     progress.update(1, 'ranges');
