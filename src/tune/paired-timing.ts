@@ -64,3 +64,32 @@ export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, r
     for (const s of sessions) if (s) await s.release();
   }
 }
+
+/** Below this float run time, where a session's memory lands moves the time for good: two batches. */
+export const SMALL_MODEL_MS = 5;
+
+export interface PairedTiming {
+  /** Per batch (one, or two for small models), per candidate: its times and the float times of the same rounds. */
+  batches: { float: number[]; times: number[] }[][];
+  /** Per candidate, the ratio statistics of its worse batch (higher median). */
+  worse: RatioStats[];
+  /** Per candidate, the median of its times over all batches (ms). */
+  medianMs: number[];
+  /** Every float time measured (ms). */
+  floatTimes: number[];
+}
+
+/**
+ * Candidates (`models[1..]`) against the reference (`models[0]`): one batch of paired rounds, and
+ * when the reference runs under SMALL_MODEL_MS (`floatRunMs`, or the first batch's median), a second
+ * batch of fresh sessions created in the opposite order; each candidate is judged by its worse batch.
+ */
+export async function timePaired(engine: Engine, models: Model[], feeds: Feeds, signal: AbortSignal | undefined, floatRunMs?: number): Promise<PairedTiming> {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const batches = [await timeBatch(engine, models, feeds, false, signal)];
+  if ((floatRunMs ?? median(batches[0]!.flatMap((c) => c.float))) < SMALL_MODEL_MS) batches.push(await timeBatch(engine, models, feeds, true, signal));
+  const n = models.length - 1;
+  const worse = Array.from({ length: n }, (_, c) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a)));
+  const medianMs = Array.from({ length: n }, (_, c) => median(batches.flatMap((b) => b[c]!.times)));
+  return { batches, worse, medianMs, floatTimes: batches.flatMap((b) => b.flatMap((c) => c.float)) };
+}
