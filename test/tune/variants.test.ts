@@ -23,6 +23,10 @@ describe('variants', () => {
     expect(choose([a, b], 'speed')!.label).toBe('b');
     // 0.99x of float is float speed: the more accurate float-compute variant wins.
     expect(choose([v('int8', 0.2, 0.99, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    // Both clearly faster, their 95% intervals overlapping: the timing cannot order them, the drop decides.
+    const iv = (label: string, drop: number, r: number, low: number, high: number): VariantRecord => ({ ...v(label, drop, r, 150), latencyRatioLow: low, latencyRatioHigh: high });
+    expect(choose([iv('compute', 0.1, 0.82, 0.75, 0.9), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('weights');
+    expect(choose([iv('compute', 0.1, 0.7, 0.65, 0.74), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('compute');
     // A variant clearly slower than float is not float speed: the float-compute variant wins even when less accurate.
     expect(choose([v('slow-int8', -0.1, 1.6, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
     expect(choose([v('slow-int8', -0.1, 1.02, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('slow-int8');

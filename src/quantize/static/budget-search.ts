@@ -136,6 +136,7 @@ export async function searchWithinBudget(
     toTime.forEach((b, i) => {
       b.record.latencyRatio = timed.worse[i]!.median;
       b.record.latencyRatioHigh = timed.worse[i]!.high;
+      b.record.latencyRatioLow = timed.worse[i]!.low;
       b.record.latencyMs = timed.medianMs[i]!;
     });
   }
