@@ -44,13 +44,13 @@ const SAME_SPEED = 0.03;
 /**
  * Speed relative to float for choosing: a variant not clearly faster than float (by MARGIN, its
  * 95% interval below 1) counts as float speed, so noise never buys a less accurate variant; one
- * slower than float by more than MARGIN keeps its ratio, so it loses to float-speed variants (the
- * ViT fixture's 'full', 0.56x float, was chosen over float compute for its smaller drop when every
- * slower variant counted as float speed).
+ * clearly slower (MARGIN above 1, its interval above 1 when known) keeps its ratio, so it loses to
+ * float-speed variants (the ViT fixture's 'full', 0.56x float, was chosen over float compute for
+ * its smaller drop when every slower variant counted as float speed).
  */
 export function effectiveRatio(v: VariantRecord): number {
   const r = v.latencyRatio ?? 1;
-  if (r > 1 + MARGIN) return r;
+  if (r >= 1 + MARGIN && (v.latencyRatioLow ?? r) > 1) return r;
   return r <= 1 - MARGIN && (v.latencyRatioHigh ?? r) < 1 ? r : 1;
 }
 

@@ -30,6 +30,8 @@ describe('variants', () => {
     // A variant clearly slower than float is not float speed: the float-compute variant wins even when less accurate.
     expect(choose([v('slow-int8', -0.1, 1.6, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
     expect(choose([v('slow-int8', -0.1, 1.02, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('slow-int8');
+    // 1.05x float with an interval reaching below 1 is float speed within noise.
+    expect(choose([{ ...v('noisy-int8', -0.1, 1.05, 150), latencyRatioLow: 0.97 }, v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('noisy-int8');
     // Same everything: fewer nodes kept float, then the label, so the answer is always the same.
     expect(choose([v('y', 0.1, 0.8, 100, 3), v('x', 0.1, 0.8, 100, 3), v('z', 0.1, 0.8, 100, 1)], 'speed')!.label).toBe('z');
   });
