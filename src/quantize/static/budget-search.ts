@@ -53,6 +53,9 @@ export interface BudgetReport {
   seconds: number;
 }
 
+/** Paired rounds a variant inside the budget gets at least, unless its answer is settled earlier. */
+const BUDGET_ROUNDS = 60;
+
 const KEEP_REASON = 'kept in float for the accuracy budget (--max-drop): among the layers whose int8 error hurts the output most';
 
 interface Built {
@@ -132,7 +135,10 @@ export async function searchWithinBudget(
   const toTime = inside.filter((b) => b.candidate.placement !== 'storage');
   if (engines.timing && timingFeeds && toTime.length) {
     // As the placement search times them: a small model in two batches of fresh sessions, judged by the worse.
-    const timed = await timePaired(engines.timing, [pre, ...toTime.map((b) => b.candidate.model)], timingFeeds, o.signal).catch(rejected);
+    // At least BUDGET_ROUNDS paired rounds for a variant whose answer is not settled: with the 20
+    // the 3 s budget leaves a 20 ms model, whether the ViT fixture at batch 32 was clearly faster
+    // than float (1.1-1.2x) flipped run to run, and the chosen variant with it.
+    const timed = await timePaired(engines.timing, [pre, ...toTime.map((b) => b.candidate.model)], timingFeeds, o.signal, undefined, BUDGET_ROUNDS).catch(rejected);
     toTime.forEach((b, i) => {
       b.record.latencyRatio = timed.worse[i]!.median;
       b.record.latencyRatioHigh = timed.worse[i]!.high;
