@@ -27,6 +27,10 @@ describe('variants', () => {
     const iv = (label: string, drop: number, r: number, low: number, high: number): VariantRecord => ({ ...v(label, drop, r, 150), latencyRatioLow: low, latencyRatioHigh: high });
     expect(choose([iv('compute', 0.1, 0.82, 0.75, 0.9), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('weights');
     expect(choose([iv('compute', 0.1, 0.7, 0.65, 0.74), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('compute');
+    // One clearly faster, the other's interval reaching 1, overlapping: still the same speed; whatever the order given.
+    const pair = [iv('compute', 0.1, 0.9, 0.82, 0.97), iv('weights', 0, 0.86, 0.76, 1.04), v('storage', 0.2, 1, 140)];
+    expect(choose(pair, 'speed')!.label).toBe('weights');
+    expect(choose([...pair].reverse(), 'speed')!.label).toBe('weights');
     // A variant clearly slower than float is not float speed: the float-compute variant wins even when less accurate.
     expect(choose([v('slow-int8', -0.1, 1.6, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
     expect(choose([v('slow-int8', -0.1, 1.02, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('slow-int8');
