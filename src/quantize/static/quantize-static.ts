@@ -27,6 +27,7 @@ import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { prepareRecovery, recoveryData } from './recovery/recovery.js';
+import { timingFeeds } from './timing-feeds.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
 const STORE_SAMPLES = 8;
@@ -113,12 +114,13 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { model: processed, notes, folded } = await preprocess(model, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     // Equalization and SmoothQuant change the float model (not its function) before the ranges.
-    const recovery = await prepareRecovery(processed, options, opts, engine);
+    const recovery = await prepareRecovery(processed, options, opts, engine, model);
     const pre = recovery.model;
     notes.push(...recovery.notes);
     progress.update(1, 'ranges');
-    const { ranges, source, sample, notes: calibrationNotes, statistics } = await resolveRanges(model, pre, options, opts, engine, recovery.requests);
+    const { ranges, source, sample: firstSample, notes: calibrationNotes, statistics } = await resolveRanges(model, pre, options, opts, engine, recovery.requests);
     notes.push(...calibrationNotes);
+    const sample = await timingFeeds(pre, firstSample, opts.timingBatch, options.calibration);
     const recovered = recoveryData(recovery, statistics);
     if (recovered) opts = { ...opts, recoveryData: recovered };
     throwIfAborted(options.signal, 'quantization');
@@ -139,6 +141,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     }
     // A target this machine does not run (another CPU class) cannot be timed here.
     const measure = opts.speedCheck && sample !== undefined && target.measurable;
+    if (measure && opts.timingBatch > 1) notes.push(`speed measured at batch ${opts.timingBatch} (--timing-batch), 1 thread`);
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
     let budget: BudgetReport | undefined;
@@ -171,6 +174,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
     if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
+    if (latency && opts.timingBatch > 1) latency.batch = opts.timingBatch;
     const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
     if (latency) attachLatency(check, latency, opts.placement === 'auto');
     progress.update(5);
