@@ -37,7 +37,7 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'exclude', 'opTypes', 'forc
 
 /** Flags (commander attribute names) each mode reads. */
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
-  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan', 'maxDrop', 'evalData', 'metric', 'evalLimit', 'prefer', 'timeBudget', 'fallback', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha', 'report', 'recipe', 'saveRecipe', 'requantize'],
+  static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan', 'maxDrop', 'evalData', 'metric', 'evalLimit', 'prefer', 'timeBudget', 'timingBatch', 'fallback', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha', 'report', 'recipe', 'saveRecipe', 'requantize'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
   'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'exclude', 'force', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],

@@ -50,6 +50,7 @@ interface QuantizeFlags extends ModeFlags {
   evalLimit?: string;
   prefer?: string;
   timeBudget?: string;
+  timingBatch?: string;
   fallback?: string;
   equalization?: string;
   biasCorrection?: string;
@@ -135,6 +136,8 @@ function toOptions(f: QuantizeFlags): StaticQuantizeOptions {
   if (f.prefer) o.prefer = f.prefer as StaticQuantizeOptions['prefer'];
   const timeBudget = number('--time-budget', f.timeBudget);
   if (timeBudget !== undefined) o.timeBudget = timeBudget;
+  const timingBatch = number('--timing-batch', f.timingBatch, true);
+  if (timingBatch !== undefined) o.timingBatch = timingBatch;
   if (f.fallback) o.fallback = f.fallback as StaticQuantizeOptions['fallback'];
   const n = number('--calib-size', f.calibSize, true);
   if (n !== undefined) o.calibSize = n;
@@ -184,9 +187,10 @@ export function registerQuantize(program: Command): void {
     .option('--eval-limit <n>', 'with --max-drop: evaluate on at most n samples (default 1000)')
     .option('--prefer <what>', 'with --max-drop: among the models inside the budget, speed (default), size or accuracy')
     .option('--time-budget <s>', 'with --max-drop: stop searching after s seconds and keep the best model so far')
+    .option('--timing-batch <n>', 'static: samples per run when placements are timed against float (default 1): the batch the model will be deployed at; --calib must hold n samples')
     .option('--fallback <precision>', 'with --max-drop: what layers over budget become: float (the only choice on CPU)')
     .option('--equalization <when>', 'static: cross-layer equalization of consecutive convolutions, with high-bias absorption: auto (default: on with --no-per-channel), on, off')
-    .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel after an equalization), on, off')
+    .option('--bias-correction <when>', 'static: shift each int8 layer\'s bias by the mean error of its weight rounding, measured on --calib: auto (default: on with --no-per-channel after an equalization), on, off, or analytic (means from the BatchNorm before each layer, no data)')
     .option('--smooth-quant <when>', 'static: SmoothQuant, activation outliers of LayerNorm -> MatMul moved into the weights: auto (default: off, see docs), on, off')
     .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1], or search (default: per layer, by predicted error; layers without gain left alone)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')

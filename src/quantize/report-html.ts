@@ -39,7 +39,7 @@ export function formatQuantizeHtml(r: QuantizeReport): string {
   const cards = [
     card(`${(r.output.bytes / r.input.bytes).toFixed(2)}x`, `size (${kib(r.output.bytes)})`),
     card(`${r.counts.quantized}`, `nodes quantized (${r.counts.float} float)`),
-    r.speedCheck?.latency ? card(`${r.speedCheck.latency.speedup.toFixed(2)}x`, 'speed vs float32 (batch 1, 1 thread)', r.speedCheck.latency.speedup >= 1 ? 'ok' : 'bad') : '',
+    r.speedCheck?.latency ? card(`${r.speedCheck.latency.speedup.toFixed(2)}x`, `speed vs float32 (batch ${r.speedCheck.latency.batch ?? 1}, 1 thread)`, r.speedCheck.latency.speedup >= 1 ? 'ok' : 'bad') : '',
     chosen && r.budget ? card(`${chosen.drop.toFixed(2)}`, `${r.budget.metric} drop, ${r.budget.unit} (budget ${r.budget.maxDrop})`, chosen.withinBudget ? 'ok' : 'bad') : '',
   ].join('');
   const notes = [...(r.summary.notes ?? []).map((n) => `<li>${esc(n)}</li>`), ...r.summary.warnings.map((w) => `<li class="bad">${esc(w)}</li>`)].join('');

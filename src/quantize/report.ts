@@ -76,7 +76,7 @@ export function formatQuantizeReport(r: QuantizeReport, options: { verbose?: boo
     const l = sc.latency;
     if (l) {
       const tried = l.candidates.length > 1 ? ` (placement ${l.chosen}; timed: ${l.candidates.map((c) => `${c.label} ${c.medianMs.toFixed(3)} ms`).join(', ')})` : '';
-      lines.push(`  latency, batch 1, 1 thread: float32 ${l.floatMs.toFixed(3)} ms, quantized ${l.quantizedMs.toFixed(3)} ms: ${l.speedup.toFixed(2)}x${tried}`);
+      lines.push(`  latency, batch ${l.batch ?? 1}, 1 thread: float32 ${l.floatMs.toFixed(3)} ms, quantized ${l.quantizedMs.toFixed(3)} ms: ${l.speedup.toFixed(2)}x${tried}`);
       if (l.verdict) lines.push(`  placement: ${l.verdict}`);
     }
   }

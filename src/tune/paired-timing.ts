@@ -37,7 +37,7 @@ export function settled(stats: RatioStats[]): boolean {
  * budget, stopping early once the answer is settled. Returns, per candidate, its times and the
  * float times of the same rounds.
  */
-export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, reversed: boolean, signal: AbortSignal | undefined): Promise<{ float: number[]; times: number[] }[]> {
+export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, reversed: boolean, signal: AbortSignal | undefined, minRounds = MIN_ROUNDS): Promise<{ float: number[]; times: number[] }[]> {
   const order = models.map((_, i) => i);
   if (reversed) order.reverse();
   const sessions: Session[] = new Array(models.length);
@@ -48,7 +48,7 @@ export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, r
     const out: { float: number[]; times: number[] }[] = [];
     for (let c = 1; c < sessions.length; c++) {
       const pair = [sessions[0]!, sessions[c]!];
-      const maxRuns = Math.max(MIN_ROUNDS, Math.min(200, Math.ceil(TIMING_BUDGET_MS / 2 / (sessions.length - 1) / Math.max(warm[0]! + warm[c]!, 1e-3))));
+      const maxRuns = Math.max(minRounds, Math.min(200, Math.ceil(TIMING_BUDGET_MS / 2 / (sessions.length - 1) / Math.max(warm[0]! + warm[c]!, 1e-3))));
       const float: number[] = [];
       const times: number[] = [];
       while (float.length < maxRuns) {
@@ -63,4 +63,35 @@ export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, r
   } finally {
     for (const s of sessions) if (s) await s.release();
   }
+}
+
+/** Below this float run time, where a session's memory lands moves the time for good: two batches. */
+export const SMALL_MODEL_MS = 5;
+
+export interface PairedTiming {
+  /** Per batch (one, or two for small models), per candidate: its times and the float times of the same rounds. */
+  batches: { float: number[]; times: number[] }[][];
+  /** Per candidate, the ratio statistics of its worse batch (higher median). */
+  worse: RatioStats[];
+  /** Per candidate, the median of its times over all batches (ms). */
+  medianMs: number[];
+  /** Every float time measured (ms). */
+  floatTimes: number[];
+}
+
+/**
+ * Candidates (`models[1..]`) against the reference (`models[0]`): one batch of paired rounds, and
+ * when the reference runs under SMALL_MODEL_MS (`floatRunMs`, or the first batch's median), a second
+ * batch of fresh sessions created in the opposite order; each candidate is judged by its worse batch.
+ * `minRounds`: rounds a candidate gets when its answer is not settled even if that overruns the
+ * timing budget (large models, large timing batches).
+ */
+export async function timePaired(engine: Engine, models: Model[], feeds: Feeds, signal: AbortSignal | undefined, floatRunMs?: number, minRounds = MIN_ROUNDS): Promise<PairedTiming> {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const batches = [await timeBatch(engine, models, feeds, false, signal, minRounds)];
+  if ((floatRunMs ?? median(batches[0]!.flatMap((c) => c.float))) < SMALL_MODEL_MS) batches.push(await timeBatch(engine, models, feeds, true, signal, minRounds));
+  const n = models.length - 1;
+  const worse = Array.from({ length: n }, (_, c) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a)));
+  const medianMs = Array.from({ length: n }, (_, c) => median(batches.flatMap((b) => b[c]!.times)));
+  return { batches, worse, medianMs, floatTimes: batches.flatMap((b) => b.flatMap((c) => c.float)) };
 }

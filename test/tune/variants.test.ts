@@ -23,6 +23,19 @@ describe('variants', () => {
     expect(choose([a, b], 'speed')!.label).toBe('b');
     // 0.99x of float is float speed: the more accurate float-compute variant wins.
     expect(choose([v('int8', 0.2, 0.99, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    // Both clearly faster, their 95% intervals overlapping: the timing cannot order them, the drop decides.
+    const iv = (label: string, drop: number, r: number, low: number, high: number): VariantRecord => ({ ...v(label, drop, r, 150), latencyRatioLow: low, latencyRatioHigh: high });
+    expect(choose([iv('compute', 0.1, 0.82, 0.75, 0.9), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('weights');
+    expect(choose([iv('compute', 0.1, 0.7, 0.65, 0.74), iv('weights', 0, 0.88, 0.8, 0.95)], 'speed')!.label).toBe('compute');
+    // One clearly faster, the other's interval reaching 1, overlapping: still the same speed; whatever the order given.
+    const pair = [iv('compute', 0.1, 0.9, 0.82, 0.97), iv('weights', 0, 0.86, 0.76, 1.04), v('storage', 0.2, 1, 140)];
+    expect(choose(pair, 'speed')!.label).toBe('weights');
+    expect(choose([...pair].reverse(), 'speed')!.label).toBe('weights');
+    // A variant clearly slower than float is not float speed: the float-compute variant wins even when less accurate.
+    expect(choose([v('slow-int8', -0.1, 1.6, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('storage');
+    expect(choose([v('slow-int8', -0.1, 1.02, 150), v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('slow-int8');
+    // 1.05x float with an interval reaching below 1 is float speed within noise.
+    expect(choose([{ ...v('noisy-int8', -0.1, 1.05, 150), latencyRatioLow: 0.97 }, v('storage', 0.1, 1, 150)], 'speed')!.label).toBe('noisy-int8');
     // Same everything: fewer nodes kept float, then the label, so the answer is always the same.
     expect(choose([v('y', 0.1, 0.8, 100, 3), v('x', 0.1, 0.8, 100, 3), v('z', 0.1, 0.8, 100, 1)], 'speed')!.label).toBe('z');
   });

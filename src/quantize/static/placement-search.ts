@@ -30,9 +30,9 @@ import { profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
 import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough } from './candidate-fidelity.js';
 import { outputSqnr } from '../../tune/output-fidelity.js';
-import { MARGIN, pickFastest, ratioStats, type RatioStats } from '../../tune/latency-decision.js';
+import { MARGIN, pickFastest, type RatioStats } from '../../tune/latency-decision.js';
 import { measureLatency } from './candidate-timing.js';
-import { timeBatch } from '../../tune/paired-timing.js';
+import { timePaired } from '../../tune/paired-timing.js';
 
 export type ConcretePlacement = Exclude<Placement, 'auto'>;
 
@@ -56,8 +56,10 @@ export interface PlacementTiming {
 }
 
 export interface LatencyCheck {
-  /** Median latency of the float model (ms, batch 1, 1 thread). */
+  /** Median latency of the float model (ms, 1 thread, `batch` samples per run). */
   floatMs: number;
+  /** Samples per timed run (--timing-batch; 1 when absent). */
+  batch?: number;
   /** Median latency of the chosen quantized model. */
   quantizedMs: number;
   speedup: number;
@@ -151,13 +153,10 @@ export async function searchPlacement(
   const accurateSqnr = sqnr.filter((x) => accurateEnough(x, bestSqnr));
   candidates = candidates.filter((_, i) => accurateEnough(sqnr[i]!, bestSqnr));
   const models = [pre, ...candidates.map((c) => c.model)];
-  const batches: { float: number[]; times: number[] }[][] = [];
-  for (const reversed of floatRunMs < 5 ? [false, true] : [false]) batches.push(await timeBatch(engine, models, feeds, reversed, options.signal).catch(rejected));
+  const { batches, worse, medianMs, floatTimes } = await timePaired(engine, models, feeds, options.signal, floatRunMs).catch(rejected);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  const floatTimes = batches.flatMap((b) => b.flatMap((c) => c.float));
   // Each candidate is judged by its worse batch.
-  const worse = (c: number) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a));
-  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: median(batches.flatMap((b) => b[i]!.times)), sqnrDb: accurateSqnr[i]!, ratio: worse(i) }));
+  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: medianMs[i]!, sqnrDb: accurateSqnr[i]!, ratio: worse[i]! }));
   const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan) }));
   const pick = pickFastest(contenders);
   const storage = pick >= 0 ? undefined : buildCandidate(pre, ranges, opts, 'storage');

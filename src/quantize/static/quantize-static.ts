@@ -27,6 +27,7 @@ import type { TensorRange } from '../../calibrate/types.js';
 import { describeTarget, resolveTarget, type Target } from '../../target/resolve.js';
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { prepareRecovery, recoveryData } from './recovery/recovery.js';
+import { timingFeeds } from './timing-feeds.js';
 import { DYNAMIC_OPS, dequantizeDynamic, givenAfterPreprocess } from './requantize.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
@@ -120,7 +121,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     const { model: processed, notes, folded, renamed } = await preprocess(floatModel, engine, { optimize: opts.preprocess, upgradeTo10: eightBit, rewriteStems: opts.activations === 'uint8' });
     throwIfAborted(options.signal, 'quantization');
     // Equalization and SmoothQuant change the float model (not its function) before the ranges.
-    const recovery = await prepareRecovery(processed, options, opts, engine);
+    const recovery = await prepareRecovery(processed, options, opts, engine, floatModel);
     const pre = recovery.model;
     notes.push(...recovery.notes);
     if (given) {
@@ -132,8 +133,9 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       if (changed.length) notes.push(`requantize: ${changed.length} weight(s) changed before planning (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', ...' : ''}: a BatchNorm, constant or equalization folded into them) are rounded again`);
     }
     progress.update(1, 'ranges');
-    const { ranges, source, sample, notes: calibrationNotes, statistics } = await resolveRanges(floatModel, pre, options, opts, engine, recovery.requests);
+    const { ranges, source, sample: firstSample, notes: calibrationNotes, statistics } = await resolveRanges(floatModel, pre, options, opts, engine, recovery.requests);
     notes.push(...calibrationNotes);
+    const sample = await timingFeeds(pre, firstSample, opts.timingBatch, options.calibration);
     const recovered = recoveryData(recovery, statistics);
     if (recovered) opts = { ...opts, recoveryData: recovered };
     throwIfAborted(options.signal, 'quantization');
@@ -154,6 +156,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     }
     // A target this machine does not run (another CPU class) cannot be timed here.
     const measure = opts.speedCheck && sample !== undefined && target.measurable;
+    if (measure && opts.timingBatch > 1) notes.push(`speed measured at batch ${opts.timingBatch} (--timing-batch), 1 thread`);
     let candidate: Candidate;
     let latency: LatencyCheck | undefined;
     let budget: BudgetReport | undefined;
@@ -186,13 +189,14 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     throwIfAborted(options.signal, 'quantization');
     progress.update(3, 'speed check in ONNX Runtime');
     if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
+    if (latency && opts.timingBatch > 1) latency.batch = opts.timingBatch;
     const check = await speedCheck(q, plan, engine, { activations: opts.activations, format: opts.format });
     if (latency) attachLatency(check, latency, opts.placement === 'auto');
     // --requantize: the model given is the one to beat too (same paired timing, given model as reference).
     if (given && measure) {
       const vs = await measureLatency(model, candidate, timing, sample);
       if (vs.speedup > 0) {
-        plan.notes.push(`requantize: ${vs.speedup.toFixed(2)}x the given int8 model (${vs.quantizedMs.toFixed(3)} ms vs ${vs.floatMs.toFixed(3)} ms, batch 1, 1 thread, ${vs.runs} paired runs)`);
+        plan.notes.push(`requantize: ${vs.speedup.toFixed(2)}x the given int8 model (${vs.quantizedMs.toFixed(3)} ms vs ${vs.floatMs.toFixed(3)} ms, batch ${opts.timingBatch}, 1 thread, ${vs.runs} paired runs)`);
         if (vs.speedup < 1) check.warnings.push(`the re-quantized model ran ${vs.speedup.toFixed(2)}x the speed of the given int8 model here: keep the given model (its dynamic int8 kernels suit this model better)`);
       }
     }

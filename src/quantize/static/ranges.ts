@@ -30,7 +30,7 @@ export interface RangeSource {
 export interface ResolvedRanges {
   ranges: Map<string, TensorRange>;
   source: RangeSource;
-  /** One sample of the calibration data (batch 1), to time the model with. */
+  /** One sample of the calibration data (batch 1), to time the model with (timing-feeds.ts widens it to --timing-batch). */
   sample?: Feeds;
   /** What the calibrator wants the user to know (skipped tensors, subsets, ...). */
   notes: string[];

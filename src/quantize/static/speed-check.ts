@@ -50,7 +50,7 @@ export function attachLatency(report: SpeedCheckReport, latency: LatencyCheck, s
   report.latency = latency;
   // Below 0.95: a few percent either way is measurement noise on a busy machine.
   if (latency.speedup < 0.95) {
-    report.warnings.push(`the quantized model ran ${latency.speedup.toFixed(2)}x the speed of float32 here (${latency.quantizedMs.toFixed(3)} ms vs ${latency.floatMs.toFixed(3)} ms, batch 1, 1 thread)${searched ? ' even with the fastest placement' : '; try --placement auto'}: this model is too small or too elementwise-heavy for ONNX Runtime's int8 kernels; consider --mode dynamic or keeping it in float`);
+    report.warnings.push(`the quantized model ran ${latency.speedup.toFixed(2)}x the speed of float32 here (${latency.quantizedMs.toFixed(3)} ms vs ${latency.floatMs.toFixed(3)} ms, batch ${latency.batch ?? 1}, 1 thread)${searched ? ' even with the fastest placement' : '; try --placement auto'}: this model is too small or too elementwise-heavy for ONNX Runtime's int8 kernels; consider --mode dynamic or keeping it in float`);
   }
 }
 

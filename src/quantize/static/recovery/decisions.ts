@@ -26,7 +26,7 @@ export interface RecoveryDecisions {
   equalization?: EqualizedPair[];
   smoothing?: SmoothedInput[];
   /** Bias correction: the input means per input tensor (measured on the calibration data). */
-  biasCorrection?: 'empirical';
+  biasCorrection?: 'empirical' | 'analytic';
   biasMeans?: Record<string, number[]>;
 }
 
@@ -47,7 +47,7 @@ export function checkRecoveryDecisions(d: unknown, fail: (key: string, what: str
   };
   list('equalization', (x) => typeof x.first === 'string' && typeof x.second === 'string' && numbers(x.scales) && (x.absorbed === undefined || numbers(x.absorbed)), '{ first, second, scales: number[], absorbed?: number[] }');
   list('smoothing', (x) => typeof x.tensor === 'string' && typeof x.into === 'string' && Array.isArray(x.consumers) && x.consumers.every((c) => typeof c === 'string') && typeof x.alpha === 'number' && numbers(x.scales), '{ tensor, consumers: string[], into, alpha, scales: number[] }');
-  if (o.biasCorrection !== undefined && o.biasCorrection !== 'empirical') fail('decisions.recovery.biasCorrection', "must be 'empirical'");
+  if (o.biasCorrection !== undefined && o.biasCorrection !== 'empirical' && o.biasCorrection !== 'analytic') fail('decisions.recovery.biasCorrection', "must be 'empirical' or 'analytic'");
   const m = o.biasMeans;
   if (m !== undefined) {
     if (!m || typeof m !== 'object' || Array.isArray(m)) fail('decisions.recovery.biasMeans', 'must be an object');

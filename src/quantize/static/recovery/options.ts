@@ -8,6 +8,8 @@ import { OptionError } from '../../../errors.js';
 export type Toggle = 'auto' | 'on' | 'off';
 
 export const TOGGLES: readonly Toggle[] = ['auto', 'on', 'off'];
+export type BiasCorrectionChoice = Toggle | 'analytic';
+const BIAS_CHOICES: readonly BiasCorrectionChoice[] = [...TOGGLES, 'analytic'];
 
 export interface RecoveryOptions {
   /**
@@ -32,17 +34,19 @@ export interface RecoveryOptions {
   /**
    * Bias correction: each int8 Conv/MatMul/Gemm's bias shifted by the mean error its weight
    * quantization adds to the output, from input means measured on the calibration data in the
-   * calibration pass. 'auto' (default): on with per-tensor weights where equalization ran
-   * (alone it was measured to raise the logit error; see recovery.ts).
+   * calibration pass ('on', the empirical variant), or computed from the BatchNorm before each
+   * layer ('analytic', no data; layers without one are left alone). 'auto' (default): empirical,
+   * with per-tensor weights where equalization ran (alone it was measured to raise the logit
+   * error; see recovery.ts).
    */
-  biasCorrection?: Toggle;
+  biasCorrection?: BiasCorrectionChoice;
 }
 
 export interface ResolvedRecovery {
   smoothQuant: Toggle;
   alpha: number | 'search';
   equalization: Toggle;
-  biasCorrection: Toggle;
+  biasCorrection: BiasCorrectionChoice;
 }
 
 function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], flag: string, def: T): T {
@@ -62,6 +66,6 @@ export function resolveRecovery(o: RecoveryOptions): ResolvedRecovery {
     smoothQuant,
     alpha: a ?? 'search',
     equalization: oneOf(o.equalization, TOGGLES, '--equalization', 'auto'),
-    biasCorrection: oneOf(o.biasCorrection, TOGGLES, '--bias-correction', 'auto'),
+    biasCorrection: oneOf(o.biasCorrection, BIAS_CHOICES, '--bias-correction', 'auto'),
   };
 }

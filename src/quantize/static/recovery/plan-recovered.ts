@@ -24,6 +24,6 @@ export function planRecovered(pre: Model, ranges: Map<string, TensorRange>, opts
   const corrected = planStatic(base, ranges, opts, overrides);
   let largest = 0;
   for (const s of shifts) for (const x of s.shift) largest = Math.max(largest, Math.abs(x));
-  corrected.notes.push(`bias correction: ${shifts.length} layer bias(es) shifted by the mean error of their int8 weights on the calibration data (largest shift ${largest.toPrecision(3)})`);
+  corrected.notes.push(`bias correction: ${shifts.length} layer bias(es) shifted by the mean error of their int8 weights ${data.meansFrom === 'analytic' ? 'over input means computed from the BatchNorms' : 'on the calibration data'} (largest shift ${largest.toPrecision(3)})`);
   return { base, plan: corrected };
 }

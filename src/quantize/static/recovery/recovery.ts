@@ -27,6 +27,7 @@ import type { Toggle } from './options.js';
 import { applyEqualization, computeEqualization, convPairs, equalizationRequests } from './equalization.js';
 import { applySmoothing, computeSmoothing, smoothRequests, smoothTargets } from './smoothquant.js';
 import { biasMeanRequests, correctableLayers } from './bias-correction.js';
+import { analyticMeans, batchNormDeviations } from './analytic-means.js';
 
 export interface PreparedRecovery {
   /** The pre-processed model after equalization and smoothing (the input itself when neither ran). */
@@ -55,7 +56,8 @@ export function autoEnabled(opts: ResolvedStaticOptions): { equalization: boolea
 
 const on = (t: Toggle, auto: boolean) => t === 'on' || (t === 'auto' && auto);
 
-export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions, opts: ResolvedStaticOptions, engine: Engine): Promise<PreparedRecovery> {
+/** `original` is the model as given (its BatchNorms, before pre-processing folds them, for analytic bias correction). */
+export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions, opts: ResolvedStaticOptions, engine: Engine, original: Model): Promise<PreparedRecovery> {
   const r = opts.recovery;
   const auto = autoEnabled(opts);
   const notes: string[] = [];
@@ -66,7 +68,7 @@ export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions
     const model = changes ? cloneModel(pre) : pre;
     if (d.equalization?.length) applyEqualization(model, d.equalization);
     if (d.smoothing?.length) applySmoothing(model, d.smoothing);
-    return { model, decisions: d, notes, requests: [], biasCorrection: d.biasCorrection === 'empirical' };
+    return { model, decisions: d, notes, requests: [], biasCorrection: d.biasCorrection !== undefined };
   }
   const hasData = options.calibration !== undefined;
   // Ranges from a file were recorded on the model before any change: the transforms cannot run.
@@ -110,6 +112,15 @@ export async function prepareRecovery(pre: Model, options: StaticQuantizeOptions
     }
   }
   if (r.biasCorrection === 'auto' && auto.biasCorrection && hasData && decisions.equalization?.length) bias = true;
+  if (r.biasCorrection === 'analytic') {
+    // No data: the means come from the BatchNorms (analytic-means.ts); nothing to request.
+    const layers = correctableLayers(model);
+    const means = analyticMeans(pre, layers, batchNormDeviations(original));
+    decisions.biasCorrection = 'analytic';
+    decisions.biasMeans = Object.fromEntries(means);
+    notes.push(`analytic bias correction: input means of ${new Set(layers.filter((l) => means.has(l.input)).map((l) => l.node.name)).size} of ${layers.length} layer(s) computed from the BatchNorm before them; the others (no BatchNorm before them) are left alone`);
+    return { model, decisions, notes, requests: [], biasCorrection: true };
+  }
   const requests = bias ? biasMeanRequests(correctableLayers(model)) : [];
   if (bias) decisions.biasCorrection = 'empirical';
   return { model, decisions, notes, requests, biasCorrection: bias };
@@ -137,5 +148,5 @@ export function recoveryData(prepared: PreparedRecovery, stats: Statistics | und
     }
     d.biasMeans = means;
   }
-  return d.biasMeans ? { means: new Map(Object.entries(d.biasMeans)) } : undefined;
+  return d.biasMeans ? { means: new Map(Object.entries(d.biasMeans)), meansFrom: d.biasCorrection === 'analytic' ? 'analytic' : 'empirical' } : undefined;
 }
