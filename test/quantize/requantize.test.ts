@@ -51,39 +51,40 @@ function expectSameIntegers(given: Model, out: Model, sameScales = true): number
   return checked;
 }
 
+/**
+ * Re-quantizes a fixture (placement full), checks that `weights` weights kept their integers and
+ * none was rounded again, and that top-1 stays within 1 point of the given model on 2000 images.
+ */
+async function requantizeAndCheck(name: string, weights: number, sameScales = true): Promise<{ notes: string[]; model: Model }> {
+  const given = loadModel(fixture(name));
+  const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
+  const notes = r.summary.notes ?? [];
+  expect(notes.some((n) => /rounded again/.test(n) && !/not rounded again/.test(n))).toBe(false);
+  expect(expectSameIntegers(given, r.model, sameScales)).toBe(weights);
+  const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
+  expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
+  return { notes, model: r.model };
+}
+
 describe('--requantize (ONNX Runtime dynamic models)', () => {
   it('refuses a ConvInteger model as already quantized by default, naming --requantize', async () => {
     await expect(quantize(loadModel(fixture('resnet_bn_dyn')), { calibration: CALIB, engine })).rejects.toThrow(/already quantized .*--requantize/);
   });
 
   it('ConvInteger ResNet: every Conv quantized statically on the given integers; top-1 as the given model', async () => {
-    const given = loadModel(fixture('resnet_bn_dyn'));
-    const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
-    expect(r.summary.notes).toContain('requantize: 16 x ConvInteger turned back into float ops over their 16 int8 weight(s), whose integers, scales and zero points are kept as given (not rounded again); activations calibrated');
-    expect(r.summary.notes!.some((n) => /rounded again/.test(n) && !/not rounded again/.test(n))).toBe(false);
-    const ops = new Set(r.model.graph.nodes.map((n) => n.opType));
+    const { notes, model } = await requantizeAndCheck('resnet_bn_dyn', 16);
+    expect(notes).toContain('requantize: 16 x ConvInteger turned back into float ops over their 16 int8 weight(s), whose integers, scales and zero points are kept as given (not rounded again); activations calibrated');
+    const ops = new Set(model.graph.nodes.map((n) => n.opType));
     for (const op of ['DynamicQuantizeLinear', 'ConvInteger', 'MatMulInteger']) expect(ops.has(op)).toBe(false);
-    expect(expectSameIntegers(given, r.model)).toBe(16);
-    const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
-    expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
   });
 
   it('MatMulInteger ViT: int8 weights kept bit for bit; top-1 as the given model', async () => {
-    const given = loadModel(fixture('vit_tiny_dyn'));
-    const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
-    expect(expectSameIntegers(given, r.model)).toBe(17);
-    const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
-    expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
+    await requantizeAndCheck('vit_tiny_dyn', 17);
   });
 
   it('ConvInteger followed by BatchNorm: the folded weights keep their integers on per-channel scales', async () => {
-    const given = loadModel(fixture('resnet_bn_dyn_bn'));
-    const r = await quantize(given, { calibration: CALIB, requantize: true, placement: 'full', engine, speedCheck: false });
-    expect(r.summary.notes).toContain('requantize: 16 weight(s) had a BatchNorm folded into them: they keep their integers, on per-channel scales (scale x gamma / sigma)');
-    expect(r.summary.notes!.some((n) => /rounded again/.test(n) && !/not rounded again/.test(n))).toBe(false);
-    expect(expectSameIntegers(given, r.model, false)).toBe(16);
-    const [a, b] = [await runClassifier(engine, given, TEST), await runClassifier(engine, r.model, TEST)];
-    expect(Math.abs(a.top1 - b.top1)).toBeLessThanOrEqual(0.01);
+    const { notes } = await requantizeAndCheck('resnet_bn_dyn_bn', 16, false);
+    expect(notes).toContain('requantize: 16 weight(s) had a BatchNorm folded into them: they keep their integers, on per-channel scales (scale x gamma / sigma)');
   });
 
   it('refuses options that would change the given weights', async () => {
