@@ -5,16 +5,16 @@
  */
 import { statSync } from 'node:fs';
 import type { Model } from '../../src/ir/model.js';
-import { quantize } from '../../src/quantize/quantize.js';
+import { quantize, type QuantizeOptions } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
 import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-static.js';
-import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { benchmark } from '../../src/eval/benchmark.js';
 import { stageModel } from '../../src/onnx/io.js';
 import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
 import { throwIfAborted } from '../../src/errors.js';
-import { quantizeRecipe } from '../../src/recipe/quantize-recipe.js';
+import { quantizeStep } from '../../src/recipe/quantize-recipe.js';
+import { recipeFiles, stepData } from '../../src/recipe/replay.js';
 import type { ProgressEvent } from '../../src/progress.js';
 import { openDataset, type DataSource } from '../../src/calibrate/data/open.js';
 import type { WizardChoices } from './choices.js';
@@ -48,7 +48,7 @@ export interface RunResult {
   /** The layers that cost most: kept in float by the budget, or the first nodes left in float with why. */
   costly: string[];
   warnings: string[];
-  /** Static runs can be saved as a recipe that replays them without data or searching. */
+  /** Saves the run's recipe (and its lock) that replays it without searching. */
   saveRecipe?: (path: string) => void;
 }
 
@@ -107,12 +107,18 @@ export async function runWizard(input: RunInput, cb: RunCallbacks): Promise<RunR
   };
   if (accuracy) result.accuracy = accuracy;
   if (latency) result.latency = latency;
-  if (mode === 'static') {
-    const recipe = quantizeRecipe(model, options as StaticQuantizeOptions, q as StaticQuantizeResult);
-    result.saveRecipe = (path: string) => {
-      const staged: Staged[] = [stageFile(path, `${JSON.stringify(recipe, null, 2)}\n`)];
+  // Every goal's run replays from its recipe; the lock beside it records the data it read.
+  result.saveRecipe = (path: string) => {
+    const step = quantizeStep(options as QuantizeOptions, q, stepData(path, calibration));
+    const files = recipeFiles(path, [{ quantize: step }], { model, output: q.model, data: { calibration: data.calibration, evalData: data.evaluation } });
+    const staged: Staged[] = [];
+    try {
+      for (const [p, text] of files) staged.push(stageFile(p, text));
       commitAll(staged);
-    };
-  }
+    } catch (err) {
+      abortAll(staged);
+      throw err;
+    }
+  };
   return result;
 }

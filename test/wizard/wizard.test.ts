@@ -92,17 +92,27 @@ describe('the wizard (ink-testing-library)', () => {
     expect(result).toMatch(/top1 +\d+\.\d\d % +\d+\.\d\d %/);
     expect(result).toMatch(/latency p50 +\d+\.\d\d ms +\d+\.\d\d ms/);
     expect(result).toMatch(/Written: .*vit\.dyn\.onnx/);
-    expect(result).not.toMatch(/Save the recipe/); // recipes record static runs
-    const command = unwrap(result).match(/Same from the CLI: (slimnet quantize .*?--mode dynamic)/)?.[1];
-    expect(command).toBe(`slimnet quantize ${VIT} -o ${out} --mode dynamic`);
+    // Every goal saves its recipe (and the lock beside it); the command then names it.
+    expect(result).toMatch(/> Save the recipe to .*vit\.dyn\.recipe\.json/);
+    await w.type(KEY.enter);
+    const saved = await w.frame(/Recipe: .*vit\.dyn\.recipe\.json/);
+    const recipe = join(dir, 'vit.dyn.recipe.json');
+    const command = unwrap(saved).match(/Same from the CLI: (slimnet quantize .*?\.recipe\.json)/)?.[1];
+    expect(command).toBe(`slimnet quantize ${VIT} -o ${out} --mode dynamic --save-recipe ${recipe}`);
     await w.type(KEY.enter);
     expect(w.exits).toEqual([0]);
     w.app.unmount();
 
     expect(loadModel(out).graph.nodes.map((n) => n.opType)).toContain('DynamicQuantizeMatMul');
-    // The printed command, run as printed (to another file), writes the same bytes.
+    expect(JSON.parse(readFileSync(join(dir, 'vit.dyn.recipe.lock.json'), 'utf8')).data.evalData.path).toBe(TEST_SET);
+    // The recipe replays to the same bytes.
+    const replay = join(dir, 'replay.dyn.onnx');
+    const rr = slimnet(['quantize', VIT, '-o', replay, '--recipe', recipe, '--locked']);
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(replay))).toBe(0);
+    // The printed command, run as printed (to other files), writes the same bytes.
     const again = join(dir, 'cli.dyn.onnx');
-    const args = command!.split(' ').slice(1).map((a) => (a === out ? again : a));
+    const args = command!.split(' ').slice(1).map((a) => (a === out ? again : a === recipe ? join(dir, 'cli.recipe.json') : a));
     const r = slimnet(args);
     expect(r.code, r.stderr).toBe(0);
     expect(Buffer.compare(readFileSync(out), readFileSync(again))).toBe(0);
