@@ -63,10 +63,12 @@ steps:
   });
 
   it('names the line and the key of what is wrong, before any work', () => {
-    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n')).toBe("p.yaml:5: steps[0].quantize.placment is not a quantize option (output, mode, calib, calib-size, recipe, method, percentile, format, placement, activations, weights, target, per-channel, block-size, algorithm, symmetric, accuracy-level, exclude, op-types, max-drop, eval-data, eval-limit, prefer)");
+    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n')).toBe("p.yaml:5: steps[0].quantize.placment is not a quantize option (output, mode, calib, calib-size, recipe, save-recipe, method, percentile, format, placement, activations, weights, target, per-channel, block-size, algorithm, symmetric, accuracy-level, exclude, op-types, max-drop, eval-data, eval-limit, prefer)");
     expect(parseError('model: m.onnx\nsteps:\n  - eval: { data: t.npz, limit: -3 }\n')).toBe('p.yaml:3: steps[0].eval.limit must be a positive integer (got -3)');
     expect(parseError('model: m.onnx\nsteps:\n  - eval: { limit: 3 }\n')).toMatch(/^p\.yaml:3: steps\[0\]\.eval needs 'data': evaluation data$/);
-    expect(parseError('model: m.onnx\nsteps:\n  - prune: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, eval, bench \(got prune\)$/);
+    expect(parseError('model: m.onnx\nsteps:\n  - distill: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, prune, eval, bench \(got distill\)$/);
+    expect(parseError('model: m.onnx\nsteps:\n  - prune: {}\n')).toBe("p.yaml:3: steps[0].prune needs 'output': where to write the pruned model (-o)");
+    expect(parseError('model: m.onnx\nsteps:\n  - prune:\n      output: o.onnx\n      sparsity: 150%\n')).toBe("p.yaml:5: steps[0].prune.sparsity must be a fraction in [0, 1) such as 0.5, or a percentage such as \"50%\" (got '150%')");
     expect(parseError('model: m.onnx\nstep: []\n')).toBe('p.yaml:2: step is not a pipeline key (schema, model, steps)');
     expect(parseError('steps: []\n')).toMatch(/^p\.yaml:1: model must be the path/);
     expect(parseError('model: m.onnx\nsteps:\n  - eval: {data: t.npz\n')).toMatch(/^p\.yaml:\d: not valid YAML or JSON/);
@@ -76,6 +78,50 @@ steps:
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`slimnet: ${foreign}:6: steps[0].quantize.calib: not used by mode dynamic`);
     expect(existsSync(join(dir, 'out.onnx'))).toBe(false);
+  });
+
+  it('runs prune -> quantize -> eval -> bench, each step reading the last model; --json; the prune step\'s recipe replays', () => {
+    const file = pipeline('prune.yaml', `model: model.onnx
+steps:
+  - prune:
+      method: channel
+      sparsity: 25%
+      calib: calib.npz
+      calib-size: 32
+      output: model.pruned.onnx
+      save-recipe: model.pruned.recipe.json
+  - quantize: { calib: calib.npz, calib-size: 32, placement: full, output: model.pruned.int8.onnx }
+  - eval: { data: test.npz, limit: 200, runs: 5, fail-if: "size_ratio > 0.5" }
+  - bench: { runs: 5, warmup: 1 }
+`);
+    const r = slimnet(['run', file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { schema: string; exitCode: number; steps: { step: string; kind: string; output?: string; gates?: { gate: string; passed: boolean }[]; result: Record<string, unknown> }[] };
+    expect(doc.schema).toBe('slimnet.run/1');
+    expect(doc.exitCode).toBe(0);
+    expect(doc.steps.map((st) => st.kind)).toEqual(['prune', 'quantize', 'eval', 'bench']);
+    expect(doc.steps[0]!.step).toMatch(/prune\.yaml:3: steps\[0\]\.prune$/);
+    expect(doc.steps[0]!.result).toMatchObject({ method: 'channel', sparsity: 0.25, replayed: false });
+    expect((doc.steps[0]!.result.bytesAfter as number)).toBeLessThan(doc.steps[0]!.result.bytesBefore as number);
+    // The quantize step read the pruned model: its "before" is the pruned file.
+    expect(doc.steps[1]!.result.bytesBefore).toBe(doc.steps[0]!.result.bytesAfter);
+    expect(doc.steps[2]!.gates).toEqual([{ gate: '--fail-if "size_ratio > 0.5"', passed: true }]);
+    expect((doc.steps[3]!.result.models as unknown[]).length).toBe(2);
+    const lock = JSON.parse(readFileSync(join(dir, 'model.pruned.recipe.lock.json'), 'utf8'));
+    expect(Object.keys(lock.data)).toEqual(['calibration']);
+    expect(lock.executionProvider).toBe('CPUExecutionProvider');
+
+    // The saved prune recipe replays (reading the calibration file it names) to the same bytes.
+    const replay = slimnet(['run', join(dir, 'model.pruned.recipe.json'), '--model', join(dir, 'model.onnx'), '-o', join(dir, 'replay.pruned.onnx'), '--locked']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/channel \(recipe replayed\)/);
+    expect(Buffer.compare(readFileSync(join(dir, 'model.pruned.onnx')), readFileSync(join(dir, 'replay.pruned.onnx')))).toBe(0);
+    // Other data than the lock's: refused with --locked, before anything is written.
+    const other = slimnet(['run', join(dir, 'model.pruned.recipe.json'), '--model', join(dir, 'model.onnx'), '-o', join(dir, 'other.onnx'), '--calib', join(dir, 'test.npz'), '--locked', '--json']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^slimnet: --locked: the calibration data \S*test\.npz differs from \S*calib\.npz the recipe was made with/m);
+    expect(JSON.parse(other.stdout)).toMatchObject({ exitCode: 2, steps: [] });
+    expect(existsSync(join(dir, 'other.onnx'))).toBe(false);
   });
 
   it("accepts the README's pipeline example, and the README quotes a real error", () => {
