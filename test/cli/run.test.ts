@@ -128,9 +128,10 @@ steps:
     const text = readmeSection('The CLI').match(/### Pipelines and recipes[\s\S]*?```yaml\n([\s\S]*?)```/)?.[1];
     expect(text).toBeDefined();
     const p = parsePipeline(text!, join(dir, 'readme.yaml'));
-    expect(p.steps.map((st) => st.kind)).toEqual(['quantize', 'eval', 'bench']);
-    expect(p.steps[0]!.options).toEqual({ calibration: join(dir, 'calib.npz'), output: join(dir, 'model.int8.onnx') });
-    expect(p.steps[1]!.options).toEqual({ data: join(dir, 'test.npz'), maxDrop: 1, failIf: 'speedup < 1.1' });
+    expect(p.steps.map((st) => st.kind)).toEqual(['prune', 'quantize', 'eval', 'bench']);
+    expect(p.steps[0]!.options).toEqual({ method: 'channel', sparsity: 0.3, calibration: join(dir, 'calib.npz'), output: join(dir, 'model.pruned.onnx') });
+    expect(p.steps[1]!.options).toEqual({ calibration: join(dir, 'calib.npz'), output: join(dir, 'model.int8.onnx'), saveRecipe: join(dir, 'model.int8.recipe.json') });
+    expect(p.steps[2]!.options).toEqual({ data: join(dir, 'test.npz'), maxDrop: 1, failIf: 'speedup < 1.1' });
     const quoted = readmeSection('The CLI').match(/\(`(pipeline\.yaml:5: [^`]*)\(\.\.\.\)`/)?.[1];
     expect(quoted).toBeDefined();
     expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n').replace('p.yaml', 'pipeline.yaml')).toContain(quoted!);
