@@ -18,6 +18,7 @@ const { App } = await import('../../cli/wizard/app.js');
 
 const VIT = join(TRAINED, 'vit_tiny.onnx');
 const TEST_SET = join(FIXTURES, 'data', 'fmnist_test.npz');
+const CALIB_SET = join(FIXTURES, 'data', 'fmnist_calib.npz');
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'slimnet-wizard-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,6 +117,50 @@ describe('the wizard (ink-testing-library)', () => {
     const r = slimnet(args);
     expect(r.code, r.stderr).toBe(0);
     expect(Buffer.compare(readFileSync(out), readFileSync(again))).toBe(0);
+  });
+
+  it('prunes channels with calibration data through the same API, saves the recipe, and the recipe replays byte for byte', async () => {
+    const w = start();
+    const model = join(TRAINED, 'resnet_bn.onnx');
+    await w.type(model, KEY.enter);
+    await w.frame(/Continue with this model/);
+    await w.type(KEY.enter);
+    await w.frame(/What should the result be\?/);
+    await w.type(KEY.down, KEY.down, KEY.down, KEY.down, KEY.down, KEY.down);
+    await w.frame(/> Prune/);
+    await w.type(KEY.enter);
+    await w.frame(/How should the model be pruned\?/);
+    await w.type(KEY.enter); // Channels
+    await w.frame(/Share of the channels to remove/);
+    await w.type(KEY.ctrlU, '150%', KEY.enter);
+    await w.frame(/x the sparsity must be a fraction/);
+    await w.type(KEY.ctrlU, '25%', KEY.enter);
+    expect(await w.frame(/Calibration data: the activations pruning weighs/)).toMatch(/No data/);
+    await w.type(KEY.enter, CALIB_SET, KEY.enter);
+    await w.frame(/Evaluation data/);
+    await w.type(KEY.down, KEY.down, KEY.enter); // no evaluation data
+    const review = await w.frame(/step 4\/6: Review/);
+    expect(review).toMatch(/mode +prune: channel +whole channels cut/);
+    expect(review).toMatch(/sparsity +25%/);
+    const out = join(dir, 'resnet.pruned.onnx');
+    await w.type(KEY.down, KEY.enter, KEY.ctrlU, out, KEY.enter);
+    await w.frame(/> Run/);
+    await w.type(KEY.enter);
+    expect(await w.frame(/step 5\/6: Run/)).toMatch(/prune/);
+    const result = await w.frame(/step 6\/6: Result/, 180_000);
+    expect(result).toMatch(/cut \d+ channel groups; weights \d+ -> \d+ non-zero/);
+    expect(result).toMatch(/size +\d.*KiB +\d.*KiB +0\.\d\dx/);
+    await w.type(KEY.enter); // save the recipe
+    const saved = await w.frame(/Recipe: .*resnet\.pruned\.recipe\.json/);
+    const recipe = join(dir, 'resnet.pruned.recipe.json');
+    expect(unwrap(saved)).toContain(`slimnet prune ${model} -o ${out} --method channel --sparsity 0.25 --calib ${CALIB_SET} --save-recipe ${recipe}`);
+    await w.type(KEY.enter);
+    expect(w.exits).toEqual([0]);
+    w.app.unmount();
+    const replay = join(dir, 'replay.pruned.onnx');
+    const r = slimnet(['prune', model, '-o', replay, '--recipe', recipe, '--locked', '--no-latency']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(replay))).toBe(0);
   });
 
   it('Ctrl-C during the run cancels it: exit 130 and no file written', async () => {

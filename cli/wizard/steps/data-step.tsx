@@ -14,10 +14,11 @@ import type { DataChoice } from '../choices.js';
 import { randomData } from '../random-data.js';
 import { message } from '../message.js';
 
-export type DataPurpose = 'calibration' | 'evaluation';
+export type DataPurpose = 'calibration' | 'pruning' | 'evaluation';
 
 const QUESTION: Record<DataPurpose, string> = {
   calibration: 'Calibration data: samples the int8 ranges are measured on (a few hundred).',
+  pruning: 'Calibration data: the activations pruning weighs weights by, and refits layers on (a few hundred samples).',
   evaluation: 'Evaluation data: accuracy against the float model (top-1 with labels).',
 };
 
@@ -33,7 +34,7 @@ export function DataStep({ purpose, model, required, onDone }: {
     { value: 'file', label: 'A data file or directory', hint: FORMATS },
     { value: 'random', label: 'Random data', hint: 'runs everything, but the accuracy is then unknown' },
   ];
-  if (!required) items.push({ value: 'none', label: 'No data', hint: purpose === 'evaluation' ? 'the result shows size and speed only' : 'skip' });
+  if (!required) items.push({ value: 'none', label: 'No data', hint: purpose === 'evaluation' ? 'the result shows size and speed only' : purpose === 'pruning' ? 'channels scored by weight norms, no refit' : 'skip' });
 
   const pick = (kind: DataChoice['kind']) => {
     setError(undefined);
@@ -70,7 +71,7 @@ export function DataStep({ purpose, model, required, onDone }: {
         ) : null}
         {asking === 'random' ? (
           <>
-            <Warning message={`Random data: every step runs, but the accuracy of the result is unknown${purpose === 'calibration' ? ' and the int8 ranges fit noise, not your inputs' : ''}.`} />
+            <Warning message={`Random data: every step runs, but the accuracy of the result is unknown${purpose === 'calibration' ? ' and the int8 ranges fit noise, not your inputs' : purpose === 'pruning' ? ' and what is kept is chosen on noise, not your inputs' : ''}.`} />
             <Select items={[{ value: true, label: 'Use random data anyway' }, { value: false, label: 'Choose a data file instead' }]}
               onSelect={(ok) => (ok ? onDone({ kind: 'random' }, randomData(model)) : setAsking('path'))} />
           </>

@@ -41,7 +41,7 @@ export function ResultStep({ result, choices, model, onQuit }: { result: RunResu
     <Frame step={6} keys={KEYS.menu}>
       {tableRows(result).map((row, i) => <Text key={row} bold={i === 0}>{row}</Text>)}
       {result.accuracy?.unknown || !result.accuracy ? <Warning message={result.accuracy ? 'Accuracy unknown: measured on random data.' : 'Accuracy not measured: no evaluation data.'} /> : null}
-      <Text wrap="truncate-end">{`quantized ${result.quantizedNodes} nodes, ${result.floatNodes} left in float${result.costly.length ? '; the ones that matter:' : ''}`}</Text>
+      <Text wrap="truncate-end">{`${result.done}${result.costly.length ? '; the ones that matter:' : ''}`}</Text>
       {result.costly.slice(0, 3).map((c) => <Text key={c} color={color('muted')} wrap="truncate-end">{`  ${c}`}</Text>)}
       <Text wrap="truncate-end">Written: <Text bold>{result.output}</Text></Text>
       {saved ? <Text wrap="truncate-end">Recipe: <Text bold>{saved}</Text></Text> : null}
