@@ -183,6 +183,36 @@ describe('the wizard (ink-testing-library)', () => {
     expect(readdirSync(join(dir, 'cancelled'))).toEqual([]);
   });
 
+  it('Ctrl-C while pruning cancels it too: exit 130 and no file written', async () => {
+    const w = start();
+    rmSync(join(dir, 'cancelled-prune'), { recursive: true, force: true });
+    (await import('node:fs')).mkdirSync(join(dir, 'cancelled-prune'));
+    await w.type(join(TRAINED, 'resnet_bn.onnx'), KEY.enter);
+    await w.frame(/Continue with this model/);
+    await w.type(KEY.enter);
+    await w.frame(/What should the result be\?/);
+    await w.type(KEY.up); // the list wraps: the last goal, Prune
+    await w.frame(/> Prune/);
+    await w.type(KEY.enter, KEY.down); // Magnitude: no data
+    await w.frame(/> Magnitude/);
+    await w.type(KEY.enter);
+    await w.frame(/Share of the weights to zero/);
+    await w.type(KEY.enter);
+    await w.frame(/Evaluation data/);
+    await w.type(KEY.enter, TEST_SET, KEY.enter);
+    await w.frame(/step 4\/6: Review/);
+    await w.type(KEY.down, KEY.enter, KEY.ctrlU, join(dir, 'cancelled-prune', 'm.onnx'), KEY.enter);
+    await w.frame(/> Run/);
+    await w.type(KEY.enter);
+    await w.frame(/step 5\/6: Run/);
+    await w.type(KEY.ctrlC);
+    const end = Date.now() + 60_000;
+    while (w.exits.length === 0 && Date.now() < end) await pause(100);
+    expect(w.exits).toEqual([130]);
+    w.app.unmount();
+    expect(readdirSync(join(dir, 'cancelled-prune'))).toEqual([]);
+  });
+
   it('Esc goes back a step; Ctrl-C outside a run quits with 130', async () => {
     const w = start();
     await w.type(VIT, KEY.enter);
