@@ -36,11 +36,28 @@ export interface StepContext {
 
 type Options = Record<string, unknown> & { output: string; recipe?: string; saveRecipe?: string };
 
-function replayOf(s: PipelineStep, model: Model, kind: 'quantize' | 'prune', ctx: StepContext): StepReplay | undefined {
-  const { recipe, calibration } = s.options as { recipe?: string; calibration?: string };
-  if (recipe === undefined) return undefined;
-  const r = readRecipe(recipe);
-  return replayStep(recipe, r, onlyStep(r, recipe, kind), model, { ...(calibration !== undefined ? { calibration } : {}), locked: ctx.locked });
+interface Prepared<O> {
+  output: string;
+  recipe?: string;
+  saveRecipe?: string;
+  model: Model;
+  replay?: StepReplay;
+  /** From the file, or from the replayed recipe. */
+  options: O;
+}
+
+/** The step's model (the last one written), and its options: as written, or replayed from a recipe. */
+function prepare<O>(s: PipelineStep, current: string, kind: 'quantize' | 'prune', ctx: StepContext): Prepared<O> {
+  const { output, recipe, saveRecipe, ...rest } = s.options as Options;
+  const model = loadModel(current);
+  checkRuntimeSupport(model, current);
+  let replay: StepReplay | undefined;
+  if (recipe !== undefined) {
+    const r = readRecipe(recipe);
+    const calibration = rest['calibration'] as string | undefined;
+    replay = replayStep(recipe, r, onlyStep(r, recipe, kind), model, { ...(calibration !== undefined ? { calibration } : {}), locked: ctx.locked });
+  }
+  return { output, ...(recipe ? { recipe } : {}), ...(saveRecipe ? { saveRecipe } : {}), model, ...(replay ? { replay } : {}), options: (replay ? replay.options : rest) as O };
 }
 
 /** Writes the model and, with save-recipe, the recipe and its lock: all in full, then renamed together. */
@@ -65,13 +82,10 @@ const replayLines = (replay: StepReplay | undefined, output: Model): string[] =>
 };
 
 export async function runQuantizeStep(s: PipelineStep, current: string, ctx: StepContext): Promise<ModelStepResult> {
-  const { output, recipe, saveRecipe, ...rest } = s.options as Options;
-  const model = loadModel(current);
-  checkRuntimeSupport(model, current);
-  const replay = replayOf(s, model, 'quantize', ctx);
-  const options = (replay ? replay.options : rest) as QuantizeOptions;
+  const { output, recipe, saveRecipe, model, replay, options } = prepare<QuantizeOptions>(s, current, 'quantize', ctx);
+  const rest = options as { calibration?: unknown; evalData?: unknown };
   const result = await quantize(model, { ...options, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) } as OtherModeOptions);
-  const data: Record<string, unknown> = replay ? { ...replay.data } : { calibration: rest['calibration'], evalData: rest['evalData'] };
+  const data: Record<string, unknown> = replay ? { ...replay.data } : { calibration: rest.calibration, evalData: rest.evalData };
   const target = (result as Partial<StaticQuantizeResult>).target;
   const files = saveRecipe ? recipeFiles(saveRecipe, [{ quantize: quantizeStep(options, result, stepData(saveRecipe, data.calibration)) }], {
     model, output: result.model, data, ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
@@ -93,11 +107,7 @@ export async function runQuantizeStep(s: PipelineStep, current: string, ctx: Ste
 }
 
 export async function runPruneStep(s: PipelineStep, current: string, ctx: StepContext): Promise<ModelStepResult> {
-  const { output, recipe, saveRecipe, ...rest } = s.options as Options;
-  const model = loadModel(current);
-  checkRuntimeSupport(model, current);
-  const replay = replayOf(s, model, 'prune', ctx);
-  const options = (replay ? replay.options : rest) as PruneOptions;
+  const { output, recipe, saveRecipe, model, replay, options } = prepare<PruneOptions>(s, current, 'prune', ctx);
   const resolved = resolvePruneOptions(options);
   const result = await prune(model, { ...options, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
   const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };

@@ -1,5 +1,6 @@
 /** What the wizard asks, as plain data: the steps fill it in, plan.ts turns it into API options. */
 import type { PruneMethod } from '../../src/prune/options.js';
+import type { ImagePreprocess } from '../../src/calibrate/data/images.js';
 
 export type Goal = 'budget' | 'smallest' | 'static' | 'dynamic' | 'weight-only' | 'fp16' | 'prune';
 
@@ -10,7 +11,8 @@ export interface PruneChoice {
   sparsity: number;
 }
 
-export type DataChoice = { kind: 'file'; path: string } | { kind: 'random' } | { kind: 'none' };
+/** A file or directory; an image directory carries the preprocessing chosen for it. */
+export type DataChoice = { kind: 'file'; path: string; preprocess?: ImagePreprocess } | { kind: 'random' } | { kind: 'none' };
 
 export interface WizardChoices {
   modelPath: string;

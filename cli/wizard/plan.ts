@@ -11,6 +11,8 @@ import type { DataSource } from '../../src/calibrate/data/open.js';
 import type { Dataset } from '../../src/calibrate/data/dataset.js';
 import type { DataChoice, Goal, WizardChoices } from './choices.js';
 import type { PruneMethod, PruneOptions } from '../../src/prune/options.js';
+import type { ImagePreprocess } from '../../src/calibrate/data/images.js';
+import { describePreprocess, preprocessJson } from './preprocess.js';
 
 export interface ReviewLine {
   setting: string;
@@ -153,6 +155,8 @@ export function makePlan(c: WizardChoices, model: Model, options: { recipe?: str
     review.push({ setting: 'eval limit', value: String(EVAL_LIMIT), why: 'samples each candidate is scored on' });
   }
   review.push({ setting: 'evaluation', value: dataLabel(c.evaluation), why: c.evaluation.kind === 'none' ? 'none: size and speed only' : 'accuracy and speed against float' });
+  const images = [c.calibration, c.evaluation].find((d) => d.kind === 'file' && d.preprocess) as { preprocess: ImagePreprocess } | undefined;
+  if (images) review.push({ setting: 'images', value: describePreprocess(images.preprocess), why: 'resize, crop, scale, mean/std as chosen' });
   review.push({ setting: 'output', value: c.output, why: 'written only if every step succeeds' });
   if (c.calibration.kind === 'random' || c.evaluation.kind === 'random') warnings.push('Random data: the model runs, but its accuracy is unknown. Give real samples to know it.');
 
@@ -166,5 +170,6 @@ export function makePlan(c: WizardChoices, model: Model, options: { recipe?: str
   const plan: Plan = { mode, review, command: words.map(shellQuote).join(' '), warnings };
   const randomUsed = (needsCalibration(mode, c.prune.method) && c.calibration.kind === 'random') || (c.goal === 'budget' && c.evaluation.kind === 'random');
   if (randomUsed) plan.commandNote = 'the CLI has no random data: give --calib (and --eval-data) a data file';
+  else if (images) plan.commandNote = `${words[1]} reads image directories as pixels in [0, 1] at the model's size; these steps are --preprocess '${preprocessJson(images.preprocess)}' of slimnet calibrate and eval`;
   return plan;
 }

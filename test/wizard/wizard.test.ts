@@ -50,6 +50,20 @@ async function toReview(w: ReturnType<typeof start>, evalData: string): Promise<
   await w.type(evalData, KEY.enter);
 }
 
+/** From the review: output `out`, Run, then Ctrl-C during the run; the wizard must exit 130. */
+async function runThenCancel(w: ReturnType<typeof start>, out: string): Promise<void> {
+  await w.frame(/step 4\/6: Review/);
+  await w.type(KEY.down, KEY.enter, KEY.ctrlU, out, KEY.enter);
+  await w.frame(/> Run/);
+  await w.type(KEY.enter);
+  await w.frame(/step 5\/6: Run/);
+  await w.type(KEY.ctrlC);
+  const end = Date.now() + 60_000;
+  while (w.exits.length === 0 && Date.now() < end) await pause(100);
+  expect(w.exits).toEqual([130]);
+  w.app.unmount();
+}
+
 describe('the wizard (ink-testing-library)', () => {
   it('runs one full dynamic quantization, and prints the command that writes the same bytes', async () => {
     const w = start();
@@ -161,7 +175,7 @@ describe('the wizard (ink-testing-library)', () => {
     const r = slimnet(['prune', model, '-o', replay, '--recipe', recipe, '--locked', '--no-latency']);
     expect(r.code, r.stderr).toBe(0);
     expect(Buffer.compare(readFileSync(out), readFileSync(replay))).toBe(0);
-  });
+  }, 240_000); // a run, then a replay in a new process: minutes when the machine is loaded
 
   it('Ctrl-C during the run cancels it: exit 130 and no file written', async () => {
     const w = start();
@@ -169,16 +183,7 @@ describe('the wizard (ink-testing-library)', () => {
     rmSync(join(dir, 'cancelled'), { recursive: true, force: true });
     (await import('node:fs')).mkdirSync(join(dir, 'cancelled'));
     await toReview(w, TEST_SET);
-    await w.frame(/step 4\/6: Review/);
-    await w.type(KEY.down, KEY.enter, KEY.ctrlU, out, KEY.enter);
-    await w.frame(/> Run/);
-    await w.type(KEY.enter);
-    await w.frame(/step 5\/6: Run/);
-    await w.type(KEY.ctrlC);
-    const end = Date.now() + 60_000;
-    while (w.exits.length === 0 && Date.now() < end) await pause(100);
-    expect(w.exits).toEqual([130]);
-    w.app.unmount();
+    await runThenCancel(w, out);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(join(dir, 'cancelled'))).toEqual([]);
   });
@@ -200,16 +205,7 @@ describe('the wizard (ink-testing-library)', () => {
     await w.type(KEY.enter);
     await w.frame(/Evaluation data/);
     await w.type(KEY.enter, TEST_SET, KEY.enter);
-    await w.frame(/step 4\/6: Review/);
-    await w.type(KEY.down, KEY.enter, KEY.ctrlU, join(dir, 'cancelled-prune', 'm.onnx'), KEY.enter);
-    await w.frame(/> Run/);
-    await w.type(KEY.enter);
-    await w.frame(/step 5\/6: Run/);
-    await w.type(KEY.ctrlC);
-    const end = Date.now() + 60_000;
-    while (w.exits.length === 0 && Date.now() < end) await pause(100);
-    expect(w.exits).toEqual([130]);
-    w.app.unmount();
+    await runThenCancel(w, join(dir, 'cancelled-prune', 'm.onnx'));
     expect(readdirSync(join(dir, 'cancelled-prune'))).toEqual([]);
   });
 

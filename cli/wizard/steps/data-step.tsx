@@ -13,6 +13,9 @@ import { color } from '../ui/color.js';
 import type { DataChoice } from '../choices.js';
 import { randomData } from '../random-data.js';
 import { message } from '../message.js';
+import type { ImagePreprocess } from '../../../src/calibrate/data/images.js';
+import { isImageDir } from '../preprocess.js';
+import { PreprocessPrompt } from './preprocess-prompt.js';
 
 export type DataPurpose = 'calibration' | 'pruning' | 'evaluation';
 
@@ -27,7 +30,8 @@ const FORMATS = '.npz/.npy/.json named after the inputs, or a directory of image
 export function DataStep({ purpose, model, required, onDone }: {
   purpose: DataPurpose; model: Model; required: boolean; onDone: (choice: DataChoice, source: DataSource | undefined) => void;
 }) {
-  const [asking, setAsking] = useState<'kind' | 'path' | 'random'>('kind');
+  const [asking, setAsking] = useState<'kind' | 'path' | 'random' | 'preprocess'>('kind');
+  const [imageDir, setImageDir] = useState<string>();
   const [error, setError] = useState<string>();
   const [checking, setChecking] = useState(false);
   const items: Item<DataChoice['kind']>[] = [
@@ -47,14 +51,23 @@ export function DataStep({ purpose, model, required, onDone }: {
       setError(message(err));
     }
   };
+  /** Opening checks names, shapes and types against the model before any inference. */
+  const open = (path: string, preprocess?: ImagePreprocess) => {
+    setChecking(true);
+    openDataset(path, model, preprocess ? { preprocess } : {}).then(
+      // With preprocessing, the opened dataset is the source: a path alone would be read with the defaults.
+      (ds) => { setChecking(false); onDone({ kind: 'file', path, ...(preprocess ? { preprocess } : {}) }, preprocess ? ds : path); },
+      (err: unknown) => { setChecking(false); setError(message(err)); setAsking('path'); },
+    );
+  };
   const submit = (path: string) => {
     if (!path) return setError('type the path of the data');
-    setChecking(true);
-    // Opening checks names, shapes and types against the model before any inference.
-    openDataset(path, model).then(
-      () => { setChecking(false); onDone({ kind: 'file', path }, path); },
-      (err: unknown) => { setChecking(false); setError(message(err)); },
-    );
+    setError(undefined);
+    if (isImageDir(path)) {
+      setImageDir(path);
+      return setAsking('preprocess');
+    }
+    open(path);
   };
 
   return (
@@ -69,6 +82,8 @@ export function DataStep({ purpose, model, required, onDone }: {
             {checking ? <Text color={color('muted')}>checking the data against the model...</Text> : null}
           </>
         ) : null}
+        {asking === 'preprocess' && !checking ? <PreprocessPrompt onDone={(p) => open(imageDir!, p)} /> : null}
+        {asking === 'preprocess' && checking ? <Text color={color('muted')}>reading the images...</Text> : null}
         {asking === 'random' ? (
           <>
             <Warning message={`Random data: every step runs, but the accuracy of the result is unknown${purpose === 'calibration' ? ' and the int8 ranges fit noise, not your inputs' : purpose === 'pruning' ? ' and what is kept is chosen on noise, not your inputs' : ''}.`} />
