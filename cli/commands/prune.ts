@@ -116,7 +116,7 @@ export function registerPrune(program: Command): void {
     .option('--channel-multiple <n>', 'channel: keep channel counts on multiples of n where a group is wide enough (default 8; 1 = exact counts)')
     .option('--damp-percent <f>', 'SparseGPT damping, a fraction of the mean Hessian diagonal (default 0.01)')
     .option('--plan-out <file>', 'also write the pruning plan as JSON')
-    .option('--save-recipe <file>', 'also write the recipe of this run (options and the plan: every layer\'s sparsity or the channels cut, whatever search chose them) as JSON, and its lock next to it as FILE.lock.json')
+    .option('--save-recipe <file>', 'also write the recipe of this run (options and the plan: every layer\'s sparsity or the channels cut, whatever search chose them) as JSON, and its lock next to it (r.json: r.lock.json)')
     .option('--recipe <file>', 'replay a recipe from --save-recipe: the same model, byte for byte, without scanning or searching (methods that compute with data read the file the recipe names again, or --calib)')
     .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every layer, group and unit removed)')
