@@ -193,7 +193,7 @@ export function registerQuantize(program: Command): void {
     .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1], or search (default: per layer, by predicted error; layers without gain left alone)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
     .option('--report <file>', 'static: also write the report: .html (with the accuracy budget\'s Pareto plot) or .json')
-    .option('--save-recipe <file>', 'also write the recipe of this run (every mode: options, ranges, every decision the searches made) as JSON, and its lock (versions, CPU, model and data hashes) next to it as FILE.lock.json')
+    .option('--save-recipe <file>', 'also write the recipe of this run (every mode: options, ranges, every decision the searches made) as JSON, and its lock (versions, CPU, model and data hashes) next to it (r.json: r.lock.json)')
     .option('--recipe <file>', 'replay a recipe from --save-recipe: the same model, byte for byte, without calibrating or searching (weight-only GPTQ reads the data the recipe names again, or --calib)')
     .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
