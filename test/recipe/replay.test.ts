@@ -1,7 +1,8 @@
 /**
  * Recipes of every kind replay byte for byte through the CLI, on the trained fixtures: weight-only
  * GPTQ (reads the data again), fp16 with a data range check (its findings kept), and prune with a
- * --max-drop search (the chosen sparsity and plan kept: no search on replay). Dynamic is covered by
+ * --max-drop search (the chosen sparsity and plan kept: no search on replay), and (through the API)
+ * Wanda with a sensitivity scan, whose data is read again on replay. Dynamic is covered by
  * test/wizard/wizard.test.ts, static by test/cli/run.test.ts and test/wizard/terminal.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
+import { loadModel, modelToBytes } from '../../src/onnx/io.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { prune } from '../../src/prune/prune.js';
+import { resolvePruneOptions } from '../../src/prune/options.js';
+import { pruneStep, pruneStepOptions } from '../../src/recipe/prune-recipe.js';
+import { stepData } from '../../src/recipe/replay.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimnet-recipe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +37,24 @@ function saveAndReplay(command: 'quantize' | 'prune', model: string, args: strin
 }
 
 describe('recipes of every command', () => {
+  it('prune by Wanda with per-layer sparsities from a sensitivity scan: the plan replays through the API, reading the data again', async () => {
+    const model = loadModel(join(TRAINED, 'resnet_bn.onnx'));
+    const engine = new Engine({ intraOpThreads: 1, interOpThreads: 1 });
+    try {
+      const options = { method: 'wanda', scope: 'sensitivity', sparsity: 0.5, calibration: calib, calibSize: 16, engine } as const;
+      const first = await prune(model, options);
+      const step = pruneStep(resolvePruneOptions(options), first.plan, stepData(join(dir, 'w.recipe.json'), calib));
+      expect(step.data).toEqual({ calibration: 'calib.npz' });
+      expect(new Set(step.plan.layers.map((l) => l.sparsity)).size).toBeGreaterThan(1);
+      const again = await prune(model, { ...pruneStepOptions(step, calib), engine });
+      expect(Buffer.compare(Buffer.from(modelToBytes(again.model)), Buffer.from(modelToBytes(first.model)))).toBe(0);
+      // The plan belongs to its model.
+      await expect(prune(loadModel(join(TRAINED, 'mobilenet_dw.onnx')), { ...pruneStepOptions(step, calib), engine })).rejects.toThrow(/the pruning plan was made for another model/);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('weight-only GPTQ: the recipe names its data relative to itself; other data is a note, or an error with --locked', () => {
     const vit = join(TRAINED, 'vit_tiny.onnx');
     const { recipe, lock } = saveAndReplay('quantize', vit, ['--mode', 'weight-only', '--algorithm', 'gptq', '--calib', calib, '--calib-size', '16'], 'gptq');
