@@ -19,6 +19,7 @@ import { quantizeStep } from '../src/recipe/quantize-recipe.js';
 import { pruneStep } from '../src/recipe/prune-recipe.js';
 import type { ProgressListener } from '../src/progress.js';
 import type { PipelineStep } from '../src/recipe/pipeline/schema.js';
+import type { RecipeStep } from '../src/recipe/recipe.js';
 
 export interface ModelStepResult {
   output: string;
@@ -26,6 +27,10 @@ export interface ModelStepResult {
   budgetMissed: boolean;
   /** For --json. */
   result: Record<string, unknown>;
+  /** The step as a recipe step (data named relative to `recipePath`), for a recipe of the whole pipeline. */
+  recipeStep: (recipePath: string) => RecipeStep;
+  /** The data files it read, by role, for that recipe's lock. */
+  data: Record<string, unknown>;
 }
 
 export interface StepContext {
@@ -87,7 +92,8 @@ export async function runQuantizeStep(s: PipelineStep, current: string, ctx: Ste
   const result = await quantize(model, { ...options, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) } as OtherModeOptions);
   const data: Record<string, unknown> = replay ? { ...replay.data } : { calibration: rest.calibration, evalData: rest.evalData };
   const target = (result as Partial<StaticQuantizeResult>).target;
-  const files = saveRecipe ? recipeFiles(saveRecipe, [{ quantize: quantizeStep(options, result, stepData(saveRecipe, data.calibration)) }], {
+  const recipeStep = (path: string): RecipeStep => ({ quantize: quantizeStep(options, result, stepData(path, data.calibration)) });
+  const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], {
     model, output: result.model, data, ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
   }) : [];
   const after = write(result.model, output, files);
@@ -103,6 +109,7 @@ export async function runQuantizeStep(s: PipelineStep, current: string, ctx: Ste
   return {
     output, lines, budgetMissed: budget !== undefined && budget.stop !== 'budget met',
     result: { mode: result.summary.mode, quantized: result.summary.quantized.length, float: result.summary.skipped.length, bytesBefore: before, bytesAfter: after, ...(budget ? { budget: budget.verdict } : {}), ...(saveRecipe ? { recipe: saveRecipe } : {}), replayed: recipe !== undefined },
+    recipeStep, data,
   };
 }
 
@@ -111,7 +118,8 @@ export async function runPruneStep(s: PipelineStep, current: string, ctx: StepCo
   const resolved = resolvePruneOptions(options);
   const result = await prune(model, { ...options, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
   const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };
-  const files = saveRecipe ? recipeFiles(saveRecipe, [{ prune: pruneStep(resolved, result.plan, stepData(saveRecipe, resolved.calibration)) }], { model, output: result.model, data }) : [];
+  const recipeStep = (path: string): RecipeStep => ({ prune: pruneStep(resolved, result.plan, stepData(path, resolved.calibration)) });
+  const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], { model, output: result.model, data }) : [];
   const after = write(result.model, output, files);
   const before = statSync(current).size;
   const sum = result.summary;
@@ -127,5 +135,6 @@ export async function runPruneStep(s: PipelineStep, current: string, ctx: StepCo
   return {
     output, lines, budgetMissed: missed,
     result: { method: sum.method, scope: sum.scope, sparsity: sum.sparsity, params: sum.params, bytesBefore: before, bytesAfter: after, ...(saveRecipe ? { recipe: saveRecipe } : {}), replayed: recipe !== undefined },
+    recipeStep, data,
   };
 }

@@ -15,7 +15,10 @@ import type { QuantizeMode } from '../src/quantize/types.js';
 import type { Pipeline, PipelineStep, StepKind } from '../src/recipe/pipeline/schema.js';
 import { MODE_FLAGS } from './commands/quantize-modes.js';
 import { checkOutputs, type InputPath, type OutputPath } from './outputs.js';
-import { runPruneStep, runQuantizeStep, type StepContext } from './pipeline-steps.js';
+import { runPruneStep, runQuantizeStep, type ModelStepResult, type StepContext } from './pipeline-steps.js';
+import { recipeFiles } from '../src/recipe/replay.js';
+import { loadModel } from '../src/onnx/io.js';
+import { abortAll, commitAll, stageFile, type Staged } from '../src/onnx/atomic-write.js';
 
 export interface StepReport {
   /** Where the step is: `pipeline.yaml:4: steps[0].quantize`. */
@@ -76,6 +79,10 @@ export async function checkPipeline(p: Pipeline): Promise<void> {
       inputs.push({ what: `the data of ${s.where}`, path: o['data'] as string });
     }
   }
+  if (p.saveRecipe !== undefined) {
+    if (!wrote) throw new OptionError(`${p.file}: save-recipe records the prune and quantize steps, and this pipeline has none`);
+    outputs.push({ flag: `${p.file}: save-recipe`, path: p.saveRecipe }, { flag: `${p.file}: save-recipe (its lock)`, path: lockPathFor(p.saveRecipe) });
+  }
   checkOutputs(outputs, inputs);
 }
 
@@ -106,11 +113,13 @@ async function evalStep(s: PipelineStep, p: Pipeline, current: string, ctx: Step
 /** Runs the steps; `report` receives each step as it ends. Returns the exit code (a missed gate throws, exit 10). */
 export async function runPipeline(p: Pipeline, report: (r: StepReport) => void, ctx: StepContext): Promise<number> {
   let current = p.model;
+  const made: ModelStepResult[] = [];
   for (const s of p.steps) {
     const o = s.options;
     if (s.kind === 'quantize' || s.kind === 'prune') {
       const q = await (s.kind === 'quantize' ? runQuantizeStep : runPruneStep)(s, current, ctx);
       current = q.output;
+      made.push(q);
       report({ step: s.where, kind: s.kind, lines: q.lines, output: q.output, result: q.result });
       if (q.budgetMissed) return EXIT_BUDGET_MISSED;
     } else if (s.kind === 'eval') {
@@ -133,5 +142,25 @@ export async function runPipeline(p: Pipeline, report: (r: StepReport) => void, 
       });
     }
   }
+  if (p.saveRecipe !== undefined) writePipelineRecipe(p.saveRecipe, p.model, current, made);
   return 0;
+}
+
+/**
+ * The recipe of every model step, in order, and one lock: the pipeline's model, the last model
+ * written, and each step's data under `steps[i].role` (i counts the model steps, as in the recipe).
+ * Written only when every step and gate passed.
+ */
+function writePipelineRecipe(path: string, model: string, last: string, made: ModelStepResult[]): void {
+  const data: Record<string, unknown> = {};
+  made.forEach((m, i) => { for (const [role, file] of Object.entries(m.data)) if (file !== undefined) data[`steps[${i}].${role}`] = file; });
+  const files = recipeFiles(path, made.map((m) => m.recipeStep(path)), { model: loadModel(model), output: loadModel(last), data });
+  const staged: Staged[] = [];
+  try {
+    for (const [f, text] of files) staged.push(stageFile(f, text));
+    commitAll(staged);
+  } catch (err) {
+    abortAll(staged);
+    throw err;
+  }
 }

@@ -15,6 +15,8 @@ import { action, reportError } from '../run-command.js';
 import { print, printJson } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { checkPipeline, runPipeline, type StepReport } from '../pipeline.js';
+import { replayChain } from '../replay-chain.js';
+import { checkOutputs } from '../outputs.js';
 
 interface RunFlags {
   model?: string;
@@ -36,7 +38,6 @@ function isSavedRecipe(file: string): boolean {
 function recipePipeline(file: string, flags: RunFlags): Pipeline {
   if (!flags.model || !flags.output) throw new OptionError(`${file} is a saved recipe: give the model to replay it on and where to write it: --model MODEL.onnx -o OUT.onnx`);
   const recipe = readRecipe(file);
-  if (recipe.steps.length !== 1) throw new OptionError(`${file} has ${recipe.steps.length} steps; slimnet run replays recipes of one step (save one recipe per step of a pipeline with save-recipe)`);
   const kind = 'prune' in recipe.steps[0]! ? 'prune' : 'quantize';
   const keys = ['recipe', 'output', ...(flags.calib ? ['calib'] : [])];
   return {
@@ -65,28 +66,36 @@ Examples:
   slimnet run model.int8.recipe.json --model model.onnx -o model.int8.onnx
   slimnet run model.pruned.recipe.json --model model.onnx -o model.pruned.onnx --locked
 
-pipeline.yaml:
+pipeline.yaml (save-recipe: one recipe of the prune and quantize steps, replayed by slimnet run):
   model: model.onnx
+  save-recipe: model.recipe.json
   steps:
     - prune: { method: channel, sparsity: 0.3, calib: calib.npz, output: model.pruned.onnx }
-    - quantize: { calib: calib.npz, output: model.int8.onnx, save-recipe: model.int8.recipe.json }
+    - quantize: { calib: calib.npz, output: model.int8.onnx }
     - eval: { data: test.npz, max-drop: 1, fail-if: "speedup < 1.1" }
     - bench: { runs: 50 }`)
     .action(action(async (file: string, flags: RunFlags) => {
       const steps: StepReport[] = [];
       const run = async (): Promise<number> => {
         let pipeline: Pipeline;
+        const progress = flags.json ? undefined : terminalProgress();
+        const show = (r: StepReport) => {
+          steps.push(r);
+          if (!flags.json) print([r.step, ...r.lines.map((l) => `  ${l}`)].join('\n'));
+        };
+        if (isSavedRecipe(file) && readRecipe(file).steps.length > 1) {
+          if (!flags.model || !flags.output) throw new OptionError(`${file} is a saved recipe: give the model to replay it on and where to write it: --model MODEL.onnx -o OUT.onnx`);
+          if (flags.calib) throw new OptionError(`--calib: ${file} has several steps, each with its own data; replay them on the data they name`);
+          checkOutputs([{ flag: '-o', path: flags.output }], [{ what: 'the model (--model)', path: flags.model }, { what: 'the recipe', path: file }]);
+          return replayChain(file, flags.model, flags.output, { locked: flags.locked ?? false, ...(progress ? { onProgress: progress } : {}) }, show);
+        }
         if (isSavedRecipe(file)) pipeline = recipePipeline(file, flags);
         else {
           if (flags.model || flags.output || flags.calib) throw new OptionError('--model, -o and --calib apply to a saved recipe; a pipeline file names its model, data and outputs itself');
           pipeline = readPipeline(file);
         }
         await checkPipeline(pipeline);
-        const progress = flags.json ? undefined : terminalProgress();
-        return runPipeline(pipeline, (r) => {
-          steps.push(r);
-          if (!flags.json) print([r.step, ...r.lines.map((l) => `  ${l}`)].join('\n'));
-        }, { ...(progress ? { onProgress: progress } : {}), locked: flags.locked ?? false });
+        return runPipeline(pipeline, show, { ...(progress ? { onProgress: progress } : {}), locked: flags.locked ?? false });
       };
       if (!flags.json) return run();
       // --json: the document is printed whatever happens; the error line still goes to stderr.

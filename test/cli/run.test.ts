@@ -69,7 +69,7 @@ steps:
     expect(parseError('model: m.onnx\nsteps:\n  - distill: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, prune, eval, bench \(got distill\)$/);
     expect(parseError('model: m.onnx\nsteps:\n  - prune: {}\n')).toBe("p.yaml:3: steps[0].prune needs 'output': where to write the pruned model (-o)");
     expect(parseError('model: m.onnx\nsteps:\n  - prune:\n      output: o.onnx\n      sparsity: 150%\n')).toBe("p.yaml:5: steps[0].prune.sparsity must be a fraction in [0, 1) such as 0.5, or a percentage such as \"50%\" (got '150%')");
-    expect(parseError('model: m.onnx\nstep: []\n')).toBe('p.yaml:2: step is not a pipeline key (schema, model, steps)');
+    expect(parseError('model: m.onnx\nstep: []\n')).toBe('p.yaml:2: step is not a pipeline key (schema, model, steps, save-recipe)');
     expect(parseError('steps: []\n')).toMatch(/^p\.yaml:1: model must be the path/);
     expect(parseError('model: m.onnx\nsteps:\n  - eval: {data: t.npz\n')).toMatch(/^p\.yaml:\d: not valid YAML or JSON/);
     expect(parseError('{\n  "model": "m.onnx",\n  "steps": [\n    { "eval": { "data": 3 } }\n  ]\n}')).toBe('p.yaml:4: steps[0].eval.data must be a path (got 3)');
@@ -82,6 +82,7 @@ steps:
 
   it('runs prune -> quantize -> eval -> bench, each step reading the last model; --json; the prune step\'s recipe replays', () => {
     const file = pipeline('prune.yaml', `model: model.onnx
+save-recipe: chain.recipe.json
 steps:
   - prune:
       method: channel
@@ -100,7 +101,7 @@ steps:
     expect(doc.schema).toBe('slimnet.run/1');
     expect(doc.exitCode).toBe(0);
     expect(doc.steps.map((st) => st.kind)).toEqual(['prune', 'quantize', 'eval', 'bench']);
-    expect(doc.steps[0]!.step).toMatch(/prune\.yaml:3: steps\[0\]\.prune$/);
+    expect(doc.steps[0]!.step).toMatch(/prune\.yaml:4: steps\[0\]\.prune$/);
     expect(doc.steps[0]!.result).toMatchObject({ method: 'channel', sparsity: 0.25, replayed: false });
     expect((doc.steps[0]!.result.bytesAfter as number)).toBeLessThan(doc.steps[0]!.result.bytesBefore as number);
     // The quantize step read the pruned model: its "before" is the pruned file.
@@ -110,6 +111,15 @@ steps:
     const lock = JSON.parse(readFileSync(join(dir, 'model.pruned.recipe.lock.json'), 'utf8'));
     expect(Object.keys(lock.data)).toEqual(['calibration']);
     expect(lock.executionProvider).toBe('CPUExecutionProvider');
+
+    // The pipeline's recipe (prune, then static quantize) replays in one go to the last model's bytes.
+    const chain = JSON.parse(readFileSync(join(dir, 'chain.recipe.json'), 'utf8'));
+    expect(chain.steps.map((st: object) => Object.keys(st)[0])).toEqual(['prune', 'quantize']);
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'chain.recipe.lock.json'), 'utf8')).data)).toEqual(['steps[0].calibration', 'steps[1].calibration']);
+    const whole = slimnet(['run', join(dir, 'chain.recipe.json'), '--model', join(dir, 'model.onnx'), '-o', join(dir, 'chain.onnx'), '--locked']);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stdout).not.toMatch(/note:/);
+    expect(Buffer.compare(readFileSync(join(dir, 'model.pruned.int8.onnx')), readFileSync(join(dir, 'chain.onnx')))).toBe(0);
 
     // The saved prune recipe replays (reading the calibration file it names) to the same bytes.
     const replay = slimnet(['run', join(dir, 'model.pruned.recipe.json'), '--model', join(dir, 'model.onnx'), '-o', join(dir, 'replay.pruned.onnx'), '--locked']);
@@ -129,6 +139,7 @@ steps:
     expect(text).toBeDefined();
     const p = parsePipeline(text!, join(dir, 'readme.yaml'));
     expect(p.steps.map((st) => st.kind)).toEqual(['prune', 'quantize', 'eval', 'bench']);
+    expect(p.saveRecipe).toBe(join(dir, 'model.recipe.json'));
     expect(p.steps[0]!.options).toEqual({ method: 'channel', sparsity: 0.3, calibration: join(dir, 'calib.npz'), output: join(dir, 'model.pruned.onnx') });
     expect(p.steps[1]!.options).toEqual({ calibration: join(dir, 'calib.npz'), output: join(dir, 'model.int8.onnx'), saveRecipe: join(dir, 'model.int8.recipe.json') });
     expect(p.steps[2]!.options).toEqual({ data: join(dir, 'test.npz'), maxDrop: 1, failIf: 'speedup < 1.1' });

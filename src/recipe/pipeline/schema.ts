@@ -110,6 +110,8 @@ export interface Pipeline {
   file: string;
   model: string;
   steps: PipelineStep[];
+  /** Where to write one recipe of every prune and quantize step, and its lock (top-level save-recipe). */
+  saveRecipe?: string;
 }
 
 export const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
