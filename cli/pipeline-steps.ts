@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import type { Model } from '../src/ir/model.js';
 import { loadModel, stageModel } from '../src/onnx/io.js';
-import { abortAll, commitAll, stageFile, type Staged } from '../src/onnx/atomic-write.js';
+import { commitWith } from '../src/onnx/atomic-write.js';
 import { checkRuntimeSupport } from '../src/runtime/ort-support.js';
 import { quantize, type OtherModeOptions, type QuantizeOptions } from '../src/quantize/quantize.js';
 import type { StaticQuantizeResult } from '../src/quantize/static/quantize-static.js';
@@ -67,17 +67,9 @@ function prepare<O>(s: PipelineStep, current: string, kind: 'quantize' | 'prune'
 
 /** Writes the model and, with save-recipe, the recipe and its lock: all in full, then renamed together. */
 function write(model: Model, output: string, recipe: [string, string][]): number {
-  const staged: Staged[] = [];
-  try {
-    const m = stageModel(model, output);
-    staged.push(m);
-    for (const [path, text] of recipe) staged.push(stageFile(path, text));
-    commitAll(staged);
-    return m.result.bytes + (m.result.externalDataBytes ?? 0);
-  } catch (err) {
-    abortAll(staged);
-    throw err;
-  }
+  const m = stageModel(model, output);
+  commitWith([m], recipe);
+  return m.result.bytes + (m.result.externalDataBytes ?? 0);
 }
 
 const replayLines = (replay: StepReplay | undefined, output: Model): string[] => {

@@ -18,7 +18,7 @@ import { checkOutputs, type InputPath, type OutputPath } from './outputs.js';
 import { runPruneStep, runQuantizeStep, type ModelStepResult, type StepContext } from './pipeline-steps.js';
 import { recipeFiles } from '../src/recipe/replay.js';
 import { loadModel } from '../src/onnx/io.js';
-import { abortAll, commitAll, stageFile, type Staged } from '../src/onnx/atomic-write.js';
+import { commitWith } from '../src/onnx/atomic-write.js';
 
 export interface StepReport {
   /** Where the step is: `pipeline.yaml:4: steps[0].quantize`. */
@@ -154,13 +154,5 @@ export async function runPipeline(p: Pipeline, report: (r: StepReport) => void, 
 function writePipelineRecipe(path: string, model: string, last: string, made: ModelStepResult[]): void {
   const data: Record<string, unknown> = {};
   made.forEach((m, i) => { for (const [role, file] of Object.entries(m.data)) if (file !== undefined) data[`steps[${i}].${role}`] = file; });
-  const files = recipeFiles(path, made.map((m) => m.recipeStep(path)), { model: loadModel(model), output: loadModel(last), data });
-  const staged: Staged[] = [];
-  try {
-    for (const [f, text] of files) staged.push(stageFile(f, text));
-    commitAll(staged);
-  } catch (err) {
-    abortAll(staged);
-    throw err;
-  }
+  commitWith([], recipeFiles(path, made.map((m) => m.recipeStep(path)), { model: loadModel(model), output: loadModel(last), data }));
 }

@@ -6,7 +6,7 @@
  */
 import type { Model } from '../src/ir/model.js';
 import { loadModel, loadModelFromBytes, modelToBytes, stageModel } from '../src/onnx/io.js';
-import { abortAll, commitAll } from '../src/onnx/atomic-write.js';
+import { commitWith } from '../src/onnx/atomic-write.js';
 import { checkRuntimeSupport } from '../src/runtime/ort-support.js';
 import { modelHash } from '../src/onnx/hash.js';
 import { quantize, type OtherModeOptions } from '../src/quantize/quantize.js';
@@ -40,13 +40,7 @@ export async function replayChain(file: string, modelPath: string, output: strin
     current = loadModelFromBytes(modelToBytes(current));
     report({ step: `${file}: steps[${i}].${r.kind}`, kind: r.kind, lines: [`${r.kind} (recipe replayed)`] });
   }
-  const staged = stageModel(current, output);
-  try {
-    commitAll([staged]);
-  } catch (err) {
-    abortAll([staged]);
-    throw err;
-  }
+  commitWith([stageModel(current, output)], []);
   const notes = [...diff.hashes, ...diff.notes];
   if (lock?.outputSha256 && modelHash(current) !== lock.outputSha256) notes.push(`the replayed model differs from the one the recipe recorded (sha256 ${lock.outputSha256.slice(0, 12)}...)`);
   report({ step: file, kind: recipe.steps.length && 'prune' in recipe.steps.at(-1)! ? 'prune' : 'quantize', lines: [`${output}: written`, ...notes.map((n) => `note: ${n}`)], output });

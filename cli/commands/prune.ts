@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Model } from '../../src/ir/model.js';
 import { loadModel, stageModel } from '../../src/onnx/io.js';
-import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { commitWith } from '../../src/onnx/atomic-write.js';
 import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { prune } from '../../src/prune/prune.js';
@@ -156,19 +156,13 @@ export function registerPrune(program: Command): void {
           if (differs) note(`note: ${differs}`);
         }
         // The model and the plan are written in full to temporary files, then renamed together.
-        const staged: Staged[] = [stageModel(result.model, flags.output)];
-        try {
-          if (flags.planOut) staged.push(stageFile(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`));
-          if (flags.saveRecipe) {
-            const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };
-            const step = pruneStep(resolved, result.plan, stepData(flags.saveRecipe, resolved.calibration));
-            for (const [path, text] of recipeFiles(flags.saveRecipe, [{ prune: step }], { model, output: result.model, data })) staged.push(stageFile(path, text));
-          }
-          commitAll(staged);
-        } catch (err) {
-          abortAll(staged);
-          throw err;
+        const files: [string, string][] = flags.planOut ? [[flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`]] : [];
+        if (flags.saveRecipe) {
+          const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };
+          const step = pruneStep(resolved, result.plan, stepData(flags.saveRecipe, resolved.calibration));
+          files.push(...recipeFiles(flags.saveRecipe, [{ prune: step }], { model, output: result.model, data }));
         }
+        commitWith([stageModel(result.model, flags.output)], files);
         const check = await checkPruned(model, result.model, {
           engine, latency: flags.latency,
           ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}),

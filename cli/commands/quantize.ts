@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { commitWith } from '../../src/onnx/atomic-write.js';
 import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelFiles } from '../../src/eval/hash.js';
@@ -329,12 +329,5 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */
 function commitWithModel(model: StagedModel, files: ([string, string] | undefined)[]): void {
-  const staged: Staged[] = [model];
-  try {
-    for (const f of files) if (f) staged.push(stageFile(f[0], f[1]));
-    commitAll(staged);
-  } catch (err) {
-    abortAll(staged);
-    throw err;
-  }
+  commitWith([model], files.filter((f): f is [string, string] => f !== undefined));
 }

@@ -11,7 +11,7 @@ import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-st
 import { evaluate } from '../../src/eval/evaluate.js';
 import { benchmark } from '../../src/eval/benchmark.js';
 import { stageModel } from '../../src/onnx/io.js';
-import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { commitWith } from '../../src/onnx/atomic-write.js';
 import { throwIfAborted } from '../../src/errors.js';
 import { quantizeStep } from '../../src/recipe/quantize-recipe.js';
 import { recipeFiles, stepData } from '../../src/recipe/replay.js';
@@ -98,12 +98,7 @@ export async function runWizard(input: RunInput, cb: RunCallbacks): Promise<RunR
   throwIfAborted(signal, 'the wizard run');
   cb.onPhase('write');
   const staged = stageModel(q.model, choices.output);
-  try {
-    commitAll([staged]);
-  } catch (err) {
-    abortAll([staged]);
-    throw err;
-  }
+  commitWith([staged], []);
   const result: RunResult = {
     output: choices.output,
     inputBytes: statSync(choices.modelPath).size,
@@ -117,14 +112,7 @@ export async function runWizard(input: RunInput, cb: RunCallbacks): Promise<RunR
   // Every goal's run replays from its recipe; the lock beside it records the data it read.
   result.saveRecipe = (path: string) => {
     const files = recipeFiles(path, [made.step(stepData(path, calibration))], { model, output: q.model, data: { calibration: data.calibration, evalData: data.evaluation } });
-    const staged: Staged[] = [];
-    try {
-      for (const [p, text] of files) staged.push(stageFile(p, text));
-      commitAll(staged);
-    } catch (err) {
-      abortAll(staged);
-      throw err;
-    }
+    commitWith([], files);
   };
   return result;
 }
