@@ -59,7 +59,9 @@ describe('wizard: image preprocessing', () => {
     await frame(/What should the result be\?/);
     await type(KEY.down, KEY.down, KEY.down, KEY.enter); // dynamic: evaluation data only
     await frame(/Evaluation data/);
-    await type(KEY.enter, images, KEY.enter);
+    await type(KEY.enter);
+    await frame(/data\.npz/); // the path prompt is up
+    await type(images, KEY.enter);
     expect(await frame(/how should pixels become the model's input\?/)).toMatch(/> Pixels in \[0, 1\]/);
     await type(KEY.down, KEY.down, KEY.down, KEY.enter); // Custom
     await frame(/Size: CROP/);

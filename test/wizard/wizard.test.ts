@@ -150,8 +150,10 @@ describe('the wizard (ink-testing-library)', () => {
     await w.frame(/x the sparsity must be a fraction/);
     await w.type(KEY.ctrlU, '25%', KEY.enter);
     expect(await w.frame(/Calibration data: the activations pruning weighs/)).toMatch(/No data/);
-    await w.type(KEY.enter, CALIB_SET, KEY.enter);
-    await w.frame(/Evaluation data/);
+    await w.type(KEY.enter);
+    await w.frame(/data\.npz/); // the path prompt is up: keys typed before it would be lost on a loaded machine
+    await w.type(CALIB_SET, KEY.enter);
+    await w.frame(/Evaluation data/, 60_000);
     await w.type(KEY.down, KEY.down, KEY.enter); // no evaluation data
     const review = await w.frame(/step 4\/6: Review/);
     expect(review).toMatch(/mode +prune: channel +whole channels cut/);
@@ -204,7 +206,9 @@ describe('the wizard (ink-testing-library)', () => {
     await w.frame(/Share of the weights to zero/);
     await w.type(KEY.enter);
     await w.frame(/Evaluation data/);
-    await w.type(KEY.enter, TEST_SET, KEY.enter);
+    await w.type(KEY.enter);
+    await w.frame(/data\.npz/);
+    await w.type(TEST_SET, KEY.enter);
     await runThenCancel(w, join(dir, 'cancelled-prune', 'm.onnx'));
     expect(readdirSync(join(dir, 'cancelled-prune'))).toEqual([]);
   });
