@@ -36,7 +36,11 @@ export type { StaticQuantizeOptions, QuantFormat, Placement } from './quantize/s
 export type { StaticQuantizeResult } from './quantize/static/quantize-static.js';
 export type { BudgetReport, BudgetStop } from './quantize/static/budget-search.js';
 export type { QuantDecisions } from './quantize/static/decisions.js';
-export { quantizeRecipe, readRecipe, replayOptions, RECIPE_SCHEMA, type Recipe } from './recipe/quantize-recipe.js';
+export { quantizeRecipe, quantizeStep, replayOptions } from './recipe/quantize-recipe.js';
+export { readRecipe, RECIPE_SCHEMA, type Recipe, type RecipeStep } from './recipe/recipe.js';
+export { pruneStep } from './recipe/prune-recipe.js';
+export { recipeFiles, replayStep, stepData, type StepReplay } from './recipe/replay.js';
+export { lockPathFor, readLock, LOCK_SCHEMA, type RecipeLock } from './recipe/lock.js';
 export { DropEvaluator, type DropEvaluatorOptions, type DropScore } from './eval/drop-evaluator.js';
 export { choose, paretoFront, type Preference, type VariantRecord } from './tune/variants.js';
 export type { QuantPlan, ActivationQuant, WeightQuant, BiasQuant, NodePlan } from './quantize/static/plan.js';

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Model } from '../../src/ir/model.js';
 import { loadModel, stageModel } from '../../src/onnx/io.js';
-import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { commitWith } from '../../src/onnx/atomic-write.js';
 import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { prune } from '../../src/prune/prune.js';
@@ -18,7 +18,11 @@ import { detectHardware } from '../../src/target/hardware.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { OptionError } from '../../src/errors.js';
 import { action } from '../run-command.js';
-import { print, printJson } from '../output.js';
+import { note, print, printJson } from '../output.js';
+import { onlyStep, readRecipe, type Recipe } from '../../src/recipe/recipe.js';
+import { outputDifference, recipeFiles, replayStep, stepData, type StepReplay } from '../../src/recipe/replay.js';
+import { pruneStep } from '../../src/recipe/prune-recipe.js';
+import { lockPathFor } from '../../src/recipe/lock.js';
 import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
 import { EXIT_BUDGET_MISSED } from './quantize.js';
 import { terminalProgress } from '../progress.js';
@@ -45,6 +49,9 @@ interface PruneFlags {
   latency: boolean;
   verbose?: boolean;
   json?: boolean;
+  saveRecipe?: string;
+  recipe?: string;
+  locked?: boolean;
 }
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -109,30 +116,53 @@ export function registerPrune(program: Command): void {
     .option('--channel-multiple <n>', 'channel: keep channel counts on multiples of n where a group is wide enough (default 8; 1 = exact counts)')
     .option('--damp-percent <f>', 'SparseGPT damping, a fraction of the mean Hessian diagonal (default 0.01)')
     .option('--plan-out <file>', 'also write the pruning plan as JSON')
+    .option('--save-recipe <file>', 'also write the recipe of this run (options and the plan: every layer\'s sparsity or the channels cut, whatever search chose them) as JSON, and its lock next to it (r.json: r.lock.json)')
+    .option('--recipe <file>', 'replay a recipe from --save-recipe: the same model, byte for byte, without scanning or searching (methods that compute with data read the file the recipe names again, or --calib)')
+    .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every layer, group and unit removed)')
     .option('--no-latency', 'skip timing the original and pruned models')
     .option('--verbose', 'list every layer, group and skipped node')
     .option('--json', 'print the report as JSON (schema slimnet.prune/1)')
     .action(action(async (modelPath: string, flags: PruneFlags, command: Command) => {
-      const options = pruneOptions(flags, command.getOptionValueSource('reconstruct') === 'cli');
-      const resolved = resolvePruneOptions(options); // every flag checked before the model is read
+      let options: PruneOptions;
+      let recipe: Recipe | undefined;
+      if (flags.recipe) {
+        rejectWithRecipe(command);
+        recipe = readRecipe(flags.recipe);
+        onlyStep(recipe, flags.recipe, 'prune');
+        options = {};
+      } else {
+        options = pruneOptions(flags, command.getOptionValueSource('reconstruct') === 'cli');
+        resolvePruneOptions(options); // every flag checked before the model is read
+      }
       const model = loadModel(modelPath);
       checkRuntimeSupport(model, modelPath);
       checkPruneOutputs(model, modelPath, flags);
+      let replay: StepReplay | undefined;
+      if (flags.recipe && recipe) {
+        replay = replayStep(flags.recipe, recipe, recipe.steps[0]!, model, { ...(flags.calib ? { calibration: flags.calib } : {}), locked: flags.locked ?? false });
+        for (const d of [...replay.hashes, ...replay.notes]) note(`note: ${d}`);
+        // The evaluation data only feeds the report here: the plan is fixed.
+        options = { ...(replay.options as PruneOptions), ...(flags.evalData ? { evalData: flags.evalData } : {}), ...(flags.evalSize ? { evalSize: num('--eval-size', flags.evalSize, true)! } : {}) };
+      }
+      const resolved = resolvePruneOptions(options);
       const engine = new Engine({ intraOpThreads: 1, interOpThreads: 1 });
       let code = 0;
       try {
         const progress = !flags.json ? terminalProgress() : undefined;
         const result = await prune(model, { ...options, engine, ...(progress ? { onProgress: progress } : {}) });
-        // The model and the plan are written in full to temporary files, then renamed together.
-        const staged: Staged[] = [stageModel(result.model, flags.output)];
-        try {
-          if (flags.planOut) staged.push(stageFile(flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`));
-          commitAll(staged);
-        } catch (err) {
-          abortAll(staged);
-          throw err;
+        if (replay) {
+          const differs = outputDifference(replay, result.model);
+          if (differs) note(`note: ${differs}`);
         }
+        // The model and the plan are written in full to temporary files, then renamed together.
+        const files: [string, string][] = flags.planOut ? [[flags.planOut, `${JSON.stringify(result.plan, null, 2)}\n`]] : [];
+        if (flags.saveRecipe) {
+          const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };
+          const step = pruneStep(resolved, result.plan, stepData(flags.saveRecipe, resolved.calibration));
+          files.push(...recipeFiles(flags.saveRecipe, [{ prune: step }], { model, output: result.model, data }));
+        }
+        commitWith([stageModel(result.model, flags.output)], files);
         const check = await checkPruned(model, result.model, {
           engine, latency: flags.latency,
           ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}),
@@ -169,8 +199,21 @@ export function registerPrune(program: Command): void {
 function checkPruneOutputs(model: Model, modelPath: string, flags: PruneFlags): void {
   const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
   if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
+  if (flags.saveRecipe) outputs.push({ flag: '--save-recipe', path: flags.saveRecipe }, { flag: '--save-recipe (its lock)', path: lockPathFor(flags.saveRecipe) });
   const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the input model' : "the input model's external data", path }));
   if (flags.calib) inputs.push({ what: 'the calibration data (--calib)', path: flags.calib });
   if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
+  if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
   checkOutputs(outputs, inputs);
+}
+
+/** Flags that do not shape the model (outputs, report, data of the report); the rest come from the recipe. */
+const RECIPE_COMPANIONS = new Set(['output', 'json', 'verbose', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'locked', 'calib', 'evalData', 'evalSize', 'latency']);
+
+function rejectWithRecipe(command: Command): void {
+  for (const opt of command.options) {
+    const key = opt.attributeName();
+    if (command.getOptionValueSource(key) === 'cli' && !RECIPE_COMPANIONS.has(key)) throw new OptionError(`${opt.long} cannot be combined with --recipe: the recipe fixes the options and the plan`);
+  }
+  if ((command.opts() as { exclude?: string[] }).exclude?.length) throw new OptionError('--exclude cannot be combined with --recipe: the recipe fixes the options and the plan');
 }

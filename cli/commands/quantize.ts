@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
+import { commitWith } from '../../src/onnx/atomic-write.js';
 import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
-import { quantize, checkMode } from '../../src/quantize/quantize.js';
+import { quantize, checkMode, type OtherModeOptions, type QuantizeOptions } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
 import { otherModeOptions, rejectForeignFlags, type ModeFlags } from './quantize-modes.js';
 import { formatPlan } from '../../src/quantize/static/plan.js';
 import { countDecisions, formatQuantizeReport, type QuantizeReport } from '../../src/quantize/report.js';
 import { formatQuantizeHtml } from '../../src/quantize/report-html.js';
-import { lockDifferences, quantizeRecipe, readRecipe, replayOptions, type Recipe } from '../../src/recipe/quantize-recipe.js';
+import { quantizeStep } from '../../src/recipe/quantize-recipe.js';
+import { onlyStep, readRecipe, type QuantizeRecipeStep } from '../../src/recipe/recipe.js';
+import { outputDifference, recipeFiles, replayStep, stepData, type StepReplay } from '../../src/recipe/replay.js';
+import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-static.js';
+import { lockPathFor } from '../../src/recipe/lock.js';
 import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js';
 import { OptionError } from '../../src/errors.js';
 import { TARGET_CHOICES } from '../../src/target/targets.js';
@@ -62,6 +66,7 @@ interface QuantizeFlags extends ModeFlags {
   json?: boolean;
   verbose?: boolean;
   force?: boolean;
+  locked?: boolean;
 }
 
 /** Exit code when the accuracy budget is missed (the most accurate model found is still written). */
@@ -195,34 +200,45 @@ export function registerQuantize(program: Command): void {
     .option('--smooth-quant-alpha <a>', 'static: SmoothQuant migration strength in [0, 1], or search (default: per layer, by predicted error; layers without gain left alone)')
     .option('--plan-out <file>', 'also write the quantization plan as JSON')
     .option('--report <file>', 'static: also write the report: .html (with the accuracy budget\'s Pareto plot) or .json')
-    .option('--save-recipe <file>', 'static: also write the recipe of this run (options, ranges, every decision the searches made) as JSON')
-    .option('--recipe <file>', 'static: replay a recipe from --save-recipe: the same model, byte for byte, without calibrating or searching')
+    .option('--save-recipe <file>', 'also write the recipe of this run (every mode: options, ranges, every decision the searches made) as JSON, and its lock (versions, CPU, model and data hashes) next to it (r.json: r.lock.json)')
+    .option('--recipe <file>', 'replay a recipe from --save-recipe: the same model, byte for byte, without calibrating or searching (weight-only GPTQ reads the data the recipe names again, or --calib)')
+    .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
     .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
     .option('--force', 'allow -o to replace the input model (by default an output may not overwrite an input)')
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
-      const mode = checkMode(flags.mode);
-      rejectForeignFlags(mode, command);
-      rejectConflicts(mode, command);
-      if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
+      let mode = checkMode(flags.mode);
+      // A recipe fixes the mode; its flags are checked against the recipe's own mode below.
+      if (!flags.recipe) {
+        rejectForeignFlags(mode, command);
+        rejectConflicts(mode, command);
+      }
       const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
-      let recipe: Recipe | undefined;
-      let options: StaticQuantizeOptions;
+      let options: QuantizeOptions;
+      let replay: StepReplay | undefined;
       if (flags.recipe) {
         rejectWithRecipe(command);
-        recipe = readRecipe(flags.recipe);
-        options = replayOptions(recipe);
-        for (const d of lockDifferences(recipe, model)) note(`note: ${d}`);
+        const recipe = readRecipe(flags.recipe);
+        const step = onlyStep(recipe, flags.recipe, 'quantize') as { quantize: QuantizeRecipeStep };
+        if (command.getOptionValueSource('mode') === 'cli' && step.quantize.mode !== mode) throw new OptionError(`--mode ${mode}: the recipe ${flags.recipe} is a --mode ${step.quantize.mode} recipe; drop --mode`);
+        mode = step.quantize.mode;
+        replay = replayStep(flags.recipe, recipe, step, model, { ...(flags.calib ? { calibration: flags.calib } : {}), locked: flags.locked ?? false });
+        for (const d of [...replay.hashes, ...replay.notes]) note(`note: ${d}`);
+        options = replay.options as QuantizeOptions;
       } else {
-        options = toOptions(flags);
+        options = mode === 'static' ? toOptions(flags) : otherModeOptions(mode, flags);
       }
       // Ctrl-C exits through cli/interrupt.ts; outputs are temp files until the end, so no partial output remains.
       const progress = !flags.json && process.stderr.isTTY;
       const result = await quantize(model, {
         ...options,
-        ...(progress ? { onProgress: (e) => { if (e.message) note(`  ${e.message}...`); } } : {}),
-      });
+        ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+      } as OtherModeOptions);
+      if (replay) {
+        const differs = outputDifference(replay, result.model);
+        if (differs) note(`note: ${differs}`);
+      }
       // Every output is written in full to a temporary file first, then all are renamed together.
       const staged = stageModel(result.model, flags.output);
       const saved = staged.result;
@@ -230,30 +246,46 @@ export function registerQuantize(program: Command): void {
         schema: 'slimnet.quantize/1',
         input: { path: modelPath, bytes: inputBytes },
         output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
-        mode: 'static',
+        mode,
         settings: result.settings,
         counts: countDecisions(result.summary),
         summary: result.summary,
       };
-      if (result.calibration) report.calibration = result.calibration;
-      if (result.speedCheck) report.speedCheck = result.speedCheck;
-      if (result.budget) report.budget = result.budget;
-      commitWithModel(staged, [
-        flags.planOut ? [flags.planOut, json(result.plan)] : undefined,
-        flags.saveRecipe ? [flags.saveRecipe, json(quantizeRecipe(model, options, result))] : undefined,
+      const st = result as Partial<StaticQuantizeResult>;
+      if (st.calibration) report.calibration = st.calibration;
+      if (st.speedCheck) report.speedCheck = st.speedCheck;
+      if (st.budget) report.budget = st.budget;
+      const files: ([string, string] | undefined)[] = [
+        flags.planOut && st.plan ? [flags.planOut, json(st.plan)] : undefined,
         flags.report ? [flags.report, renderReport(flags.report, report)] : undefined,
-      ]);
+      ];
+      if (flags.saveRecipe) files.push(...saveQuantizeRecipe(flags.saveRecipe, model, options, result, replay));
+      commitWithModel(staged, files);
       if (flags.json) printJson(report);
       else {
-        if (flags.printPlan) print(formatPlan(result.plan));
+        if (flags.printPlan && st.plan) print(formatPlan(st.plan));
         print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
       }
-      return result.budget && result.budget.stop !== 'budget met' ? EXIT_BUDGET_MISSED : 0;
+      return st.budget && st.budget.stop !== 'budget met' ? EXIT_BUDGET_MISSED : 0;
     }));
 }
 
+/** The recipe of this run and its lock (data hashed as given, or as the replayed recipe named it). */
+function saveQuantizeRecipe(path: string, model: Model, options: QuantizeOptions, result: QuantizeResult, replay: StepReplay | undefined): [string, string][] {
+  const data: Record<string, unknown> = replay ? { ...replay.data } : {};
+  const o = options as { calibration?: unknown; evalData?: unknown };
+  if (!replay && o.calibration !== undefined) data.calibration = o.calibration;
+  if (!replay && o.evalData !== undefined) data.evalData = o.evalData;
+  const step = quantizeStep(options, result, stepData(path, data.calibration));
+  const target = (result as Partial<StaticQuantizeResult>).target;
+  return recipeFiles(path, [{ quantize: step }], {
+    model, output: result.model, data,
+    ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
+  });
+}
+
 /** Flags that shape the model come from the recipe; giving them too would be ambiguous. */
-const RECIPE_COMPANIONS = new Set(['output', 'mode', 'json', 'verbose', 'report', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'exclude']);
+const RECIPE_COMPANIONS = new Set(['output', 'mode', 'json', 'verbose', 'report', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'exclude', 'calib', 'locked', 'force']);
 
 function rejectWithRecipe(command: CommanderCommand): void {
   for (const opt of command.options) {
@@ -289,7 +321,7 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   checkRuntimeSupport(model, modelPath);
   const outputs: OutputPath[] = [{ flag: '-o', path: flags.output }];
   if (flags.planOut) outputs.push({ flag: '--plan-out', path: flags.planOut });
-  if (flags.saveRecipe) outputs.push({ flag: '--save-recipe', path: flags.saveRecipe });
+  if (flags.saveRecipe) outputs.push({ flag: '--save-recipe', path: flags.saveRecipe }, { flag: '--save-recipe (its lock)', path: lockPathFor(flags.saveRecipe) });
   if (flags.report) outputs.push({ flag: '--report', path: flags.report });
   // --force replaces the model itself (in place), never its external data or the other inputs.
   const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => (i === 0 ? { what: 'the input model', path, replaceable: true } : { what: "the input model's external data", path }));
@@ -304,38 +336,5 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */
 function commitWithModel(model: StagedModel, files: ([string, string] | undefined)[]): void {
-  const staged: Staged[] = [model];
-  try {
-    for (const f of files) if (f) staged.push(stageFile(f[0], f[1]));
-    commitAll(staged);
-  } catch (err) {
-    abortAll(staged);
-    throw err;
-  }
-}
-
-/** dynamic, weight-only and fp16: run the mode, save atomically, print the same report as static. */
-async function runOtherMode(mode: 'dynamic' | 'weight-only' | 'fp16', modelPath: string, flags: QuantizeFlags): Promise<number> {
-  const options = otherModeOptions(mode, flags);
-  const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
-  const progress = !flags.json && process.stderr.isTTY;
-  const result: QuantizeResult = await quantize(model, {
-    ...options,
-    ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
-  });
-  const staged = stageModel(result.model, flags.output);
-  commitWithModel(staged, []);
-  const saved = staged.result;
-  const report: QuantizeReport = {
-    schema: 'slimnet.quantize/1',
-    input: { path: modelPath, bytes: inputBytes },
-    output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
-    mode,
-    settings: result.settings,
-    counts: countDecisions(result.summary),
-    summary: result.summary,
-  };
-  if (flags.json) printJson(report);
-  else print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
-  return 0;
+  commitWith([model], files.filter((f): f is [string, string] => f !== undefined));
 }

@@ -10,6 +10,9 @@ import type { QuantizeOptions } from '../../src/quantize/quantize.js';
 import type { DataSource } from '../../src/calibrate/data/open.js';
 import type { Dataset } from '../../src/calibrate/data/dataset.js';
 import type { DataChoice, Goal, WizardChoices } from './choices.js';
+import type { PruneMethod, PruneOptions } from '../../src/prune/options.js';
+import type { ImagePreprocess } from '../../src/calibrate/data/images.js';
+import { describePreprocess, preprocessJson } from './preprocess.js';
 
 export interface ReviewLine {
   setting: string;
@@ -17,8 +20,11 @@ export interface ReviewLine {
   why: string;
 }
 
+/** A quantization mode, or pruning (goal 'prune'). */
+export type WizardMode = QuantizeMode | 'prune';
+
 export interface Plan {
-  mode: QuantizeMode;
+  mode: WizardMode;
   review: ReviewLine[];
   /** The same run from the scripted CLI (what random data cannot be: noted in `commandNote`). */
   command: string;
@@ -43,21 +49,27 @@ export function matmulWeightShare(model: Model): number {
 }
 
 /** The mode a goal runs; 'smallest' depends on the model: int4 covers MatMul/Gemm weights only. */
-export function modeFor(goal: Goal, model: Model): QuantizeMode {
+export function modeFor(goal: Goal, model: Model): WizardMode {
   if (goal === 'budget') return 'static';
+  if (goal === 'prune') return 'prune';
   if (goal !== 'smallest') return goal;
   return matmulWeightShare(model) >= 0.5 ? 'weight-only' : 'static';
 }
 
-/** Whether the mode reads calibration data (static needs it; the others run without). */
-export function needsCalibration(mode: QuantizeMode): boolean {
-  return mode === 'static';
+/** Whether the run reads calibration data: static and Wanda/SparseGPT need it, channel pruning uses it (scores, reconstruction). */
+export function needsCalibration(mode: WizardMode, method?: PruneMethod): boolean {
+  return mode === 'static' || (mode === 'prune' && method !== 'magnitude');
 }
 
-const SUFFIX: Record<QuantizeMode, string> = { static: 'int8', dynamic: 'dyn', 'weight-only': 'int4', fp16: 'fp16' };
+/** Whether the run cannot go without calibration data (channel pruning can: weight norms, no refit). */
+export function calibrationRequired(mode: WizardMode, method?: PruneMethod): boolean {
+  return mode === 'static' || (mode === 'prune' && (method === 'wanda' || method === 'sparsegpt'));
+}
+
+const SUFFIX: Record<WizardMode, string> = { static: 'int8', dynamic: 'dyn', 'weight-only': 'int4', fp16: 'fp16', prune: 'pruned' };
 
 /** model.onnx -> model.int8.onnx next to it. */
-export function defaultOutput(modelPath: string, mode: QuantizeMode): string {
+export function defaultOutput(modelPath: string, mode: WizardMode): string {
   const ext = extname(modelPath) || '.onnx';
   return join(dirname(modelPath), `${basename(modelPath, ext)}.${SUFFIX[mode]}${ext}`);
 }
@@ -69,8 +81,22 @@ export function shellQuote(word: string): string {
 
 const dataLabel = (d: DataChoice) => (d.kind === 'file' ? d.path : d.kind === 'random' ? 'random data (accuracy unknown)' : 'none');
 
-function modeLines(mode: QuantizeMode, c: WizardChoices): ReviewLine[] {
+const PRUNE_WHY: Record<PruneMethod, string> = {
+  channel: 'whole channels cut: runs faster',
+  magnitude: 'smallest weights zeroed; no data',
+  wanda: 'weights x input norms on the data',
+  sparsegpt: 'zeros, then each layer refitted',
+};
+
+function modeLines(mode: WizardMode, c: WizardChoices): ReviewLine[] {
   switch (mode) {
+    case 'prune':
+      return [
+        { setting: 'mode', value: `prune: ${c.prune.method}`, why: PRUNE_WHY[c.prune.method] },
+        { setting: 'sparsity', value: `${+(c.prune.sparsity * 100).toFixed(1)}%`, why: c.prune.method === 'channel' ? 'of the channels of each group' : 'of the weights of each layer' },
+        ...(needsCalibration(mode, c.prune.method) ? [{ setting: 'calibration', value: dataLabel(c.calibration), why: c.prune.method === 'channel' ? 'scores channels, refits next layers' : 'activations the method weighs by' }] : []),
+        { setting: 'first/last', value: 'left dense', why: 'the layers most sensitive to pruning' },
+      ];
     case 'static':
       return [
         { setting: 'mode', value: 'static int8 (QDQ)', why: 'ranges from calibration; BatchNorm folded' },
@@ -101,6 +127,11 @@ function modeLines(mode: QuantizeMode, c: WizardChoices): ReviewLine[] {
   }
 }
 
+/** The options of a prune run (goal 'prune'). */
+export function pruneApiOptions(c: WizardChoices, calibration: DataSource | undefined): PruneOptions {
+  return { method: c.prune.method, sparsity: c.prune.sparsity, ...(calibration !== undefined ? { calibration } : {}) };
+}
+
 /** The API options of the run; `calibration` and `evaluation` are the data sources the choices resolved to. */
 export function apiOptions(mode: QuantizeMode, c: WizardChoices, data: { calibration?: Dataset | string; evaluation?: DataSource }): QuantizeOptions {
   if (mode !== 'static') return { mode };
@@ -124,16 +155,21 @@ export function makePlan(c: WizardChoices, model: Model, options: { recipe?: str
     review.push({ setting: 'eval limit', value: String(EVAL_LIMIT), why: 'samples each candidate is scored on' });
   }
   review.push({ setting: 'evaluation', value: dataLabel(c.evaluation), why: c.evaluation.kind === 'none' ? 'none: size and speed only' : 'accuracy and speed against float' });
+  const images = [c.calibration, c.evaluation].find((d) => d.kind === 'file' && d.preprocess) as { preprocess: ImagePreprocess } | undefined;
+  if (images) review.push({ setting: 'images', value: describePreprocess(images.preprocess), why: 'resize, crop, scale, mean/std as chosen' });
   review.push({ setting: 'output', value: c.output, why: 'written only if every step succeeds' });
   if (c.calibration.kind === 'random' || c.evaluation.kind === 'random') warnings.push('Random data: the model runs, but its accuracy is unknown. Give real samples to know it.');
 
-  const words = ['slimnet', 'quantize', c.modelPath, '-o', c.output];
-  if (mode !== 'static') words.push('--mode', mode);
-  if (mode === 'static' && c.calibration.kind === 'file') words.push('--calib', c.calibration.path);
+  const words = mode === 'prune'
+    ? ['slimnet', 'prune', c.modelPath, '-o', c.output, '--method', c.prune.method, '--sparsity', String(c.prune.sparsity)]
+    : ['slimnet', 'quantize', c.modelPath, '-o', c.output];
+  if (mode !== 'static' && mode !== 'prune') words.push('--mode', mode);
+  if (needsCalibration(mode, c.prune.method) && c.calibration.kind === 'file') words.push('--calib', c.calibration.path);
   if (c.goal === 'budget' && c.evaluation.kind === 'file') words.push('--max-drop', String(c.maxDrop), '--eval-data', c.evaluation.path, '--eval-limit', String(EVAL_LIMIT));
   if (options.recipe) words.push('--save-recipe', options.recipe);
   const plan: Plan = { mode, review, command: words.map(shellQuote).join(' '), warnings };
-  const randomUsed = (mode === 'static' && c.calibration.kind === 'random') || (c.goal === 'budget' && c.evaluation.kind === 'random');
+  const randomUsed = (needsCalibration(mode, c.prune.method) && c.calibration.kind === 'random') || (c.goal === 'budget' && c.evaluation.kind === 'random');
   if (randomUsed) plan.commandNote = 'the CLI has no random data: give --calib (and --eval-data) a data file';
+  else if (images) plan.commandNote = `${words[1]} reads image directories as pixels in [0, 1] at the model's size; these steps are --preprocess '${preprocessJson(images.preprocess)}' of slimnet calibrate and eval`;
   return plan;
 }

@@ -168,6 +168,21 @@ export function abortAll(staged: Staged[]): void {
   for (const s of staged) s.abort();
 }
 
+/**
+ * Writes `files` (path, text) with what is already staged (a model): all in full first, then
+ * renamed together; on any failure none of them remains.
+ */
+export function commitWith(staged: Staged[], files: readonly (readonly [string, string])[]): void {
+  const all = [...staged];
+  try {
+    for (const [path, text] of files) all.push(stageFile(path, text));
+    commitAll(all);
+  } catch (err) {
+    abortAll(all);
+    throw err;
+  }
+}
+
 /** Writes a whole buffer atomically. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   stageFile(path, data).commit();

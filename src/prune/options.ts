@@ -3,6 +3,7 @@ import { OptionError } from '../errors.js';
 import type { DataSource } from '../calibrate/data/open.js';
 import type { Engine } from '../runtime/engine.js';
 import type { ProgressListener } from '../progress.js';
+import type { PrunePlan } from './plan.js';
 
 export type PruneMethod = 'magnitude' | 'wanda' | 'sparsegpt' | 'channel';
 export const PRUNE_METHODS: readonly PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt', 'channel'];
@@ -47,6 +48,11 @@ export interface PruneOptions {
   channelMultiple?: number;
   /** SparseGPT damping, a fraction of the mean Hessian diagonal (default 0.01). */
   dampPercent?: number;
+  /**
+   * Replay: the plan a previous run decided (its `plan`, kept in a recipe). No sensitivity scan and
+   * no --max-drop search run; the plan's layer sparsities or channel drops are applied as they are.
+   */
+  plan?: PrunePlan;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -68,6 +74,7 @@ export interface ResolvedPruneOptions {
   reconstruct: boolean;
   channelMultiple: number;
   dampPercent: number;
+  plan?: PrunePlan;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -108,6 +115,8 @@ export function resolvePruneOptions(o: PruneOptions): ResolvedPruneOptions {
   if (needsData && o.calibration === undefined) {
     throw new OptionError(`--method ${method} needs calibration data (--calib DATA, e.g. an .npz named after the model inputs): it ${method === 'wanda' ? 'weighs each weight by the activations it multiplies' : 'rebuilds each layer to keep its outputs on that data'}`);
   }
+  if (o.plan !== undefined && o.maxDrop !== undefined) throw new OptionError('a replayed plan (--recipe) fixes every sparsity: there is nothing for --max-drop to search');
+  if (o.plan !== undefined && (o.plan.method !== method || o.plan.scope !== scope)) throw new OptionError(`the plan was made by --method ${o.plan.method} --scope ${o.plan.scope}, not --method ${method} --scope ${scope}`);
   if (scope === 'sensitivity' && o.calibration === undefined) throw new OptionError('--scope sensitivity needs calibration data (--calib DATA): each layer is pruned alone and its effect on the outputs measured there');
   const maxDrop = o.maxDrop;
   if (maxDrop !== undefined) {
@@ -137,7 +146,7 @@ export function resolvePruneOptions(o: PruneOptions): ResolvedPruneOptions {
     calibration: o.calibration, calibSize, exclude: o.exclude ?? [], includeFirstLast: o.includeFirstLast ?? false,
     ...(maxDrop !== undefined ? { maxDrop } : {}), evalData: o.evalData, ...(o.evalSize !== undefined ? { evalSize: o.evalSize } : {}),
     importance, reconstruct: o.reconstruct ?? o.calibration !== undefined, channelMultiple, dampPercent,
-    engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    ...(o.plan ? { plan: o.plan } : {}), engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
 

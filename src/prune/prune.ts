@@ -10,6 +10,8 @@ import { runPasses } from '../ir/passes/pass.js';
 import { CLEANUP_PASSES, constantsToInitializers, describeFolding, foldConstants, removeUnused } from '../ir/passes/index.js';
 import { restoreFloat16Storage } from '../quantize/float16-storage.js';
 import { Engine } from '../runtime/engine.js';
+import { modelHash } from '../onnx/hash.js';
+import { OptionError } from '../errors.js';
 import { resolvePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './options.js';
 import type { PrunePlan } from './plan.js';
 import type { LayerResult, PruneResult, PruneSummary, ChannelSummary } from './types.js';
@@ -40,24 +42,26 @@ export async function prune(model: Model, options: PruneOptions): Promise<PruneR
     const folded = foldConstants(base);
     const foldNote = describeFolding(folded);
     if (foldNote) runPasses(base, [removeUnused]);
-    let run: (sparsity: number) => Promise<Outcome>;
+    let apply: (plan: PrunePlan) => Promise<Outcome>;
+    let decide: (sparsity: number) => PrunePlan;
     if (o.method === 'channel') {
       const ctx = await prepareChannels(base, o);
-      run = async (s) => {
-        const plan = planChannels(ctx, s);
-        return { ...(await applyChannels(ctx, plan)), plan, layers: [] };
-      };
+      decide = (s) => planChannels(ctx, s);
+      apply = async (plan) => ({ ...(await applyChannels(ctx, plan)), plan, layers: [] });
     } else {
       const ctx = await prepareUnstructured(base, o);
-      run = async (s) => {
-        const plan = planUnstructured(ctx, s);
-        return { ...(await applyUnstructured(ctx, plan)), plan, notes: ctx.stats?.notes ? [...ctx.stats.notes] : [] };
-      };
+      decide = (s) => planUnstructured(ctx, s);
+      apply = async (plan) => ({ ...(await applyUnstructured(ctx, plan)), plan, notes: ctx.stats?.notes ? [...ctx.stats.notes] : [] });
     }
+    const run = (s: number) => apply(decide(s));
     const notes: string[] = [];
     let outcome: Outcome;
     let search: PruneSummary['search'];
-    if (o.maxDrop !== undefined) {
+    if (o.plan) {
+      // Replay: the decisions of an earlier run (a recipe), applied to the same folded model.
+      if (o.plan.model !== modelHash(base)) throw new OptionError('the pruning plan was made for another model (its sha256 differs after folding): replay the recipe on the model it was saved from');
+      outcome = await apply(o.plan);
+    } else if (o.maxDrop !== undefined) {
       const found = await searchBudget(model, o.sparsity, o.maxDrop, run, o.evalData!, { engine, ...(o.evalSize ? { evalSize: o.evalSize } : {}), ...(o.signal ? { signal: o.signal } : {}) });
       search = found.trials;
       if (found.best) {

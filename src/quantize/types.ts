@@ -34,4 +34,6 @@ export interface QuantizeResult {
   summary: QuantizeSummary;
   /** The resolved options that shaped the result (format, types, block size, ...), for reports. */
   settings: Record<string, string | number | boolean>;
+  /** fp16: values found beyond the float16 range (name -> largest magnitude); their nodes stayed float32. A recipe keeps them. */
+  beyondFp16?: Record<string, number>;
 }

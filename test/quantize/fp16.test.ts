@@ -7,7 +7,8 @@
  * image, every time step still decodes to the same character).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/onnx/io.js';
+import { loadModel, modelToBytes } from '../../src/onnx/io.js';
+import { quantizeStep } from '../../src/recipe/quantize-recipe.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { asFloat32 } from '../../src/runtime/tensor-data.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
@@ -133,6 +134,11 @@ describe('convertToFp16 block list', () => {
       expect(kept).toEqual(expect.arrayContaining(['scale_up_more', 'scale_down']));
       expect(typeOf(checked.model, 'scale_up_more_out')).not.toBe(DataType.FLOAT16);
       expect(deviation((await outputs(checked.model, feeds)).y!, (await outputs(m, feeds)).y!)).toBeLessThan(0.01);
+      // A recipe keeps what the data found; replayed without data, it writes the same bytes.
+      const step = quantizeStep({ mode: 'fp16' }, checked);
+      expect(step).toMatchObject({ mode: 'fp16', decisions: { beyondFp16: { scale_up_more_out: 5e6 } } });
+      const replay = await convertToFp16(m, { beyondFp16: (step as { decisions: { beyondFp16: Record<string, number> } }).decisions.beyondFp16, engine });
+      expect(Buffer.compare(Buffer.from(modelToBytes(replay.model)), Buffer.from(modelToBytes(checked.model)))).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,7 +13,7 @@ const resnet = loadModel(join(TRAINED, 'resnet_bn.onnx'));
 const transformer = loadModel(join(SYNTHETIC, 'transformer_block.onnx'));
 
 const choices = (over: Partial<WizardChoices>): WizardChoices => ({
-  modelPath: 'm.onnx', goal: 'static', calibration: { kind: 'none' }, evaluation: { kind: 'none' }, maxDrop: 1, output: 'm.int8.onnx', ...over,
+  modelPath: 'm.onnx', goal: 'static', calibration: { kind: 'none' }, evaluation: { kind: 'none' }, maxDrop: 1, prune: { method: 'channel', sparsity: 0.3 }, output: 'm.int8.onnx', ...over,
 });
 
 describe('wizard plan', () => {
@@ -24,10 +24,24 @@ describe('wizard plan', () => {
     expect(modeFor('smallest', transformer)).toBe('weight-only');
     expect(modeFor('budget', transformer)).toBe('static');
     expect(modeFor('fp16', resnet)).toBe('fp16');
+    expect(modeFor('prune', resnet)).toBe('prune');
+  });
+
+  it('plans a prune goal: calibration only for the methods that use it, the slimnet prune command', () => {
+    const wanda = makePlan(choices({ goal: 'prune', prune: { method: 'wanda', sparsity: 0.5 }, calibration: { kind: 'file', path: 'c.npz' }, output: 'm.pruned.onnx' }), resnet);
+    expect(wanda.mode).toBe('prune');
+    expect(wanda.command).toBe('slimnet prune m.onnx -o m.pruned.onnx --method wanda --sparsity 0.5 --calib c.npz');
+    expect(wanda.review.map((l) => l.setting)).toContain('calibration');
+    const magnitude = makePlan(choices({ goal: 'prune', prune: { method: 'magnitude', sparsity: 0.5 }, calibration: { kind: 'file', path: 'c.npz' } }), resnet);
+    expect(magnitude.command).not.toContain('--calib');
+    expect(magnitude.review.map((l) => l.setting)).not.toContain('calibration');
+    const random = makePlan(choices({ goal: 'prune', calibration: { kind: 'random' } }), resnet);
+    expect(random.commandNote).toMatch(/no random data/);
+    expect(defaultOutput('dir/m.onnx', 'prune')).toBe(join('dir', 'm.pruned.onnx'));
   });
 
   it('explains every setting in one line that fits 80 columns', () => {
-    for (const goal of ['budget', 'smallest', 'static', 'dynamic', 'weight-only', 'fp16'] as const) {
+    for (const goal of ['budget', 'smallest', 'static', 'dynamic', 'weight-only', 'fp16', 'prune'] as const) {
       const plan = makePlan(choices({ goal, calibration: { kind: 'file', path: 'c.npz' }, evaluation: { kind: 'file', path: 't.npz' } }), resnet);
       for (const l of plan.review) {
         expect(l.why.length, `${goal} ${l.setting}`).toBeGreaterThan(10);

@@ -1,8 +1,7 @@
-/** Step 2: what the user wants: speed within an accuracy budget, the smallest file, or one mode. */
+/** Step 2: what the user wants: speed within an accuracy budget, the smallest file, one mode, or pruning. */
 import { Text } from 'ink';
 import { Select } from '../ui/select.js';
 import { Frame, KEYS } from '../ui/frame.js';
-import { color } from '../ui/color.js';
 import { GOALS, type Goal } from '../choices.js';
 
 export function GoalStep({ onDone }: { onDone: (goal: Goal) => void }) {
@@ -10,7 +9,6 @@ export function GoalStep({ onDone }: { onDone: (goal: Goal) => void }) {
     <Frame step={2} keys={KEYS.menu}>
       <Text>What should the result be?</Text>
       <Select items={GOALS} onSelect={onDone} />
-      <Text color={color('muted')}>Pruning is not in the wizard yet: slimnet prune --help</Text>
     </Frame>
   );
 }

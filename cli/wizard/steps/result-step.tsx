@@ -1,6 +1,6 @@
 /**
  * Step 6: the result against the float model (size, accuracy, speed), the layers that cost most,
- * where the file is, the equivalent command line, and, for static runs, saving the recipe.
+ * where the file is, the equivalent command line, and saving the recipe (with its lock).
  */
 import { useState } from 'react';
 import { Box, Text } from 'ink';
@@ -36,12 +36,12 @@ export function ResultStep({ result, choices, model, onQuit }: { result: RunResu
   const [error, setError] = useState<string>();
   const plan = makePlan(choices, model, saved ? { recipe: saved } : {});
   const recipe = recipePath(choices.output);
-  const items = result.saveRecipe && !saved ? [{ value: 'save', label: `Save the recipe to ${recipe}`, hint: 'slimnet run it with --model and -o: the same bytes, no data needed' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }];
+  const items = result.saveRecipe && !saved ? [{ value: 'save', label: `Save the recipe to ${recipe}`, hint: 'slimnet run it with --model and -o: the same bytes, no search again' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }];
   return (
     <Frame step={6} keys={KEYS.menu}>
       {tableRows(result).map((row, i) => <Text key={row} bold={i === 0}>{row}</Text>)}
       {result.accuracy?.unknown || !result.accuracy ? <Warning message={result.accuracy ? 'Accuracy unknown: measured on random data.' : 'Accuracy not measured: no evaluation data.'} /> : null}
-      <Text wrap="truncate-end">{`quantized ${result.quantizedNodes} nodes, ${result.floatNodes} left in float${result.costly.length ? '; the ones that matter:' : ''}`}</Text>
+      <Text wrap="truncate-end">{`${result.done}${result.costly.length ? '; the ones that matter:' : ''}`}</Text>
       {result.costly.slice(0, 3).map((c) => <Text key={c} color={color('muted')} wrap="truncate-end">{`  ${c}`}</Text>)}
       <Text wrap="truncate-end">Written: <Text bold>{result.output}</Text></Text>
       {saved ? <Text wrap="truncate-end">Recipe: <Text bold>{saved}</Text></Text> : null}

@@ -6,7 +6,8 @@ import { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { ProgressEvent } from '../../../src/progress.js';
 import { CancelledError } from '../../../src/errors.js';
-import { PHASES, runWizard, type Phase, type RunInput, type RunResult } from '../execute.js';
+import { phasesFor, runWizard, type Phase, type RunInput, type RunResult } from '../execute.js';
+import { modeFor } from '../plan.js';
 import { ProgressBar, formatSeconds } from '../ui/progress-bar.js';
 import { ErrorLine, Frame } from '../ui/frame.js';
 import { Select } from '../ui/select.js';
@@ -18,7 +19,8 @@ type Input = Omit<RunInput, 'signal'>;
 export function RunStep({ input, signal, onDone, onCancelled, onBack }: {
   input: Input; signal: AbortSignal; onDone: (r: RunResult) => void; onCancelled: () => void; onBack: () => void;
 }) {
-  const [phase, setPhase] = useState<Phase>('quantize');
+  const phases = phasesFor(modeFor(input.choices.goal, input.model));
+  const [phase, setPhase] = useState<Phase>(phases[0]!);
   const [skipped, setSkipped] = useState<Partial<Record<Phase, string>>>({});
   const [event, setEvent] = useState<ProgressEvent>();
   const [error, setError] = useState<string>();
@@ -50,10 +52,10 @@ export function RunStep({ input, signal, onDone, onCancelled, onBack }: {
     // The run starts once, when the screen appears.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-  const current = PHASES.indexOf(phase);
+  const current = phases.indexOf(phase);
   return (
     <Frame step={5} keys={error ? 'Up/Down move, Enter choose' : 'Ctrl-C cancels: nothing is written'}>
-      {PHASES.map((p, i) => {
+      {phases.map((p, i) => {
         const mark = skipped[p] ? '-' : i < current ? 'v' : i === current ? (error ? 'x' : '>') : ' ';
         const tone = skipped[p] ? color('muted') : i < current ? color('ok') : i === current ? color(error ? 'error' : 'accent') : color('muted');
         return <Text key={p} color={tone}>{`${mark} ${p}${skipped[p] ? ` (skipped: ${skipped[p]})` : ''}`}</Text>;

@@ -49,7 +49,8 @@ export async function prepareUnstructured(base: Model, o: ResolvedPruneOptions):
   const ctx: UnstructuredContext = { base, o, candidates, hash: modelHash(base) };
   const requests = statRequests(candidates.targets, o);
   if (requests.length) ctx.stats = await collectPruneStats(base, requests, o);
-  if (o.scope === 'sensitivity') ctx.scan = await scanSensitivity(base, candidates.targets, o, (t, s) => scoreOnly(ctx, t, s));
+  // A replayed plan already holds the sparsities the scan chose.
+  if (o.scope === 'sensitivity' && !o.plan) ctx.scan = await scanSensitivity(base, candidates.targets, o, (t, s) => scoreOnly(ctx, t, s));
   return ctx;
 }
 

@@ -52,7 +52,10 @@ export async function convertToFp16(model: Model, options: Fp16Options = {}): Pr
     for (const n of pre.notes) log.note(n);
     runPasses(result, [topologicalSort]);
     types = inferElemTypes(result.graph);
-    if (o.calibration) {
+    if (o.beyondFp16) {
+      beyond = new Map(Object.entries(o.beyondFp16));
+      for (const [name, max] of beyond) log.warn(`'${name}' reached ${max.toExponential(2)} on the recipe's data, beyond the float16 range (${FP16_MAX}): its producer and consumers stay float32`);
+    } else if (o.calibration) {
       // The calibration machinery loads only when data is given.
       beyond = await (await import('./range-check.js')).valuesBeyondFp16(result, types, { ...o, engine });
       for (const [name, max] of beyond) log.warn(`'${name}' reaches ${max.toExponential(2)} on the data, beyond the float16 range (${FP16_MAX}): its producer and consumers stay float32`);
@@ -71,5 +74,5 @@ export async function convertToFp16(model: Model, options: Fp16Options = {}): Pr
   for (const cast of changes.casts) log.quantized(cast, `Cast to ${cast.getInt('to') === 10 ? 'float16' : 'float32'} at a float32/float16 boundary`);
   runPasses(result, CLEANUP_PASSES);
   const noFloat = (n: Node) => (n.outputs.some((v) => isFloatType(types.get(v))) ? 'kept float32' : 'no floating-point tensors (integer or shape op): nothing to convert');
-  return { model: result, summary: log.summary(model, result, noFloat), settings: fp16Settings(o) };
+  return { model: result, summary: log.summary(model, result, noFloat), settings: fp16Settings(o), beyondFp16: Object.fromEntries(beyond) };
 }

@@ -25,6 +25,11 @@ export interface Fp16Options {
   calibration?: Dataset | string;
   /** At most this many samples of `calibration` (default 128). */
   calibSize?: number;
+  /**
+   * Replay: the values an earlier run found beyond the float16 range on its data (name -> largest
+   * magnitude, the result's `beyondFp16`), used instead of running data again (a recipe).
+   */
+  beyondFp16?: Record<string, number>;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -37,6 +42,7 @@ export interface ResolvedFp16Options {
   exclude: string[];
   calibration?: Dataset | string;
   calibSize: number;
+  beyondFp16?: Record<string, number>;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -45,6 +51,10 @@ export interface ResolvedFp16Options {
 export function resolveFp16Options(o: Fp16Options = {}): ResolvedFp16Options {
   const calibSize = o.calibSize ?? 128;
   if (!Number.isInteger(calibSize) || calibSize < 1) throw new OptionError(`--calib-size ${String(calibSize)}: give a positive number of samples`);
+  if (o.beyondFp16 !== undefined && o.calibration !== undefined) throw new OptionError('--calib and a recipe\'s range decisions both say which values exceed float16: give one');
+  for (const [name, max] of Object.entries(o.beyondFp16 ?? {})) {
+    if (typeof max !== 'number' || !Number.isFinite(max)) throw new OptionError(`beyondFp16.${name} must be a finite number (got ${JSON.stringify(max)})`);
+  }
   for (const op of o.blockOps ?? []) {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(op)) throw new OptionError(`--block-ops: '${op}' is not an op type name`);
   }
@@ -55,6 +65,7 @@ export function resolveFp16Options(o: Fp16Options = {}): ResolvedFp16Options {
     exclude: o.exclude ?? [],
     calibration: o.calibration,
     calibSize,
+    ...(o.beyondFp16 ? { beyondFp16: o.beyondFp16 } : {}),
     engine: o.engine,
     signal: o.signal,
     onProgress: o.onProgress,
@@ -66,7 +77,7 @@ export function fp16Settings(o: ResolvedFp16Options): Record<string, string | nu
   const s: Record<string, string | number | boolean> = {
     keepIoTypes: o.keepIoTypes,
     preprocess: o.preprocess,
-    rangeCheck: o.calibration ? `constants and data (${o.calibSize} samples at most)` : 'constants only',
+    rangeCheck: o.beyondFp16 ? 'constants, and the data\'s findings replayed' : o.calibration ? `constants and data (${o.calibSize} samples at most)` : 'constants only',
   };
   if (o.blockOps.size) s.blockOps = [...o.blockOps].join(',');
   if (o.exclude.length) s.exclude = o.exclude.join(',');

@@ -49,6 +49,11 @@ function value(c: Checker, path: Path, spec: KeySpec, v: unknown, dir: string): 
     case 'number': expect(typeof v === 'number' && Number.isFinite(v), 'a number'); return v;
     case 'integer': expect(Number.isInteger(v) && (v as number) > 0, 'a positive integer'); return v;
     case 'boolean': expect(typeof v === 'boolean', 'true or false'); return v;
+    case 'fraction': {
+      const f = typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v) ? Number(v.slice(0, -1)) / 100 : v;
+      expect(typeof f === 'number' && f >= 0 && f < 1, 'a fraction in [0, 1) such as 0.5, or a percentage such as "50%"');
+      return f;
+    }
     case 'drop': expect((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v)), 'a number of points or a percentage such as "1%"'); return v;
     case 'strings':
     case 'paths': {
@@ -91,14 +96,16 @@ export function parsePipeline(text: string, file: string): Pipeline {
   const root = doc.toJS() as unknown;
   if (!root || typeof root !== 'object' || Array.isArray(root)) c.fail([], `must be a map with model and steps (schema ${PIPELINE_SCHEMA})`);
   const r = root as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!['schema', 'model', 'steps'].includes(key)) c.fail([key], 'is not a pipeline key (schema, model, steps)');
+  for (const key of Object.keys(r)) if (!['schema', 'model', 'steps', 'save-recipe'].includes(key)) c.fail([key], 'is not a pipeline key (schema, model, steps, save-recipe)');
+  if (r['save-recipe'] !== undefined && (typeof r['save-recipe'] !== 'string' || !r['save-recipe'])) c.fail(['save-recipe'], `must be the path of the recipe to write (got ${show(r['save-recipe'])})`);
   if (r['schema'] !== undefined && r['schema'] !== PIPELINE_SCHEMA) c.fail(['schema'], `must be '${PIPELINE_SCHEMA}' (got ${show(r['schema'])})`);
   if (typeof r['model'] !== 'string' || !r['model']) c.fail(['model'], `must be the path of the ONNX model (got ${show(r['model'])})`);
   const steps = r['steps'];
-  if (!Array.isArray(steps) || steps.length === 0) c.fail(['steps'], 'must be a list of one or more steps (quantize, eval, bench)');
+  if (!Array.isArray(steps) || steps.length === 0) c.fail(['steps'], `must be a list of one or more steps (${STEP_KINDS.join(', ')})`);
   if (!isSeq(doc.get('steps', true))) c.fail(['steps'], 'must be a list');
   const dir = dirname(resolve(file));
-  return { file, model: resolve(dir, r['model'] as string), steps: (steps as unknown[]).map((s, i) => step(c, i, s, dir)) };
+  const saveRecipe = r['save-recipe'] !== undefined ? { saveRecipe: resolve(dir, r['save-recipe'] as string) } : {};
+  return { file, model: resolve(dir, r['model'] as string), steps: (steps as unknown[]).map((s, i) => step(c, i, s, dir)), ...saveRecipe };
 }
 
 export function readPipeline(file: string): Pipeline {

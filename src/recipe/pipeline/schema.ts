@@ -1,9 +1,10 @@
 /**
  * The pipeline file `slimnet run` reads (YAML or JSON, schema slimnet.pipeline/1): a model and
- * steps (quantize, eval, bench) whose keys are the CLI's flags without the dashes in front.
+ * steps (prune, quantize, eval, bench) whose keys are the CLI's flags without the dashes in front.
  *
  *   model: model.onnx
  *   steps:
+ *     - prune: { method: channel, sparsity: 0.3, calib: calib.npz, output: model.pruned.onnx }
  *     - quantize: { mode: static, calib: calib.npz, output: model.int8.onnx }
  *     - eval: { data: test.npz, max-drop: 1, fail-if: "speedup < 1.1" }
  *     - bench: { runs: 50 }
@@ -12,10 +13,11 @@
  * line and the key of the first problem. Paths are relative to the pipeline file.
  */
 import { QUANTIZE_MODES } from '../../quantize/quantize.js';
+import { CHANNEL_IMPORTANCES, PRUNE_METHODS, PRUNE_SCOPES } from '../../prune/options.js';
 
 export const PIPELINE_SCHEMA = 'slimnet.pipeline/1';
 
-export type Kind = 'string' | 'number' | 'integer' | 'boolean' | 'strings' | 'path' | 'paths' | 'drop' | { enum: readonly string[] };
+export type Kind = 'string' | 'number' | 'integer' | 'boolean' | 'strings' | 'path' | 'paths' | 'drop' | 'fraction' | { enum: readonly string[] };
 
 export interface KeySpec {
   kind: Kind;
@@ -31,7 +33,8 @@ export const STEP_KEYS = {
     mode: { kind: { enum: QUANTIZE_MODES }, help: 'static (default), dynamic, weight-only, fp16' },
     calib: { kind: 'path', api: 'calibration', help: 'calibration data' },
     'calib-size': { kind: 'integer', help: 'at most this many calibration samples' },
-    recipe: { kind: 'path', help: 'replay a recipe saved by --save-recipe or the wizard (static)' },
+    recipe: { kind: 'path', help: 'replay a recipe saved by --save-recipe or the wizard (any mode)' },
+    'save-recipe': { kind: 'path', help: 'also write the recipe of this step, and its lock beside it' },
     method: { kind: { enum: ['mse', 'minmax', 'percentile', 'entropy'] }, help: 'range estimator' },
     percentile: { kind: 'number', help: 'for method percentile' },
     format: { kind: 'string', help: 'qdq/qoperator, contrib/onnx, matmulnbits/qdq' },
@@ -50,6 +53,26 @@ export const STEP_KEYS = {
     'eval-data': { kind: 'path', help: 'evaluation data of the budget' },
     'eval-limit': { kind: 'integer', help: 'samples the budget evaluates' },
     prefer: { kind: { enum: ['speed', 'size', 'accuracy'] }, help: 'within the budget' },
+  },
+  prune: {
+    output: { kind: 'path', required: true, help: 'where to write the pruned model (-o)' },
+    sparsity: { kind: 'fraction', help: 'fraction per layer or channel group (0.5 or "50%")' },
+    method: { kind: { enum: PRUNE_METHODS }, help: 'magnitude (default), wanda, sparsegpt, channel' },
+    scope: { kind: { enum: PRUNE_SCOPES }, help: 'layer (default), global, sensitivity' },
+    pattern: { kind: 'string', help: 'N:M semi-structured, e.g. 2:4' },
+    calib: { kind: 'path', api: 'calibration', help: 'calibration data (wanda, sparsegpt, channel scores and reconstruction)' },
+    'calib-size': { kind: 'integer', help: 'calibration samples' },
+    exclude: { kind: 'strings', help: 'nodes or op types left alone' },
+    'include-first-last': { kind: 'boolean', help: 'prune the first and last weighted layers too' },
+    'max-drop': { kind: 'number', help: 'accuracy budget: the largest sparsity within it' },
+    'eval-data': { kind: 'path', help: 'data of the budget' },
+    'eval-size': { kind: 'integer', help: 'samples the budget evaluates' },
+    importance: { kind: { enum: CHANNEL_IMPORTANCES }, help: 'channel scores' },
+    reconstruct: { kind: 'boolean', help: 'channel: refit the next layers (default with calib)' },
+    'channel-multiple': { kind: 'integer', help: 'channel: keep counts on multiples of n' },
+    'damp-percent': { kind: 'number', help: 'SparseGPT damping' },
+    recipe: { kind: 'path', help: 'replay a recipe saved by slimnet prune --save-recipe' },
+    'save-recipe': { kind: 'path', help: 'also write the recipe of this step, and its lock beside it' },
   },
   eval: {
     data: { kind: 'path', required: true, help: 'evaluation data' },
@@ -87,6 +110,8 @@ export interface Pipeline {
   file: string;
   model: string;
   steps: PipelineStep[];
+  /** Where to write one recipe of every prune and quantize step, and its lock (top-level save-recipe). */
+  saveRecipe?: string;
 }
 
 export const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
