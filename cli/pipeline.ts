@@ -3,7 +3,7 @@
  * following steps read; eval checks gates (a missed gate stops the pipeline, exit 10); bench times.
  * Every output is checked before the first step starts, and each model is written atomically.
  */
-import { statSync } from 'node:fs';
+import { modelSizeBytes } from '../src/eval/hash.js';
 import { loadModel, stageModel } from '../src/onnx/io.js';
 import { checkRuntimeSupport } from '../src/runtime/ort-support.js';
 import { quantize, type QuantizeOptions } from '../src/quantize/quantize.js';
@@ -68,6 +68,8 @@ async function quantizeStep(s: PipelineStep, current: string, onProgress: Progre
   const { output, recipe, ...rest } = s.options as Record<string, unknown> & { output: string; recipe?: string };
   const model = loadModel(current);
   checkRuntimeSupport(model, current);
+  // Measured before saving: the output may replace external data files the input reads.
+  const before = modelSizeBytes(model, current);
   const options = (recipe !== undefined ? replayOptions(readRecipe(recipe)) : rest) as QuantizeOptions;
   const result = await quantize(model, { ...options, ...(onProgress ? { onProgress } : {}) } as never);
   const staged = stageModel(result.model, output);
@@ -77,7 +79,6 @@ async function quantizeStep(s: PipelineStep, current: string, onProgress: Progre
     abortAll([staged]);
     throw err;
   }
-  const before = statSync(current).size;
   const after = staged.result.bytes + (staged.result.externalDataBytes ?? 0);
   const budget = (result as Partial<StaticQuantizeResult>).budget;
   const lines = [

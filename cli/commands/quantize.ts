@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { statSync } from 'node:fs';
 import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
 import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/ir/model.js';
-import { modelFiles } from '../../src/eval/hash.js';
+import { modelFiles, modelSizeBytes } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { quantize, checkMode } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
@@ -292,7 +291,8 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
   if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
   checkOutputs(outputs, inputs, { force: flags.force ?? false });
-  return { model, inputBytes: statSync(modelPath).size };
+  // The model file and every external data file it reads: the weights are mostly there.
+  return { model, inputBytes: modelSizeBytes(model, modelPath) };
 }
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */

@@ -97,6 +97,10 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   const { linear: ops, tables } = candidates(result, o, log);
   // The calibration machinery loads only when GPTQ needs it.
   const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
+  const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}`;
+  const pending = new Map<string, number>();
+  for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
   const cache = new Map<string, BlockQuantized>();
   const progress = new ProgressTracker('quantize', ops.length + tables.length, o.onProgress);
   let usedContrib = false;
@@ -105,16 +109,21 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     const graph = op.node.graph!;
     const blockSize = effectiveBlockSize(op.K, o.blockSize);
     const spec: BlockSpec = { bits: o.bits, blockSize, symmetric: o.symmetric };
-    // A weight shared by several nodes is quantized once (GPTQ with the first consumer's inputs).
-    const key = `${op.weightValue.name}|${op.weightKey}`;
+    // GPTQ uses the first consumer's inputs for a shared weight.
+    const key = keyOf(op);
     let q = cache.get(key);
     let algo = o.algorithm;
     if (!q) {
       const h = hessians?.get(op.input.name);
       if (o.algorithm === 'gptq' && !h) algo = 'rtn';
       q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(op.weight(), op.K, op.N, spec);
-      cache.set(key, q);
+      // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
+      op.weightValue.constValue?.release();
     }
+    const left = pending.get(key)! - 1;
+    pending.set(key, left);
+    if (left > 0) cache.set(key, q);
+    else cache.delete(key);
     const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
     const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
     const algoNote = algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`;
@@ -133,6 +142,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     throwIfAborted(o.signal, 'weight-only quantization');
     const blockSize = effectiveBlockSize(lookup.width, o.blockSize);
     const q = quantizeTable(lookup, { bits: o.bits, blockSize, symmetric: o.symmetric });
+    lookup.table.constValue?.release();
     const node = emitGatherBlockQuantized(result, lookup, q);
     log.quantized(node, `${o.symmetric ? 'int' : 'uint'}${o.bits} embedding table [${lookup.rows}x${lookup.width}], block ${blockSize} along each row, RTN${sharedTableNote(lookup.table)}`);
     usedContrib = true;
