@@ -6,6 +6,9 @@
  */
 import type { Feeds, Session, TensorData } from '../../src/runtime/types.js';
 import { asFloat32 } from '../../src/runtime/tensor-data.js';
+import { ArrayDataset } from '../../src/calibrate/data/array-dataset.js';
+import { mulberry32 } from '../../src/random.js';
+import type { Model } from '../../src/ir/model.js';
 
 /** The empty cache: every past_key_values.* input with 0 past positions (batch 1). */
 export function emptyCache(session: Session): Feeds {
@@ -91,4 +94,27 @@ export function nextTokenAgreement(a: Float32Array, b: Float32Array, vocab: numb
     if (ia === ib) same++;
   }
   return same / n;
+}
+
+/**
+ * Calibration data for a decoder: `samples` prompts of `length` tokens drawn uniformly from the
+ * vocabulary (seeded), each with an empty cache, as a Dataset for GPTQ/AWQ's X^T X statistics.
+ */
+export function promptDataset(model: Model, vocab: number, samples: number, length: number, seed: number): ArrayDataset {
+  const next = mulberry32(seed);
+  const arrays: Record<string, TensorData> = {
+    input_ids: { type: 'int64', dims: [samples, length], data: BigInt64Array.from({ length: samples * length }, () => BigInt(Math.floor(next() * vocab))) },
+  };
+  for (const v of model.graph.inputs) {
+    if (!v.name.startsWith('past_key_values.')) continue;
+    const dims = (v.shape ?? []).map((d, i) => (i === 0 ? samples : typeof d === 'number' ? d : 0));
+    arrays[v.name] = { type: 'float32', dims, data: new Float32Array(0) };
+  }
+  return new ArrayDataset('random prompts', arrays);
+}
+
+/** Prompts of `length` tokens drawn uniformly from the vocabulary (seeded). */
+export function randomTokens(vocab: number, length: number, seed: number): number[] {
+  const next = mulberry32(seed);
+  return Array.from({ length }, () => Math.floor(next() * vocab));
 }

@@ -94,7 +94,7 @@ const STATIC_RULES: FlagRule[] = [
 const OTHER_MODE_RULES: FlagRule[] = [
   { given: ['calibSize'], when: (o) => o.calib === undefined, message: '--calib-size limits the samples of --calib; give --calib too, or drop --calib-size' },
   { given: ['dampPercent'], when: (o) => o.algorithm !== 'gptq', message: '--damp-percent only applies to --algorithm gptq' },
-  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq', message: '--mode weight-only reads --calib only with --algorithm gptq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
+  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq' && o.algorithm !== 'awq', message: '--mode weight-only reads --calib only with --algorithm gptq or awq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
   { given: ['accuracyLevel'], when: (o) => o.format === 'qdq', message: '--accuracy-level is a MatMulNBits attribute; --format qdq has none' },
 ];
 
@@ -164,7 +164,7 @@ export function registerQuantize(program: Command): void {
     .option('--weights <type>', 'static, dynamic: auto (default: int8, or on x86 without VNNI uint8 / int8 within the int16 pair budget, per weight), int8, uint8, int8-safe; weight-only: int4 (default) or int8')
     .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')
     .option('--symmetric', 'weight-only: symmetric blocks (no zero point)')
-    .option('--algorithm <name>', 'weight-only: rtn (default) or gptq (needs --calib)')
+    .option('--algorithm <name>', 'weight-only: rtn (default), gptq or awq (both need --calib)')
     .option('--accuracy-level <n>', 'weight-only MatMulNBits: 0 (fp32 math), 1, 2, 3, or 4 (int8 activations; default, measured fastest)')
     .option('--damp-percent <f>', 'weight-only GPTQ: damping as a fraction of the mean Hessian diagonal (default 0.01)')
     .option('--no-keep-io-types', 'fp16: make the model inputs and outputs float16 too')

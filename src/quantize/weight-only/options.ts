@@ -6,7 +6,7 @@ import { checkTargetName } from '../../target/resolve.js';
 import type { ProgressListener } from '../../progress.js';
 
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
-export type WeightOnlyAlgorithm = 'rtn' | 'gptq';
+export type WeightOnlyAlgorithm = 'rtn' | 'gptq' | 'awq';
 export type AccuracyLevel = 0 | 1 | 2 | 3 | 4;
 export type WeightOnlyOpType = 'MatMul' | 'Gemm' | 'Gather';
 export const WEIGHT_ONLY_OP_TYPES: readonly WeightOnlyOpType[] = ['MatMul', 'Gemm', 'Gather'];
@@ -18,7 +18,11 @@ export interface WeightOnlyOptions {
   blockSize?: number;
   /** Symmetric blocks (no zero point); default false: asymmetric blocks fit skewed weights better. */
   symmetric?: boolean;
-  /** 'rtn' rounds each weight (default); 'gptq' compensates rounding error using calibration data. */
+  /**
+   * 'rtn' rounds each weight (default); 'gptq' compensates rounding error using calibration data;
+   * 'awq' scales input channels by their activation size (searched per input, folded into the
+   * preceding norm or MatMul), then rounds.
+   */
   algorithm?: WeightOnlyAlgorithm;
   /**
    * MatMulNBits accuracy_level: 0 unset (fp32 math), 1 fp32, 2 fp16, 3 bf16, 4 int8 (the input is
@@ -84,12 +88,13 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     throw new OptionError(`--block-size ${String(blockSize)}: MatMulNBits needs a power of two >= 16 (e.g. 32, 64, 128)`);
   }
   const algorithm = o.algorithm ?? 'rtn';
-  if (algorithm !== 'rtn' && algorithm !== 'gptq') throw new OptionError(`--algorithm '${String(algorithm)}' is not supported; use rtn or gptq`);
+  if (algorithm !== 'rtn' && algorithm !== 'gptq' && algorithm !== 'awq') throw new OptionError(`--algorithm '${String(algorithm)}' is not supported; use rtn, gptq or awq`);
   const accuracyLevel = o.accuracyLevel ?? 4;
   if (![0, 1, 2, 3, 4].includes(accuracyLevel)) throw new OptionError(`--accuracy-level ${String(accuracyLevel)}: use 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8)`);
   const format = o.format ?? 'matmulnbits';
   if (format !== 'matmulnbits' && format !== 'qdq') throw new OptionError(`--format '${String(format)}' is not a weight-only format; use matmulnbits or qdq`);
   if (algorithm === 'gptq' && !o.calibration) throw new OptionError('--algorithm gptq needs calibration data (--calib <file.npz>): it compensates rounding errors using the inputs each MatMul sees');
+  if (algorithm === 'awq' && !o.calibration) throw new OptionError('--algorithm awq needs calibration data (--calib <file.npz>): it scales channels by the activations each MatMul sees');
   const calibSize = o.calibSize ?? 128;
   if (!Number.isInteger(calibSize) || calibSize < 1) throw new OptionError(`--calib-size ${String(calibSize)}: give a positive number of samples`);
   const dampPercent = o.dampPercent ?? 0.01;
@@ -117,7 +122,7 @@ export function weightOnlySettings(o: ResolvedWeightOnlyOptions, target: string)
     opTypes: [...o.opTypes].join(','),
   };
   if (o.format === 'matmulnbits') s.accuracyLevel = o.accuracyLevel;
-  if (o.algorithm === 'gptq') s.calibSize = o.calibSize;
+  if (o.algorithm !== 'rtn') s.calibSize = o.calibSize;
   if (o.exclude.length) s.exclude = o.exclude.join(',');
   return s;
 }

@@ -25,6 +25,7 @@ import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { quantizeGptq } from './gptq.js';
+import { applyAwq, type AwqNotes } from './awq.js';
 
 export type { WeightOnlyOptions } from './options.js';
 
@@ -94,9 +95,18 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     const where = target.name === 'x86-vnni' ? '' : ` (not measured on ${target.name})`;
     log.note(`accuracy_level 4 (default): MatMulNBits quantizes each block of its input to int8 at run time, measured 1.2-2.4x faster than float math (level 0) on AVX-512 VNNI${where}; --accuracy-level 0 keeps float activations`);
   }
-  const { linear: ops, tables } = candidates(result, o, log);
-  // The calibration machinery loads only when GPTQ needs it.
-  const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  const found = candidates(result, o, log);
+  const tables = found.tables;
+  let ops = found.linear;
+  const specOf = (op: LinearOp): BlockSpec => ({ bits: o.bits, blockSize: effectiveBlockSize(op.K, o.blockSize), symmetric: o.symmetric });
+  // The calibration machinery loads only when GPTQ or AWQ needs it.
+  const hessians = o.algorithm !== 'rtn' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  let awqNotes: AwqNotes | undefined;
+  if (o.algorithm === 'awq' && hessians) {
+    awqNotes = applyAwq(ops, hessians, specOf);
+    // The scaled weights are new tensors: read each MatMul again.
+    ops = ops.map((op) => analyzeLinear(op.node) as LinearOp);
+  }
   // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
   const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}`;
   const pending = new Map<string, number>();
@@ -107,14 +117,14 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   for (const [i, op] of ops.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
     const graph = op.node.graph!;
-    const blockSize = effectiveBlockSize(op.K, o.blockSize);
-    const spec: BlockSpec = { bits: o.bits, blockSize, symmetric: o.symmetric };
+    const spec = specOf(op);
+    const blockSize = spec.blockSize;
     // GPTQ uses the first consumer's inputs for a shared weight.
     const key = keyOf(op);
     let q = cache.get(key);
     let algo = o.algorithm;
     if (!q) {
-      const h = hessians?.get(op.input.name);
+      const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
       if (o.algorithm === 'gptq' && !h) algo = 'rtn';
       q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(op.weight(), op.K, op.N, spec);
       // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
@@ -126,7 +136,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     else cache.delete(key);
     const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
     const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
-    const algoNote = algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`;
+    const algoNote = awqNotes?.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
     if (o.format === 'matmulnbits') {
       const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
       log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
