@@ -1,15 +1,12 @@
 /**
  * RTN vs GPTQ vs AWQ at 4 bits (block 32, asymmetric) on the small Llama-shaped decoder
  * (fixtures/lm/small, random weights): logit error against float32 and next-token agreement on
- * fixed prompts that are not the calibration prompts, plus GPTQ's time for one 2048- and one
- * 4096-wide layer (the cost that grows as K^3 + K^2 N).
+ * fixed prompts that are not the calibration prompts (GPTQ's time per layer: gptq-layer-time).
  */
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../src/onnx/io.js';
 import { quantizeWeightOnly, type WeightOnlyOptions } from '../../src/quantize/weight-only/quantize-weight-only.js';
-import { quantizeGptq } from '../../src/quantize/weight-only/gptq.js';
-import { mulberry32 } from '../../src/random.js';
 import { runDecoder, nextTokenAgreement, promptDataset, randomTokens } from '../lib/decoder.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Engine } from '../../src/runtime/engine.js';
@@ -45,27 +42,9 @@ function compare(ref: Float32Array[], got: Float32Array[]): { rel: number; kl: n
   return { rel: Math.sqrt(e / r), kl: kl / positions, agree: agree / positions };
 }
 
-function gptqSeconds(K: number, N: number): { wall: number; cpu: number } {
-  const next = mulberry32(K);
-  const w = Float32Array.from({ length: K * N }, () => (next() - 0.5) * 0.04);
-  // A full-rank X^T X from 2K random samples, as calibration gives.
-  const h = new Float64Array(K * K);
-  const x = new Float64Array(K);
-  for (let s = 0; s < 64; s++) {
-    for (let k = 0; k < K; k++) x[k] = next() - 0.5;
-    for (let a = 0; a < K; a++) { const xa = x[a]!; for (let b = 0; b < K; b++) h[a * K + b]! += xa * x[b]!; }
-  }
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h, { dampPercent: 0.01 });
-  const c = process.cpuUsage(c0);
-  // CPU time too: on a shared machine the wall time depends on the other jobs.
-  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
-}
-
 export const suite: BenchSuite = {
   name: 'lm-algorithms',
-  description: 'RTN vs GPTQ vs AWQ, int4 block 32, on the small Llama-shaped decoder; GPTQ seconds per 2048/4096-wide layer',
+  description: 'RTN vs GPTQ vs AWQ, int4 block 32, on the small Llama-shaped decoder',
   async run({ engine, quick, log }): Promise<BenchReport> {
     const float = loadModel(DECODER);
     const calibration = promptDataset(float, VOCAB, 64, 32, 1);
@@ -85,17 +64,9 @@ export const suite: BenchSuite = {
       metrics[`lm-small.${algorithm}.kl`] = c.kl;
       metrics[`lm-small.${algorithm}.next_token_agreement`] = c.agree;
     }
-    const timing: (string | number)[][] = [];
-    for (const [K, N] of quick ? [[2048, 2048]] : [[2048, 2048], [2048, 5632], [4096, 4096]]) {
-      log(`GPTQ ${K}x${N}`);
-      const s = gptqSeconds(K!, N!);
-      timing.push([`${K}x${N}`, s.wall, s.cpu]);
-      metrics[`gptq.${K}x${N}_cpu_s`] = s.cpu;
-    }
     return {
       tables: [
         { title: `small decoder, int4 block 32 asymmetric, ${prompts.length} prompts x 24 tokens (calibration: 64 other prompts x 32)`, columns: ['algorithm', 'logit rel. error', 'KL(float||q)', 'next-token agreement', 'quantize s'], rows },
-        { title: 'GPTQ, one layer, int4 block 32, 1 thread', columns: ['K x N', 'wall s', 'CPU s'], rows: timing },
       ],
       metrics,
       notes: ['random weights (no trained decoder is available offline): the differences are in how well each method preserves the float function, not in text quality'],
