@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { abortAll, commitAll, stageFile, type Staged } from '../../src/onnx/atomic-write.js';
-import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
+import { loadModel, stageModel, type SaveOptions, type SaveResult, type StagedModel } from '../../src/onnx/io.js';
+import { SpillFile } from '../../src/onnx/spill.js';
+import { statSync } from 'node:fs';
 import type { Model } from '../../src/ir/model.js';
-import { modelFiles, modelSizeBytes } from '../../src/eval/hash.js';
+import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
 import { quantize, checkMode } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
@@ -198,7 +200,7 @@ export function registerQuantize(program: Command): void {
       rejectForeignFlags(mode, command);
       rejectConflicts(mode, command);
       if (mode !== 'static') return runOtherMode(mode, modelPath, flags);
-      const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
+      const { model, inputBytes, save } = loadAndCheckOutputs(modelPath, flags);
       let recipe: Recipe | undefined;
       let options: StaticQuantizeOptions;
       if (flags.recipe) {
@@ -216,7 +218,7 @@ export function registerQuantize(program: Command): void {
         ...(progress ? { onProgress: (e) => { if (e.message) note(`  ${e.message}...`); } } : {}),
       });
       // Every output is written in full to a temporary file first, then all are renamed together.
-      const staged = stageModel(result.model, flags.output);
+      const staged = stageModel(result.model, flags.output, save);
       const saved = staged.result;
       const report: QuantizeReport = {
         schema: 'slimnet.quantize/1',
@@ -275,7 +277,7 @@ function json(value: unknown): string {
  * before any work: writable, distinct, and neither the model, its external data nor a file the
  * command reads (unless --force, which lets -o replace the model itself).
  */
-function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number } {
+function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number; save: SaveOptions } {
   if (flags.report) reportKind(flags.report);
   const model = loadModel(modelPath);
   checkRuntimeSupport(model, modelPath);
@@ -291,8 +293,11 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
   if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
   checkOutputs(outputs, inputs, { force: flags.force ?? false });
-  // The model file and every external data file it reads: the weights are mostly there.
-  return { model, inputBytes: modelSizeBytes(model, modelPath) };
+  // The model file and every external data file it reads: the weights are mostly there. A model
+  // that keeps its weights outside is saved the same way (<output>.data): what its users load, and
+  // the save then streams tensor by tensor instead of building one protobuf of all the weights.
+  const files = modelFiles(model, modelPath);
+  return { model, inputBytes: files.reduce((n, f) => n + statSync(f).size, 0), save: files.length > 1 ? { externalData: true } : {} };
 }
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */
@@ -310,15 +315,25 @@ function commitWithModel(model: StagedModel, files: ([string, string] | undefine
 /** dynamic, weight-only and fp16: run the mode, save atomically, print the same report as static. */
 async function runOtherMode(mode: 'dynamic' | 'weight-only' | 'fp16', modelPath: string, flags: QuantizeFlags): Promise<number> {
   const options = otherModeOptions(mode, flags);
-  const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
+  const { model, inputBytes, save } = loadAndCheckOutputs(modelPath, flags);
   const progress = !flags.json && process.stderr.isTTY;
-  const result: QuantizeResult = await quantize(model, {
-    ...options,
-    ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
-  });
-  const staged = stageModel(result.model, flags.output);
-  commitWithModel(staged, []);
-  const saved = staged.result;
+  // Weight-only on a model with external data streams: quantized tensors wait on disk next to the
+  // output, not in memory, until the save copies them into the output's data file.
+  const spill = mode === 'weight-only' && save.externalData ? new SpillFile(flags.output) : undefined;
+  let saved: SaveResult;
+  let result: QuantizeResult;
+  try {
+    result = await quantize(model, {
+      ...options,
+      ...(spill ? { spill } : {}),
+      ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+    } as never);
+    const staged = stageModel(result.model, flags.output, save);
+    commitWithModel(staged, []);
+    saved = staged.result;
+  } finally {
+    spill?.dispose();
+  }
   const report: QuantizeReport = {
     schema: 'slimnet.quantize/1',
     input: { path: modelPath, bytes: inputBytes },

@@ -3,11 +3,12 @@
  * external data, KV cache, tied embedding table / LM head), run with the cache in onnxruntime-node.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel, loadModelFromBytes, modelToBytes, saveModel } from '../../src/onnx/io.js';
 import { forEachTensor } from '../../src/onnx/tensors.js';
+import { SpillFile } from '../../src/onnx/spill.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { quantizeWeightOnly, type WeightOnlyOptions } from '../../src/quantize/weight-only/quantize-weight-only.js';
@@ -57,21 +58,28 @@ describe('weight-only on a Llama-shaped decoder', () => {
     });
   }
 
-  it('streams: external weights are read, quantized and released one by one, and the output is byte-identical to the in-memory path', async () => {
+  it('streams: external weights are read, quantized, parked in a spill file and released one by one; the output is byte-identical to the in-memory path', async () => {
     const streamed = loadModel(DECODER);
     const inMemory = loadModelFromBytes(modelToBytes(loadModel(DECODER)));
-    const a = await quantizeWeightOnly(streamed, {});
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-lm-'));
+    // The streamed path parks every quantized tensor in a spill file as the CLI does.
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    const spill = new SpillFile(join(dir, 'a', 'q.onnx'));
+    const a = await quantizeWeightOnly(streamed, { spill });
+    let parked = 0;
+    forEachTensor(a.model, (t) => { if (t.externalLocation?.location.includes('.spill.')) parked++; });
+    expect(parked).toBeGreaterThan(0);
     // Every external tensor of the input is unread again (nothing of the float model stays cached).
     let external = 0;
     forEachTensor(streamed, (t) => { if (t.externalLocation) { external++; expect(t.isExternal, t.name).toBe(true); } });
     expect(external).toBeGreaterThan(10);
     const b = await quantizeWeightOnly(inMemory, {});
-    const dir = mkdtempSync(join(tmpdir(), 'slimnet-lm-'));
     try {
-      mkdirSync(join(dir, 'a'));
-      mkdirSync(join(dir, 'b'));
       for (const [name, m] of [['a', a.model], ['b', b.model]] as const) saveModel(m, join(dir, name, 'q.onnx'), { externalData: true });
       for (const f of ['q.onnx', 'q.onnx.data']) expect(Buffer.compare(readFileSync(join(dir, 'a', f)), readFileSync(join(dir, 'b', f))), f).toBe(0);
+      spill.dispose();
+      expect(readdirSync(join(dir, 'a')).sort()).toEqual(['q.onnx', 'q.onnx.data']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -85,6 +93,8 @@ describe('weight-only on a Llama-shaped decoder', () => {
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as { input: { bytes: number }; output: { bytes: number } };
       expect(report.input.bytes).toBe(statSync(DECODER).size + statSync(`${DECODER}_data`).size);
+      // Saved with external data like its input; the spill file is gone.
+      expect(readdirSync(dir).sort()).toEqual(['q4.onnx', 'q4.onnx.data']);
       // int4 blocks of 32 with float scales: about a sixth of float32, graph structure included.
       expect(report.output.bytes / report.input.bytes).toBeLessThan(0.3);
     } finally {

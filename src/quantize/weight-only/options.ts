@@ -4,6 +4,7 @@ import type { Dataset } from '../../calibrate/data/dataset.js';
 import type { Engine } from '../../runtime/engine.js';
 import { checkTargetName } from '../../target/resolve.js';
 import type { ProgressListener } from '../../progress.js';
+import type { SpillFile } from '../../onnx/spill.js';
 
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
 export type WeightOnlyAlgorithm = 'rtn' | 'gptq' | 'awq';
@@ -55,6 +56,12 @@ export interface WeightOnlyOptions {
    * no arithmetic here; the summary names it and whether the defaults were measured there.
    */
   target?: string;
+  /**
+   * Streaming for models larger than memory: each quantized tensor is written to this temporary
+   * file as soon as it exists (the caller saves the result, then disposes of the file), so memory
+   * holds one weight at a time instead of the whole output.
+   */
+  spill?: SpillFile;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -75,6 +82,7 @@ export interface ResolvedWeightOnlyOptions {
   dampPercent: number;
   exclude: string[];
   target: string;
+  spill?: SpillFile;
   engine?: Engine;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -107,7 +115,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     opTypes: new Set(opTypes),
     bits: weights === 'int4' ? 4 : 8,
     blockSize, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
-    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
 

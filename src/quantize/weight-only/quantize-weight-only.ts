@@ -30,6 +30,8 @@ import { applyAwq, type AwqNotes } from './awq.js';
 export type { WeightOnlyOptions } from './options.js';
 
 const MIN_BLOCK = 16;
+/** Smaller tensors (scales of small layers, biases) stay in memory: not worth a file read each. */
+const SPILL_MIN_BYTES = 4096;
 
 /**
  * The block size used for a weight with K rows: the requested one, or, when K is smaller, the
@@ -113,6 +115,14 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
   const cache = new Map<string, BlockQuantized>();
   const progress = new ProgressTracker('quantize', ops.length + tables.length, o.onProgress);
+  // Streaming: the new tensors of a rewritten node go to the spill file right away.
+  const park = (node: Node) => {
+    if (!o.spill) return;
+    for (const v of node.inputs) {
+      const t = v?.constValue;
+      if (t && !t.externalLocation && t.byteLength >= SPILL_MIN_BYTES) v!.constValue = o.spill.park(t);
+    }
+  };
   let usedContrib = false;
   for (const [i, op] of ops.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
@@ -139,10 +149,12 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     const algoNote = awqNotes?.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
     if (o.format === 'matmulnbits') {
       const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
+      park(r.node);
       log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
       usedContrib = true;
     } else {
       const r = emitBlockedDq(result, graph, op, q);
+      for (const h of r.helpers) park(h);
       log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
       for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
     }
@@ -154,6 +166,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     const q = quantizeTable(lookup, { bits: o.bits, blockSize, symmetric: o.symmetric });
     lookup.table.constValue?.release();
     const node = emitGatherBlockQuantized(result, lookup, q);
+    park(node);
     log.quantized(node, `${o.symmetric ? 'int' : 'uint'}${o.bits} embedding table [${lookup.rows}x${lookup.width}], block ${blockSize} along each row, RTN${sharedTableNote(lookup.table)}`);
     usedContrib = true;
     progress.update(ops.length + i + 1);
