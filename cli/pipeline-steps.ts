@@ -3,7 +3,7 @@
  * a recipe, the core API, then the model (and, with save-recipe, the recipe and its lock) written
  * together and atomically. What the step did comes back as lines and as data for --json.
  */
-import { statSync } from 'node:fs';
+import { modelSizeBytes } from '../src/eval/hash.js';
 import type { Model } from '../src/ir/model.js';
 import { loadModel, stageModel } from '../src/onnx/io.js';
 import { commitWith } from '../src/onnx/atomic-write.js';
@@ -88,8 +88,9 @@ export async function runQuantizeStep(s: PipelineStep, current: string, ctx: Ste
   const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], {
     model, output: result.model, data, ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
   }) : [];
+  // Measured before saving: the output may replace external data files the input reads.
+  const before = modelSizeBytes(model, current);
   const after = write(result.model, output, files);
-  const before = statSync(current).size;
   const budget = (result as Partial<StaticQuantizeResult>).budget;
   const lines = [
     `${result.summary.mode}${recipe ? ' (recipe replayed)' : ''}: ${result.summary.quantized.length} nodes quantized, ${result.summary.skipped.length} left in float`,
@@ -112,8 +113,8 @@ export async function runPruneStep(s: PipelineStep, current: string, ctx: StepCo
   const data: Record<string, unknown> = { ...(resolved.calibration !== undefined ? { calibration: resolved.calibration } : {}), ...(resolved.evalData !== undefined ? { evalData: resolved.evalData } : {}) };
   const recipeStep = (path: string): RecipeStep => ({ prune: pruneStep(resolved, result.plan, stepData(path, resolved.calibration)) });
   const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], { model, output: result.model, data }) : [];
+  const before = modelSizeBytes(model, current);
   const after = write(result.model, output, files);
-  const before = statSync(current).size;
   const sum = result.summary;
   const missed = resolved.maxDrop !== undefined && !sum.search?.some((t) => t.withinBudget);
   const pruned = sum.channels ? `${sum.channels.groups.filter((g) => g.after < g.before).length} channel groups cut` : `${sum.layers.length} layers pruned`;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { commitWith } from '../../src/onnx/atomic-write.js';
-import { loadModel, stageModel, type StagedModel } from '../../src/onnx/io.js';
+import { loadModel, stageModel, type SaveOptions, type StagedModel } from '../../src/onnx/io.js';
+import { SpillFile } from '../../src/onnx/spill.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
@@ -102,7 +103,7 @@ const STATIC_RULES: FlagRule[] = [
 const OTHER_MODE_RULES: FlagRule[] = [
   { given: ['calibSize'], when: (o) => o.calib === undefined, message: '--calib-size limits the samples of --calib; give --calib too, or drop --calib-size' },
   { given: ['dampPercent'], when: (o) => o.algorithm !== 'gptq', message: '--damp-percent only applies to --algorithm gptq' },
-  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq', message: '--mode weight-only reads --calib only with --algorithm gptq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
+  { given: ['calib'], when: (o) => o.mode === 'weight-only' && o.algorithm !== 'gptq' && o.algorithm !== 'awq', message: '--mode weight-only reads --calib only with --algorithm gptq or awq (rtn rounds each weight on its own); add --algorithm gptq or drop --calib' },
   { given: ['accuracyLevel'], when: (o) => o.format === 'qdq', message: '--accuracy-level is a MatMulNBits attribute; --format qdq has none' },
 ];
 
@@ -175,7 +176,7 @@ export function registerQuantize(program: Command): void {
     .option('--weights <type>', 'static, dynamic: auto (default: int8, or on x86 without VNNI uint8 / int8 within the int16 pair budget, per weight), int8, uint8, int8-safe; weight-only: int4 (default) or int8')
     .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')
     .option('--symmetric', 'weight-only: symmetric blocks (no zero point)')
-    .option('--algorithm <name>', 'weight-only: rtn (default) or gptq (needs --calib)')
+    .option('--algorithm <name>', 'weight-only: rtn (default), gptq or awq (both need --calib)')
     .option('--accuracy-level <n>', 'weight-only MatMulNBits: 0 (fp32 math), 1, 2, 3, or 4 (int8 activations; default, measured fastest)')
     .option('--damp-percent <f>', 'weight-only GPTQ: damping as a fraction of the mean Hessian diagonal (default 0.01)')
     .option('--no-keep-io-types', 'fp16: make the model inputs and outputs float16 too')
@@ -214,7 +215,7 @@ export function registerQuantize(program: Command): void {
         rejectForeignFlags(mode, command);
         rejectConflicts(mode, command);
       }
-      const { model, inputBytes } = loadAndCheckOutputs(modelPath, flags);
+      const { model, inputBytes, save } = loadAndCheckOutputs(modelPath, flags);
       let options: QuantizeOptions;
       let replay: StepReplay | undefined;
       if (flags.recipe) {
@@ -231,42 +232,50 @@ export function registerQuantize(program: Command): void {
       }
       // Ctrl-C exits through cli/interrupt.ts; outputs are temp files until the end, so no partial output remains.
       const progress = !flags.json && process.stderr.isTTY;
-      const result = await quantize(model, {
-        ...options,
-        ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
-      } as OtherModeOptions);
-      if (replay) {
-        const differs = outputDifference(replay, result.model);
-        if (differs) note(`note: ${differs}`);
+      // Weight-only on a model with external data streams: quantized tensors wait on disk next to the
+      // output, not in memory, until the save copies them into the output's data file.
+      const spill = mode === 'weight-only' && save.externalData ? new SpillFile(flags.output) : undefined;
+      try {
+        const result = await quantize(model, {
+          ...options,
+          ...(spill ? { spill } : {}),
+          ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+        } as OtherModeOptions);
+        if (replay) {
+          const differs = outputDifference(replay, result.model);
+          if (differs) note(`note: ${differs}`);
+        }
+        // Every output is written in full to a temporary file first, then all are renamed together.
+        const staged = stageModel(result.model, flags.output, save);
+        const saved = staged.result;
+        const report: QuantizeReport = {
+          schema: 'slimnet.quantize/1',
+          input: { path: modelPath, bytes: inputBytes },
+          output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
+          mode,
+          settings: result.settings,
+          counts: countDecisions(result.summary),
+          summary: result.summary,
+        };
+        const st = result as Partial<StaticQuantizeResult>;
+        if (st.calibration) report.calibration = st.calibration;
+        if (st.speedCheck) report.speedCheck = st.speedCheck;
+        if (st.budget) report.budget = st.budget;
+        const files: ([string, string] | undefined)[] = [
+          flags.planOut && st.plan ? [flags.planOut, json(st.plan)] : undefined,
+          flags.report ? [flags.report, renderReport(flags.report, report)] : undefined,
+        ];
+        if (flags.saveRecipe) files.push(...saveQuantizeRecipe(flags.saveRecipe, model, options, result, replay));
+        commitWithModel(staged, files);
+        if (flags.json) printJson(report);
+        else {
+          if (flags.printPlan && st.plan) print(formatPlan(st.plan));
+          print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
+        }
+        return st.budget && st.budget.stop !== 'budget met' ? EXIT_BUDGET_MISSED : 0;
+      } finally {
+        spill?.dispose();
       }
-      // Every output is written in full to a temporary file first, then all are renamed together.
-      const staged = stageModel(result.model, flags.output);
-      const saved = staged.result;
-      const report: QuantizeReport = {
-        schema: 'slimnet.quantize/1',
-        input: { path: modelPath, bytes: inputBytes },
-        output: { path: flags.output, bytes: saved.bytes + (saved.externalDataBytes ?? 0) },
-        mode,
-        settings: result.settings,
-        counts: countDecisions(result.summary),
-        summary: result.summary,
-      };
-      const st = result as Partial<StaticQuantizeResult>;
-      if (st.calibration) report.calibration = st.calibration;
-      if (st.speedCheck) report.speedCheck = st.speedCheck;
-      if (st.budget) report.budget = st.budget;
-      const files: ([string, string] | undefined)[] = [
-        flags.planOut && st.plan ? [flags.planOut, json(st.plan)] : undefined,
-        flags.report ? [flags.report, renderReport(flags.report, report)] : undefined,
-      ];
-      if (flags.saveRecipe) files.push(...saveQuantizeRecipe(flags.saveRecipe, model, options, result, replay));
-      commitWithModel(staged, files);
-      if (flags.json) printJson(report);
-      else {
-        if (flags.printPlan && st.plan) print(formatPlan(st.plan));
-        print(formatQuantizeReport(report, { verbose: flags.verbose ?? false }));
-      }
-      return st.budget && st.budget.stop !== 'budget met' ? EXIT_BUDGET_MISSED : 0;
     }));
 }
 
@@ -315,7 +324,7 @@ function json(value: unknown): string {
  * before any work: writable, distinct, and neither the model, its external data nor a file the
  * command reads (unless --force, which lets -o replace the model itself).
  */
-function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number } {
+function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: Model; inputBytes: number; save: SaveOptions } {
   if (flags.report) reportKind(flags.report);
   const model = loadModel(modelPath);
   checkRuntimeSupport(model, modelPath);
@@ -331,7 +340,11 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
   if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
   checkOutputs(outputs, inputs, { force: flags.force ?? false });
-  return { model, inputBytes: statSync(modelPath).size };
+  // The model file and every external data file it reads: the weights are mostly there. A model
+  // that keeps its weights outside is saved the same way (<output>.data): what its users load, and
+  // the save then streams tensor by tensor instead of building one protobuf of all the weights.
+  const files = modelFiles(model, modelPath);
+  return { model, inputBytes: files.reduce((n, f) => n + statSync(f).size, 0), save: files.length > 1 ? { externalData: true } : {} };
 }
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */

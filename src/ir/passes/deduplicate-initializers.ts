@@ -9,7 +9,12 @@ function fingerprint(v: Value): string {
   const t = v.constValue!;
   const h = createHash('sha1');
   if (t.isString) for (const s of t.strings()) { h.update(s); h.update('\0'); }
-  else h.update(t.bytes());
+  else {
+    // External weights are hashed and dropped again, so a model larger than memory streams through.
+    const wasExternal = t.isExternal;
+    h.update(t.bytes());
+    if (wasExternal) t.release();
+  }
   return `${t.dataType}|${t.dims.join('x')}|${h.digest('hex')}`;
 }
 

@@ -25,10 +25,13 @@ import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { quantizeGptq } from './gptq.js';
+import { applyAwq, type AwqNotes } from './awq.js';
 
 export type { WeightOnlyOptions } from './options.js';
 
 const MIN_BLOCK = 16;
+/** Smaller tensors (scales of small layers, biases) stay in memory: not worth a file read each. */
+const SPILL_MIN_BYTES = 4096;
 
 /**
  * The block size used for a weight with K rows: the requested one, or, when K is smaller, the
@@ -94,36 +97,64 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     const where = target.name === 'x86-vnni' ? '' : ` (not measured on ${target.name})`;
     log.note(`accuracy_level 4 (default): MatMulNBits quantizes each block of its input to int8 at run time, measured 1.2-2.4x faster than float math (level 0) on AVX-512 VNNI${where}; --accuracy-level 0 keeps float activations`);
   }
-  const { linear: ops, tables } = candidates(result, o, log);
-  // The calibration machinery loads only when GPTQ needs it.
-  const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  const found = candidates(result, o, log);
+  const tables = found.tables;
+  let ops = found.linear;
+  const specOf = (op: LinearOp): BlockSpec => ({ bits: o.bits, blockSize: effectiveBlockSize(op.K, o.blockSize), symmetric: o.symmetric });
+  // The calibration machinery loads only when GPTQ or AWQ needs it.
+  const hessians = o.algorithm !== 'rtn' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  let awqNotes: AwqNotes | undefined;
+  if (o.algorithm === 'awq' && hessians) {
+    awqNotes = applyAwq(ops, hessians, specOf);
+    // The scaled weights are new tensors: read each MatMul again.
+    ops = ops.map((op) => analyzeLinear(op.node) as LinearOp);
+  }
+  // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
+  const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}`;
+  const pending = new Map<string, number>();
+  for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
   const cache = new Map<string, BlockQuantized>();
   const progress = new ProgressTracker('quantize', ops.length + tables.length, o.onProgress);
+  // Streaming: the new tensors of a rewritten node go to the spill file right away.
+  const park = (node: Node) => {
+    if (!o.spill) return;
+    for (const v of node.inputs) {
+      const t = v?.constValue;
+      if (t && !t.externalLocation && t.byteLength >= SPILL_MIN_BYTES) v!.constValue = o.spill.park(t);
+    }
+  };
   let usedContrib = false;
   for (const [i, op] of ops.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
     const graph = op.node.graph!;
-    const blockSize = effectiveBlockSize(op.K, o.blockSize);
-    const spec: BlockSpec = { bits: o.bits, blockSize, symmetric: o.symmetric };
-    // A weight shared by several nodes is quantized once (GPTQ with the first consumer's inputs).
-    const key = `${op.weightValue.name}|${op.weightKey}`;
+    const spec = specOf(op);
+    const blockSize = spec.blockSize;
+    // GPTQ uses the first consumer's inputs for a shared weight.
+    const key = keyOf(op);
     let q = cache.get(key);
     let algo = o.algorithm;
     if (!q) {
-      const h = hessians?.get(op.input.name);
+      const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
       if (o.algorithm === 'gptq' && !h) algo = 'rtn';
       q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(op.weight(), op.K, op.N, spec);
-      cache.set(key, q);
+      // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
+      op.weightValue.constValue?.release();
     }
+    const left = pending.get(key)! - 1;
+    pending.set(key, left);
+    if (left > 0) cache.set(key, q);
+    else cache.delete(key);
     const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
     const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
-    const algoNote = algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`;
+    const algoNote = awqNotes?.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
     if (o.format === 'matmulnbits') {
       const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
+      park(r.node);
       log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
       usedContrib = true;
     } else {
       const r = emitBlockedDq(result, graph, op, q);
+      for (const h of r.helpers) park(h);
       log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
       for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
     }
@@ -133,7 +164,9 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     throwIfAborted(o.signal, 'weight-only quantization');
     const blockSize = effectiveBlockSize(lookup.width, o.blockSize);
     const q = quantizeTable(lookup, { bits: o.bits, blockSize, symmetric: o.symmetric });
+    lookup.table.constValue?.release();
     const node = emitGatherBlockQuantized(result, lookup, q);
+    park(node);
     log.quantized(node, `${o.symmetric ? 'int' : 'uint'}${o.bits} embedding table [${lookup.rows}x${lookup.width}], block ${blockSize} along each row, RTN${sharedTableNote(lookup.table)}`);
     usedContrib = true;
     progress.update(ops.length + i + 1);

@@ -1,0 +1,144 @@
+/**
+ * AWQ (Lin et al., 2023), activation-aware weight scaling: input channels that carry large
+ * activations are scaled up in the weight (W' = diag(s) W) and down in the activation (X' = X / s),
+ * so their weights get finer steps within each block of K while X' W' = X W in exact arithmetic.
+ * The division is folded into the op that produces X: the weight vector of an RMSNorm/LayerNorm
+ * (its final Mul, or LayerNormalization's scale and bias), or the output columns of the MatMul
+ * feeding a Mul (SwiGLU's up projection before the down projection). Where nothing can absorb it
+ * (the attention output projection), the MatMuls stay plain RTN.
+ *
+ * s = a^alpha with a the RMS of each input channel over the calibration data (sqrt of X^T X's
+ * diagonal; the paper uses the mean magnitude), alpha searched on a grid per input, shared by every
+ * MatMul reading that input, minimizing the output error sum_j dW_j^T (X^T X) dW_j over up to 256
+ * sampled columns of each weight (dW = W - diag(1/s) Q(diag(s) W)). alpha = 0 is plain RTN, so the
+ * search never does worse than RTN on the statistics it has.
+ */
+import type { Node } from '../../ir/node.js';
+import type { Value } from '../../ir/value.js';
+import { DataType } from '../../ir/data-type.js';
+import { Tensor } from '../../ir/tensor.js';
+import { subtractProducts } from '../../linalg.js';
+import type { LinearOp } from '../linear.js';
+import { dequantizeBlocks, quantizeRtn, type BlockSpec } from './block-quant.js';
+
+const ALPHAS = Array.from({ length: 11 }, (_, i) => i / 10);
+const SAMPLED_COLUMNS = 256;
+
+/** Where 1/s goes: a per-channel constant vector (norm weight), or the columns of a producer's weight. */
+type Fold =
+  | { kind: 'vector'; values: Value[]; node: Node }
+  | { kind: 'columns'; weight: Value; node: Node };
+
+/** The outcome per MatMul, for the summary. */
+export type AwqNotes = Map<Node, string>;
+
+function isVector(v: Value | null, K: number): boolean {
+  const t = v?.constant;
+  return !!t && t.dataType === DataType.FLOAT && t.size === K && t.dims[t.dims.length - 1] === K && v!.consumers().length === 1;
+}
+
+/** The op that can absorb 1/s for `input` (read only by `group`), or why there is none. */
+function findFold(input: Value, K: number): Fold | string {
+  const p = input.producer;
+  if (!p || p.domain !== '') return 'its input is not produced by a norm or a Mul';
+  if (p.opType === 'LayerNormalization') {
+    const scale = p.input(1);
+    const bias = p.input(2);
+    if (!isVector(scale, K) || (bias && !isVector(bias, K))) return 'the LayerNormalization scale/bias are not constant vectors of its own';
+    return { kind: 'vector', values: bias ? [scale!, bias] : [scale!], node: p };
+  }
+  if (p.opType !== 'Mul') return `its input comes from ${p.opType}, which cannot absorb a per-channel scale`;
+  for (const i of [0, 1]) if (isVector(p.input(i), K)) return { kind: 'vector', values: [p.input(i)!], node: p };
+  for (const i of [0, 1]) {
+    const m = p.input(i)?.producer;
+    const w = m?.input(1);
+    if (m?.opType === 'MatMul' && m.domain === '' && p.input(i)!.consumers().length === 1 && w?.constant
+      && w.constant.dataType === DataType.FLOAT && w.constant.dims.length === 2 && w.constant.dims[1] === K && w.consumers().length === 1) {
+      return { kind: 'columns', weight: w, node: m };
+    }
+  }
+  return 'the Mul before it has no constant per-channel factor and no MatMul factor to absorb the scale';
+}
+
+/** Output error of `w` [K, N] quantized after scaling its rows by s, over sampled columns. */
+function scaledError(w: Float32Array, K: number, N: number, s: Float64Array, h: Float64Array, spec: BlockSpec): number {
+  const m = Math.min(N, SAMPLED_COLUMNS);
+  const sub = new Float32Array(K * m);
+  for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) sub[k * m + j] = w[k * N + Math.floor((j * N) / m)]! * s[k]!;
+  const deq = dequantizeBlocks(quantizeRtn(sub, K, m, spec));
+  // dW as m rows of K (one per sampled column), then -dW H with the 4x4 kernel of linalg.
+  const d = new Float64Array(m * K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) d[j * K + k] = (sub[k * m + j]! - deq[k * m + j]!) / s[k]!;
+  const dh = new Float64Array(m * K);
+  subtractProducts(dh, 0, K, d, h, m, K, K);
+  let e = 0;
+  for (let i = 0; i < d.length; i++) e -= d[i]! * dh[i]!;
+  return e;
+}
+
+function scalesFor(rms: Float64Array, alpha: number): Float64Array {
+  const K = rms.length;
+  const s = new Float64Array(K);
+  let lo = Infinity, hi = 0;
+  for (let k = 0; k < K; k++) {
+    s[k] = Math.max(rms[k]!, 1e-8) ** alpha;
+    lo = Math.min(lo, s[k]!);
+    hi = Math.max(hi, s[k]!);
+  }
+  // Centred around 1 (geometric mean of the extremes), so neither side drifts in float range.
+  const mid = Math.sqrt(lo * hi);
+  for (let k = 0; k < K; k++) s[k]! /= mid;
+  return s;
+}
+
+function replaceScaled(v: Value, f: (data: Float32Array) => void): void {
+  const t = v.constant!;
+  const data = Float32Array.from(t.toFloat32());
+  f(data);
+  v.constValue = Tensor.fromTyped(DataType.FLOAT, [...t.dims], data, t.name);
+}
+
+/**
+ * Searches and applies the scales for every group of MatMuls sharing an input, rewriting the
+ * weights and the folded constants in `ops`' model (new tensors: the input model is untouched).
+ * Returns a note per MatMul; callers re-read the weights afterwards.
+ */
+export function applyAwq(ops: readonly LinearOp[], hessians: Map<string, Float64Array>, specOf: (op: LinearOp) => BlockSpec): AwqNotes {
+  const notes: AwqNotes = new Map();
+  const groups = new Map<Value, LinearOp[]>();
+  for (const op of ops) groups.set(op.input, [...(groups.get(op.input) ?? []), op]);
+  for (const [input, group] of groups) {
+    const K = group[0]!.K;
+    const say = (text: string) => { for (const op of group) notes.set(op.node, text); };
+    const h = hessians.get(input.name);
+    if (!h) { say('RTN (AWQ: no calibration statistics reached this input)'); continue; }
+    const plain = group.every((op) => op.node.opType === 'MatMul' && op.weightValue.consumers().length === 1);
+    if (!plain) { say('RTN (AWQ: a Gemm or a shared weight; only MatMuls with a weight of their own are scaled)'); continue; }
+    const members = new Set(group.map((op) => op.node));
+    // Shape/Size read only the shape, which the scaling leaves alone (torch's view() emits them).
+    if (input.consumers().some((n) => !members.has(n) && n.opType !== 'Shape' && n.opType !== 'Size') || input.isGraphOutput) { say('RTN (AWQ: other ops read the same input, and would see it scaled)'); continue; }
+    const fold = findFold(input, K);
+    if (typeof fold === 'string') { say(`RTN (AWQ: ${fold})`); continue; }
+    const rms = new Float64Array(K);
+    for (let k = 0; k < K; k++) rms[k] = Math.sqrt(Math.max(h[k * K + k]!, 0));
+    // Read from the values, not op.weight(): a fold may already have rescaled one of them.
+    const weights = group.map((op) => op.weightValue.constant!.toFloat32());
+    let best: { alpha: number; error: number; s: Float64Array } = { alpha: 0, error: Infinity, s: new Float64Array(K).fill(1) };
+    for (const alpha of ALPHAS) {
+      const s = alpha === 0 ? new Float64Array(K).fill(1) : scalesFor(rms, alpha);
+      let error = 0;
+      for (const [i, op] of group.entries()) error += scaledError(weights[i]!, K, op.N, s, h, specOf(op));
+      if (error < best.error) best = { alpha, error, s };
+    }
+    if (best.alpha === 0) { say('RTN (AWQ: alpha 0 was best, no scaling)'); continue; }
+    const s = best.s;
+    for (const [i, op] of group.entries()) {
+      const w = weights[i]!;
+      replaceScaled(op.weightValue, (d) => { for (let k = 0; k < K; k++) for (let n = 0; n < op.N; n++) d[k * op.N + n] = w[k * op.N + n]! * s[k]!; });
+    }
+    if (fold.kind === 'vector') for (const v of fold.values) replaceScaled(v, (d) => { for (let k = 0; k < K; k++) d[k]! /= s[k]!; });
+    else replaceScaled(fold.weight, (d) => { const rows = d.length / K; for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) d[r * K + k]! /= s[k]!; });
+    say(`AWQ (alpha ${best.alpha.toFixed(1)}, 1/s folded into ${fold.node.name || fold.node.opType})`);
+  }
+  return notes;
+}

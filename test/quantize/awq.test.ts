@@ -1,0 +1,80 @@
+/** AWQ: the folded scales keep the float function (small decoder), and the search pays off where inputs have outlier channels. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadModel } from '../../src/onnx/io.js';
+import { cloneModel } from '../../src/ir/clone.js';
+import { Engine } from '../../src/runtime/engine.js';
+import { analyzeLinear, type LinearOp } from '../../src/quantize/linear.js';
+import { applyAwq } from '../../src/quantize/weight-only/awq.js';
+import { collectHessians } from '../../src/quantize/weight-only/gptq-hessians.js';
+import { resolveWeightOnlyOptions } from '../../src/quantize/weight-only/options.js';
+import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
+import { runDecoder, promptDataset, randomTokens } from '../../bench/lib/decoder.js';
+import { FIXTURES } from '../helpers.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/data-type.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { ArrayDataset } from '../../src/calibrate/data/array-dataset.js';
+import { mulberry32 } from '../../src/random.js';
+import { relativeError } from './accuracy.js';
+import type { Model } from '../../src/ir/model.js';
+
+const DECODER = join(FIXTURES, 'lm', 'small', 'model.onnx');
+const engine = new Engine({ intraOpThreads: 1 });
+afterAll(() => engine.close());
+
+async function logits(model: Model, prompt: number[]): Promise<Float32Array> {
+  const s = await engine.createSession(model);
+  try {
+    return (await runDecoder(s, prompt, 0)).logits;
+  } finally {
+    await s.release();
+  }
+}
+
+describe('AWQ', () => {
+  const float = loadModel(DECODER);
+  const calibration = promptDataset(float, 256, 32, 24, 1);
+  const prompt = randomTokens(256, 24, 99);
+
+  it('folds 1/s into the RMSNorm weights and the up projection: the scaled float model computes the same logits', async () => {
+    const scaled = cloneModel(float);
+    const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((op): op is LinearOp => typeof op !== 'string');
+    const hessians = await collectHessians(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration, engine }));
+    const notes = applyAwq(ops, hessians, () => ({ bits: 4, blockSize: 32, symmetric: false }));
+    const folded = [...notes.values()].filter((t) => t.startsWith('AWQ'));
+    // q/k/v and gate/up into their RMSNorm, down into up_proj, in both layers; o_proj cannot.
+    expect(folded.length).toBe(12);
+    expect([...notes.values()].filter((t) => /input comes from Reshape/.test(t)).length).toBe(2);
+    const moved = [...scaled.graph.initializers.values()].filter((v) => v.constValue !== float.graph.initializers.get(v.name)?.constValue);
+    expect(moved.length).toBeGreaterThan(12);
+    expect(relativeError(await logits(scaled, prompt), await logits(float, prompt))).toBeLessThan(1e-5);
+  });
+
+  it('on a norm-scaled MatMul whose input has outlier channels, AWQ beats RTN on held-out data and names the alpha and the fold', async () => {
+    const K = 128, N = 64, rows = 256;
+    const next = mulberry32(5);
+    const normal = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, ['batch', K]);
+    const gamma = Float32Array.from({ length: K }, (_, k) => (k % 32 === 5 ? 10 : 1) * (1 + 0.1 * normal()));
+    const w = Float32Array.from({ length: K * N }, () => 0.05 * normal());
+    const h = b.op('Mul', [x, b.initializer('norm.weight', Tensor.float([K], gamma))], {}, { name: 'norm/Mul' });
+    b.output(b.op('MatMul', [h, b.initializer('w', Tensor.float([K, N], w))], {}, { name: 'proj', outputNames: ['y'] }));
+    const m = b.build();
+    const samples = (n: number) => ({ x: { type: 'float32' as const, dims: [n, K], data: Float32Array.from({ length: n * K }, normal) } });
+    const calib = new ArrayDataset('calib', samples(rows));
+    const held = samples(64);
+    const run = async (model: Model) => {
+      const s = await engine.createSession(model);
+      try { return (await s.run(held)).y!.data as Float32Array; } finally { await s.release(); }
+    };
+    const ref = await run(m);
+    const rtn = await quantizeWeightOnly(m, { accuracyLevel: 0 });
+    const awq = await quantizeWeightOnly(m, { accuracyLevel: 0, algorithm: 'awq', calibration: calib, engine });
+    expect(awq.summary.quantized.find((d) => d.node === 'proj')?.detail).toMatch(/AWQ \(alpha (0\.[1-9]|1\.0), 1\/s folded into norm\/Mul\)/);
+    const eRtn = relativeError(await run(rtn.model), ref);
+    const eAwq = relativeError(await run(awq.model), ref);
+    expect(eAwq).toBeLessThan(0.8 * eRtn);
+  });
+});
