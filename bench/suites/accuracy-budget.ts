@@ -74,9 +74,10 @@ export const suite: BenchSuite = {
       const labels = Uint8Array.from(map.data as Float32Array, (v) => (v > 0.3 ? 1 : 0));
       cases.push({ name: 'paddleocr_det', model: detPath, calibration: npz('det_calib', { x: ocrPageImages(8, 320, 3) }), evalData: npz('det_eval', { x: pages, labels: { type: 'uint8', dims: map.dims, data: labels } }), metric: join(ROOT, 'bench', 'lib', 'det-map-agreement.mjs'), feeds: { x: first(ocrPageImages(1, 320, 4)) } });
 
-      // BUDGET_CASES=paddleocr_rec,paddleocr_cls runs only those cases.
-      const only = process.env.BUDGET_CASES?.split(',');
-      for (const c of cases.filter((x) => !only || only.includes(x.name))) {
+      // BENCH_BUDGET_CASES=paddleocr_cls,paddleocr_rec runs only those cases.
+      const only = process.env.BENCH_BUDGET_CASES?.split(',');
+      for (const c of cases) {
+        if (only && !only.includes(c.name)) continue;
         ctx.log(`${c.name}: accuracy budget, twice`);
         const model = loadModel(c.model);
         const run = () => quantizeStatic(model, { engine: ctx.engine, calibration: c.calibration, maxDrop: MAX_DROP, evalData: c.evalData, ...(c.metric ? { metric: c.metric } : {}) });
