@@ -1,5 +1,5 @@
 /**
- * Inputs for timing: a batch of real samples when data is given, else deterministic random values
+ * Inputs for timing (and load checks): a batch of real samples when data is given, else deterministic random values
  * shaped from the model's declared inputs (a symbolic first dimension, or one named like 'batch',
  * is the batch size; any other symbolic dimension needs real data).
  */
@@ -11,6 +11,7 @@ import { ortType } from '../runtime/tensor-data.js';
 import { openDataset, type DataSource } from '../calibrate/data/open.js';
 import { DataError, OptionError } from '../errors.js';
 import { mulberry32 } from '../random.js';
+import { float32ToFloat16Bits } from '../ir/float-formats.js';
 
 export function syntheticFeeds(model: Model, batch: number, label = model.label()): Feeds {
   const rand = mulberry32(1234);
@@ -29,7 +30,7 @@ export function syntheticFeeds(model: Model, batch: number, label = model.label(
     const data = typedArrayFor(type, n);
     // Floats in [-1, 1); integer and bool inputs (ids, flags, lengths) stay 0, a valid value for most.
     if (type === DataType.FLOAT || type === DataType.DOUBLE) for (let i = 0; i < n; i++) (data as Float32Array)[i] = rand() * 2 - 1;
-    else if (type === DataType.FLOAT16) throw new OptionError(`${label}: input '${input.name}' is float16; give sample data with --data`);
+    else if (type === DataType.FLOAT16) for (let i = 0; i < n; i++) (data as Uint16Array)[i] = float32ToFloat16Bits(rand() * 2 - 1);
     let ort;
     try { ort = ortType(type); } catch { throw new OptionError(`${label}: input '${input.name}' is ${dataTypeName(type)}, which the benchmark cannot synthesize; give sample data with --data`); }
     feeds[input.name] = { type: ort, dims, data };

@@ -36,10 +36,12 @@ process.once('message', async (req: ProbeRequest) => {
       executionProviders: [req.provider],
       intraOpNumThreads: req.threads,
       interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: req.level ?? 'all',
       // Fatal only: a failing run is reported once, by slimnet, as one line (ORT would also print it).
       logSeverityLevel: 4,
     });
+    // Tells the parent the load (and ORT's graph optimizations) passed, should the run crash.
+    process.send!({ loaded: true });
     const feeds = toOrt(req.feeds);
     for (let i = 0; i < req.runs; i++) await session.run(feeds);
     reply = { ok: true, baselineRssBytes: baseline, peakRssBytes: peakRss() };

@@ -2,11 +2,12 @@
  * Peak memory of one model: a short-lived process loads it into ONNX Runtime, runs it a few times
  * and reports its maximum resident set size, and how much of that the model added over the
  * runtime alone. Separate processes keep models from sharing (or hiding in) each other's memory.
+ * The same process serves load checks (load-check.ts): a crash there stays in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ExecutionProvider, Feeds } from './types.js';
+import type { ExecutionProvider, Feeds, OptimizationLevel } from './types.js';
 import { CancelledError, RuntimeError } from '../errors.js';
 import { isInterrupted, onInterrupt } from './interrupt.js';
 
@@ -18,8 +19,11 @@ export interface ProbeRequest {
   source: string | Uint8Array;
   provider: ExecutionProvider;
   threads: number;
+  /** Runs after the load; 0 only loads (graph optimizations run at load). */
   runs: number;
   feeds: Feeds;
+  /** ONNX Runtime's graph optimization level; default 'all' (its own default). */
+  level?: OptimizationLevel;
 }
 
 export type ProbeReply = { ok: true; baselineRssBytes: number; peakRssBytes: number } | { ok: false; error: string };
@@ -33,8 +37,20 @@ export interface PeakMemory {
   modelBytes: number;
 }
 
-export async function measurePeakMemory(source: string | Uint8Array, feeds: Feeds, options: { provider?: ExecutionProvider; threads?: number; runs?: number } = {}): Promise<PeakMemory> {
-  if (isInterrupted()) throw new CancelledError('memory probe cancelled');
+/** How a probe process ended when it sent no reply: killed by a signal (a native crash) or an exit code. */
+export class ProbeExit extends RuntimeError {
+  constructor(readonly stage: 'loading' | 'running', readonly signal: NodeJS.Signals | null, readonly code: number | null, readonly stderrTail: string) {
+    super(`exited ${signal ? `on signal ${signal}` : `with code ${code}`} while ${stage} the model, before reporting${stderrTail ? `: ${stderrTail}` : ''}`);
+  }
+}
+
+/**
+ * One model in a fresh process (see memory-probe-child.ts): the process boundary also keeps a
+ * native crash of ONNX Runtime (a segfault at load) from taking slimnet down with it. Rejects with
+ * ProbeExit when the process dies without replying, CancelledError on an interrupt.
+ */
+export async function runProbe(request: ProbeRequest): Promise<ProbeReply> {
+  if (isInterrupted()) throw new CancelledError('model probe cancelled');
   const fromSource = import.meta.url.endsWith('.ts');
   const child = fileURLToPath(new URL(fromSource ? './memory-probe-child.ts' : './memory-probe-child.js', import.meta.url));
   const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
@@ -43,20 +59,31 @@ export async function measurePeakMemory(source: string | Uint8Array, feeds: Feed
   proc.once('exit', () => liveProbes.delete(proc));
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const request: ProbeRequest = { source, provider: options.provider ?? 'cpu', threads: options.threads ?? 1, runs: options.runs ?? 3, feeds };
-  const reply = await new Promise<ProbeReply>((resolve, reject) => {
-    proc.once('message', (m: ProbeReply) => resolve(m));
+  let stage: 'loading' | 'running' = 'loading';
+  return new Promise<ProbeReply>((resolve, reject) => {
+    proc.on('message', (m: ProbeReply | { loaded: true }) => {
+      if ('loaded' in m) stage = 'running';
+      else resolve(m);
+    });
     proc.once('exit', (code, signal) => {
       // Ctrl-C in a terminal reaches the whole process group: the probe may die of it first.
-      if (signal === 'SIGINT') reject(new CancelledError('memory probe interrupted'));
-      else reject(new RuntimeError(`memory probe exited with code ${code} before reporting${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+      if (signal === 'SIGINT') reject(new CancelledError('model probe interrupted'));
+      else reject(new ProbeExit(stage, signal, code, stderr.trim().split('\n').pop() ?? ''));
     });
-    proc.once('error', (err) => reject(new RuntimeError(`memory probe could not start: ${err.message}`)));
-    proc.send(request);
+    proc.once('error', (err) => reject(new RuntimeError(`model probe could not start: ${err.message}`)));
+    // A send that fails (the process already died) is reported by its 'exit', with the signal.
+    proc.send(request, () => undefined);
   }).catch((err: unknown) => {
     // Ctrl-C reaches the probe too (same process group), or the interrupt killed it.
-    throw isInterrupted() ? new CancelledError('memory probe cancelled') : err;
+    throw isInterrupted() ? new CancelledError('model probe cancelled') : err;
   }).finally(() => { if (proc.exitCode === null) proc.kill(); });
+}
+
+export async function measurePeakMemory(source: string | Uint8Array, feeds: Feeds, options: { provider?: ExecutionProvider; threads?: number; runs?: number } = {}): Promise<PeakMemory> {
+  const request: ProbeRequest = { source, provider: options.provider ?? 'cpu', threads: options.threads ?? 1, runs: options.runs ?? 3, feeds };
+  const reply = await runProbe(request).catch((err: unknown) => {
+    throw err instanceof ProbeExit ? new RuntimeError(`memory probe ${err.message}`) : err;
+  });
   if (!reply.ok) throw new RuntimeError(`memory probe: ONNX Runtime failed on the model: ${reply.error}`);
   return { peakRssBytes: reply.peakRssBytes, baselineRssBytes: reply.baselineRssBytes, modelBytes: Math.max(0, reply.peakRssBytes - reply.baselineRssBytes) };
 }

@@ -19,6 +19,7 @@ import { fp16Settings, resolveFp16Options, type Fp16Options } from './options.js
 import { Engine } from '../../runtime/engine.js';
 import { DataType } from '../../ir/data-type.js';
 import { forEachTensor } from '../../onnx/tensors.js';
+import { checkLoadsInChild } from '../../runtime/load-check.js';
 
 export type { Fp16Options } from './options.js';
 
@@ -73,6 +74,12 @@ export async function convertToFp16(model: Model, options: Fp16Options = {}): Pr
   for (const node of converted) log.quantized(node, 'float16');
   for (const cast of changes.casts) log.quantized(cast, `Cast to ${cast.getInt('to') === 10 ? 'float16' : 'float32'} at a float32/float16 boundary`);
   runPasses(result, CLEANUP_PASSES);
+  throwIfAborted(o.signal, 'FP16 conversion');
+  // The final check: the written model must load (and run) at ORT's default level in a process of
+  // its own, so a native crash of ORT on the float16 graph is an error here, not the user's segfault.
+  o.onProgress?.({ stage: 'check', done: 0, message: "loading the float16 model at optimization level 'all' in a check process" });
+  const check = await checkLoadsInChild(result, 'the float16 model');
+  log.note(check.ran ? "the float16 model loaded and ran at ONNX Runtime's optimization level 'all' in a check process" : "the float16 model loaded at ONNX Runtime's optimization level 'all' in a check process (not run: its inputs could not be synthesized)");
   const noFloat = (n: Node) => (n.outputs.some((v) => isFloatType(types.get(v))) ? 'kept float32' : 'no floating-point tensors (integer or shape op): nothing to convert');
   return { model: result, summary: log.summary(model, result, noFloat), settings: fp16Settings(o), beyondFp16: Object.fromEntries(beyond) };
 }
