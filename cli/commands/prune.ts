@@ -17,6 +17,7 @@ import { formatPruneReport, type PruneReport } from '../../src/prune/report.js';
 import { detectHardware } from '../../src/target/hardware.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { OptionError } from '../../src/errors.js';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
 import { onlyStep, readRecipe, type Recipe } from '../../src/recipe/recipe.js';
@@ -123,6 +124,10 @@ export function registerPrune(program: Command): void {
     .option('--no-latency', 'skip timing the original and pruned models')
     .option('--verbose', 'list every layer, group and skipped node')
     .option('--json', 'print the report as JSON (schema slimnet.prune/1)')
+    .addHelpText('after', examplesText([
+      'slimnet prune fixtures/models/resnet_bn.onnx -o out/resnet.sparse.onnx --sparsity 0.5 --no-latency',
+      'slimnet prune fixtures/models/resnet_bn.onnx -o out/resnet.slim.onnx --method channel --sparsity 0.3 --calib fixtures/data/fmnist_calib.npz --calib-size 32 --no-latency --save-recipe out/resnet.slim.recipe.json',
+    ]))
     .action(action(async (modelPath: string, flags: PruneFlags, command: Command) => {
       let options: PruneOptions;
       let recipe: Recipe | undefined;

@@ -21,6 +21,7 @@ import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js
 import { OptionError } from '../../src/errors.js';
 import { TARGET_CHOICES } from '../../src/target/targets.js';
 import type { Command as CommanderCommand } from 'commander';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
 import { note, print, printJson } from '../output.js';
 import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
@@ -208,6 +209,12 @@ export function registerQuantize(program: Command): void {
     .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
     .option('--force', 'allow -o to replace the input model (by default an output may not overwrite an input)')
+    .addHelpText('after', examplesText([
+      'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.int8.onnx --calib fixtures/data/fmnist_calib.npz --calib-size 32 --placement full',
+      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.dyn.onnx --mode dynamic --save-recipe out/vit.dyn.recipe.json',
+      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.int4.onnx --mode weight-only --block-size 32',
+      'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.fp16.onnx --mode fp16 --json',
+    ]))
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
       let mode = checkMode(flags.mode);
       // A recipe fixes the mode; its flags are checked against the recipe's own mode below.
