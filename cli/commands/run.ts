@@ -13,7 +13,7 @@ import type { Pipeline } from '../../src/recipe/pipeline/schema.js';
 import { OptionError } from '../../src/errors.js';
 import { examplesText } from '../examples.js';
 import { action, reportError } from '../run-command.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { checkPipeline, runPipeline, type StepReport } from '../pipeline.js';
 import { replayChain } from '../replay-chain.js';
@@ -60,6 +60,8 @@ export function registerRun(program: Command): void {
     .option('--calib <data>', 'with a saved recipe that reads data on replay (GPTQ, Wanda, SparseGPT, reconstruction): the data, instead of the file the recipe names')
     .option('--locked', 'fail (exit 2) when a replayed recipe\'s model or data differ from the hashes in its lock (default: a note)')
     .option('--json', 'print the steps, their results and gates, and the exit code as JSON (schema slimnet.run/1)')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', VERBOSE_HELP)
     .addHelpText('after', examplesText([
       'slimnet run fixtures/pipelines/prune-quantize.yaml',
       'slimnet run out/vit.recipe.json --model fixtures/models/vit_tiny.onnx -o out/vit.replayed.onnx',
