@@ -1,6 +1,6 @@
 /**
- * Every `--json` document validates against its JSON Schema in docs/schemas (named after the
- * document's `schema` field), and the validation is strict enough to fail on a missing field or a
+ * Every `--json` document, and the JSON files the commands write (ranges, plans, recipe locks),
+ * validates against its JSON Schema in docs/schemas (named after the document's `schema` field), and the validation is strict enough to fail on a missing field or a
  * field of the wrong type (checked on mutated copies).
  */
 import { describe, expect, it } from 'vitest';
@@ -25,13 +25,22 @@ const test = join(FIXTURES, 'data', 'fmnist_test.npz');
 /** One cheap run of each command that prints JSON, with the schema it must print. */
 const RUNS: [string, string[]][] = [
   ['slimnet.inspect/1', ['inspect', vit, '--json']],
-  ['slimnet.ranges/1', ['calibrate', resnet, '--calib', calib, '--calib-size', '16', '--json']],
+  ['slimnet.ranges/1', ['calibrate', resnet, '--calib', calib, '--calib-size', '16', '-o', join(out, 'ranges.json'), '--json']],
   ['slimnet.eval/1', ['eval', resnet, resnetDyn, '--data', test, '--limit', '50', '--runs', '5', '--max-drop', '50', '--json']],
   ['slimnet.bench/1', ['bench', resnet, resnetDyn, '--runs', '5', '--warmup', '1', '--no-memory', '--json']],
   ['slimnet.quantize/1', ['quantize', vit, '-o', join(out, 'vit.dyn.onnx'), '--mode', 'dynamic', '--save-recipe', join(out, 'vit.dyn.recipe.json'), '--json']],
-  ['slimnet.prune/1', ['prune', resnet, '-o', join(out, 'resnet.sparse.onnx'), '--sparsity', '0.5', '--no-latency', '--json']],
+  ['slimnet.prune/1', ['prune', resnet, '-o', join(out, 'resnet.sparse.onnx'), '--sparsity', '0.5', '--no-latency', '--plan-out', join(out, 'prune-plan.json'), '--json']],
   ['slimnet.run/1', ['run', join(out, 'vit.dyn.recipe.json'), '--model', vit, '-o', join(out, 'vit.replayed.onnx'), '--json']],
 ];
+
+/** Files the runs above write (and one more static run), with the schema each must follow. */
+const FILES: [string, string][] = [
+  ['slimnet.ranges/1', 'ranges.json'],
+  ['slimnet.quant-plan/1', 'quant-plan.json'],
+  ['slimnet.prune-plan/1', 'prune-plan.json'],
+  ['slimnet.lock/1', 'vit.dyn.recipe.lock.json'],
+];
+const STATIC_WITH_PLAN = ['quantize', resnet, '-o', join(out, 'resnet.int8.onnx'), '--ranges', join(out, 'ranges.json'), '--placement', 'full', '--plan-out', join(out, 'quant-plan.json'), '--quiet'];
 
 function validator(schema: string) {
   const file = join(ROOT, 'docs', 'schemas', `${schema.replace('/', '-')}.schema.json`);
@@ -44,7 +53,7 @@ async function jsonOf(args: string[]): Promise<unknown> {
 }
 
 describe('--json outputs against docs/schemas', () => {
-  it('each command prints a document that validates against its schema, and a mutated copy does not', async () => {
+  it('each command prints (and writes) documents that validate against their schemas, and mutated copies do not', async () => {
     // Two lanes for two cores; run replays the recipe quantize saved, so it comes after it.
     const lane = async (runs: typeof RUNS) => {
       const docs: [string, unknown][] = [];
@@ -52,6 +61,8 @@ describe('--json outputs against docs/schemas', () => {
       return docs;
     };
     const docs = (await Promise.all([lane(RUNS.slice(0, 4)), lane(RUNS.slice(4))])).flat();
+    await run(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...STATIC_WITH_PLAN], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000 });
+    for (const [schema, file] of FILES) docs.push([schema, JSON.parse(readFileSync(join(out, file), 'utf8'))]);
     for (const [schema, doc] of docs) {
       const validate = validator(schema);
       expect((doc as { schema: string }).schema).toBe(schema);
