@@ -1,5 +1,5 @@
 /**
- * Every `--json` document, and the JSON files the commands write (ranges, plans, recipe locks),
+ * Every `--json` document, and the JSON files the commands write (ranges, plans, recipes, locks),
  * validates against its JSON Schema in docs/schemas (named after the document's `schema` field), and the validation is strict enough to fail on a missing field or a
  * field of the wrong type (checked on mutated copies).
  */
@@ -29,7 +29,7 @@ const RUNS: [string, string[]][] = [
   ['slimnet.eval/1', ['eval', resnet, resnetDyn, '--data', test, '--limit', '50', '--runs', '5', '--max-drop', '50', '--json']],
   ['slimnet.bench/1', ['bench', resnet, resnetDyn, '--runs', '5', '--warmup', '1', '--no-memory', '--json']],
   ['slimnet.quantize/1', ['quantize', vit, '-o', join(out, 'vit.dyn.onnx'), '--mode', 'dynamic', '--save-recipe', join(out, 'vit.dyn.recipe.json'), '--json']],
-  ['slimnet.prune/1', ['prune', resnet, '-o', join(out, 'resnet.sparse.onnx'), '--sparsity', '0.5', '--no-latency', '--plan-out', join(out, 'prune-plan.json'), '--json']],
+  ['slimnet.prune/1', ['prune', resnet, '-o', join(out, 'resnet.sparse.onnx'), '--sparsity', '0.5', '--no-latency', '--plan-out', join(out, 'prune-plan.json'), '--save-recipe', join(out, 'resnet.sparse.recipe.json'), '--json']],
   ['slimnet.run/1', ['run', join(out, 'vit.dyn.recipe.json'), '--model', vit, '-o', join(out, 'vit.replayed.onnx'), '--json']],
 ];
 
@@ -39,8 +39,11 @@ const FILES: [string, string][] = [
   ['slimnet.quant-plan/1', 'quant-plan.json'],
   ['slimnet.prune-plan/1', 'prune-plan.json'],
   ['slimnet.lock/1', 'vit.dyn.recipe.lock.json'],
+  ['slimnet.recipe/2', 'vit.dyn.recipe.json'],
+  ['slimnet.recipe/2', 'resnet.sparse.recipe.json'],
+  ['slimnet.recipe/2', 'resnet.int8.recipe.json'],
 ];
-const STATIC_WITH_PLAN = ['quantize', resnet, '-o', join(out, 'resnet.int8.onnx'), '--ranges', join(out, 'ranges.json'), '--placement', 'full', '--plan-out', join(out, 'quant-plan.json'), '--quiet'];
+const STATIC_WITH_PLAN = ['quantize', resnet, '-o', join(out, 'resnet.int8.onnx'), '--ranges', join(out, 'ranges.json'), '--placement', 'full', '--plan-out', join(out, 'quant-plan.json'), '--save-recipe', join(out, 'resnet.int8.recipe.json'), '--quiet'];
 
 function validator(schema: string) {
   const file = join(ROOT, 'docs', 'schemas', `${schema.replace('/', '-')}.schema.json`);
