@@ -4,6 +4,7 @@
  */
 import { SlimnetError } from '../src/errors.js';
 import { isInterrupted } from '../src/runtime/interrupt.js';
+import { setVerbosityFrom } from './output.js';
 
 export const EXIT_INTERNAL = 70;
 export const EXIT_INTERRUPTED = 130;
@@ -27,6 +28,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
   return async (...args: A) => {
     let code: number;
     try {
+      setVerbosityFrom(args);
       code = (await fn(...args)) ?? 0;
     } catch (err) {
       code = reportError(err);

@@ -4,8 +4,9 @@ import { checkGates, enforceGates, validateFailIf, type GateResult } from '../..
 import { BENCH_VARIABLES, benchGateScopes, buildBenchReport, formatBenchText } from '../../src/eval/report/bench-report.js';
 import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList } from '../options.js';
 import { refuseConflicts, type FlagRule } from '../conflicts.js';
@@ -43,6 +44,12 @@ export function registerBench(program: Command): void {
     .option('--json', 'print JSON (schema slimnet.bench/1, see docs/eval-json.md)')
     .option('--min-speedup <y>', 'fail (exit 10) when a model is less than y times faster than the first', positiveNumber('--min-speedup'))
     .option('--fail-if <expr>', 'fail (exit 10) when true for any model after the first, e.g. "speedup < 1.5 or size_ratio > 0.3"')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', VERBOSE_HELP)
+    .addHelpText('after', examplesText([
+      'slimnet bench fixtures/models/resnet_bn.onnx fixtures/models/requantize/resnet_bn_dyn.onnx --runs 10 --warmup 2',
+      'slimnet bench fixtures/models/vit_tiny.onnx fixtures/models/requantize/vit_tiny_dyn.onnx --runs 10 --warmup 2 --no-memory --json',
+    ]))
     .action(action(async (models: string[], flags: BenchFlags, command: CommanderCommand) => {
       refuseConflicts(command, RULES);
       if ((flags.minSpeedup !== undefined || flags.failIf !== undefined) && models.length < 2) {

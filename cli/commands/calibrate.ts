@@ -11,8 +11,9 @@ import { RANGE_METHODS } from '../../src/calibrate/ranges/estimate.js';
 import type { ImagePreprocess } from '../../src/calibrate/data/images.js';
 import type { QuantTarget, RangeMethod } from '../../src/calibrate/types.js';
 import { OptionError } from '../../src/errors.js';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
-import { note, print, printJson } from '../output.js';
+import { note, print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { checkOutputs, type InputPath } from '../outputs.js';
 import { refuseConflicts, type FlagRule } from '../conflicts.js';
@@ -89,6 +90,12 @@ export function registerCalibrate(program: Command): void {
     .option('--preprocess <spec>', "images: a preset (imagenet, unit, raw), JSON steps ({\"resize\":256,\"crop\":[224,224],\"mean\":[...],\"std\":[...]}) or a JSON file")
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print the result as JSON (schema slimnet.ranges/1)')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', VERBOSE_HELP)
+    .addHelpText('after', examplesText([
+      'slimnet calibrate fixtures/models/resnet_bn.onnx --calib fixtures/data/fmnist_calib.npz --calib-size 32 -o out/resnet.ranges.json',
+      'slimnet calibrate fixtures/models/mobilenet_dw.onnx --calib fixtures/data/fmnist_calib.npz --calib-size 32 --method percentile --percentile 99.99 --json',
+    ]))
     .action(action(async (modelPath: string, flags: CalibrateFlags, command: CommanderCommand) => {
       refuseConflicts(command, RULES);
       if (!RANGE_METHODS.includes(flags.method as RangeMethod)) throw new OptionError(`--method: must be one of ${RANGE_METHODS.join(', ')} (got '${flags.method}')`);

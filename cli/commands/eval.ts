@@ -13,8 +13,9 @@ import { EVAL_VARIABLES, evalVariableNames, type EvalReport } from '../../src/ev
 import { writeFileAtomic } from '../../src/onnx/atomic-write.js';
 import { OptionError } from '../../src/errors.js';
 import type { ExecutionProvider } from '../../src/runtime/types.js';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
-import { note, print, printJson } from '../output.js';
+import { note, print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { positiveInt, positiveNumber, providerList, reportFormat, type ReportFormat } from '../options.js';
 
@@ -77,6 +78,12 @@ export function registerEval(program: Command): void {
     .option('--max-drop <x>', 'fail (exit 10) when the drop exceeds x points, or x% relative (e.g. 0.5 or 1%)')
     .option('--min-speedup <y>', 'fail (exit 10) when the candidate is less than y times faster', positiveNumber('--min-speedup'))
     .option('--fail-if <expr>', 'fail (exit 10) when this expression is true, e.g. "drop > 0.5 or speedup < 1.5"')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', VERBOSE_HELP)
+    .addHelpText('after', examplesText([
+      'slimnet eval fixtures/models/resnet_bn.onnx fixtures/models/requantize/resnet_bn_dyn.onnx --data fixtures/data/fmnist_test.npz --limit 200 --no-speed',
+      'slimnet eval fixtures/models/vit_tiny.onnx fixtures/models/requantize/vit_tiny_dyn.onnx --data fixtures/data/fmnist_test.npz --limit 200 --runs 10 --max-drop 5 --report out/vit.eval.html',
+    ]))
     .action(action(async (reference: string, candidate: string, flags: EvalFlags, command: Command) => {
       // Check everything that can be checked before the long work starts.
       refuseConflicts(command, RULES);

@@ -17,8 +17,9 @@ import { formatPruneReport, type PruneReport } from '../../src/prune/report.js';
 import { detectHardware } from '../../src/target/hardware.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { OptionError } from '../../src/errors.js';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
-import { note, print, printJson } from '../output.js';
+import { note, print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { onlyStep, readRecipe, type Recipe } from '../../src/recipe/recipe.js';
 import { outputDifference, recipeFiles, replayStep, stepData, type StepReplay } from '../../src/recipe/replay.js';
 import { pruneStep } from '../../src/recipe/prune-recipe.js';
@@ -121,8 +122,13 @@ export function registerPrune(program: Command): void {
     .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every layer, group and unit removed)')
     .option('--no-latency', 'skip timing the original and pruned models')
-    .option('--verbose', 'list every layer, group and skipped node')
     .option('--json', 'print the report as JSON (schema slimnet.prune/1)')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', `${VERBOSE_HELP}; list every layer, group and skipped node`)
+    .addHelpText('after', examplesText([
+      'slimnet prune fixtures/models/resnet_bn.onnx -o out/resnet.sparse.onnx --sparsity 0.5 --no-latency',
+      'slimnet prune fixtures/models/resnet_bn.onnx -o out/resnet.slim.onnx --method channel --sparsity 0.3 --calib fixtures/data/fmnist_calib.npz --calib-size 32 --no-latency --save-recipe out/resnet.slim.recipe.json',
+    ]))
     .action(action(async (modelPath: string, flags: PruneFlags, command: Command) => {
       let options: PruneOptions;
       let recipe: Recipe | undefined;
@@ -208,7 +214,7 @@ function checkPruneOutputs(model: Model, modelPath: string, flags: PruneFlags): 
 }
 
 /** Flags that do not shape the model (outputs, report, data of the report); the rest come from the recipe. */
-const RECIPE_COMPANIONS = new Set(['output', 'json', 'verbose', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'locked', 'calib', 'evalData', 'evalSize', 'latency']);
+const RECIPE_COMPANIONS = new Set(['output', 'json', 'verbose', 'quiet', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'locked', 'calib', 'evalData', 'evalSize', 'latency']);
 
 function rejectWithRecipe(command: Command): void {
   for (const opt of command.options) {

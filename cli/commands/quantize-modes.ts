@@ -33,14 +33,14 @@ export interface ModeFlags {
   blockOps?: string[];
 }
 
-const COMMON = ['output', 'mode', 'json', 'verbose', 'exclude', 'opTypes', 'force', 'recipe', 'saveRecipe', 'locked'];
+const COMMON = ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'opTypes', 'force', 'recipe', 'saveRecipe', 'locked'];
 
 /** Flags (commander attribute names) each mode reads. */
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
   static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan', 'maxDrop', 'evalData', 'metric', 'evalLimit', 'prefer', 'timeBudget', 'timingBatch', 'fallback', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha', 'report', 'requantize'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
   'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
-  fp16: ['output', 'mode', 'json', 'verbose', 'exclude', 'force', 'recipe', 'saveRecipe', 'locked', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
+  fp16: ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'force', 'recipe', 'saveRecipe', 'locked', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
 };
 
 /** Refuses flags given on the command line that `mode` does not read. */

@@ -21,8 +21,10 @@ import type { StaticQuantizeOptions } from '../../src/quantize/static/options.js
 import { OptionError } from '../../src/errors.js';
 import { TARGET_CHOICES } from '../../src/target/targets.js';
 import type { Command as CommanderCommand } from 'commander';
+import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
-import { note, print, printJson } from '../output.js';
+import { terminalProgress } from '../progress.js';
+import { note, print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
 import { refuseConflicts, type FlagRule } from '../conflicts.js';
 
@@ -83,9 +85,7 @@ function number(flag: string, value: string | undefined, integer = false): numbe
 }
 
 /** Flags that contradict each other or do nothing together (flags of another mode: rejectForeignFlags). */
-const ANY_MODE_RULES: FlagRule[] = [
-  { given: ['verbose', 'json'], message: '--verbose changes the text report only; the --json report lists every node already' },
-];
+const ANY_MODE_RULES: FlagRule[] = [];
 
 const STATIC_RULES: FlagRule[] = [
   { given: ['calib', 'ranges'], message: '--calib and --ranges both give the ranges: use --ranges to reuse the ones slimnet calibrate saved, or --calib to calibrate now, not both' },
@@ -205,9 +205,16 @@ export function registerQuantize(program: Command): void {
     .option('--recipe <file>', 'replay a recipe from --save-recipe: the same model, byte for byte, without calibrating or searching (weight-only GPTQ reads the data the recipe names again, or --calib)')
     .option('--locked', 'with --recipe: fail (exit 2) when the model or the data differ from the hashes in the recipe\'s lock (default: a note)')
     .option('--print-plan', 'print the plan (every tensor with its scale and zero point)')
-    .option('--verbose', 'list every node left in float and every unfused group')
     .option('--json', 'print the report as JSON (schema slimnet.quantize/1)')
     .option('--force', 'allow -o to replace the input model (by default an output may not overwrite an input)')
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', `${VERBOSE_HELP}; list every node left in float and every unfused group`)
+    .addHelpText('after', examplesText([
+      'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.int8.onnx --calib fixtures/data/fmnist_calib.npz --calib-size 32 --placement full',
+      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.dyn.onnx --mode dynamic --save-recipe out/vit.dyn.recipe.json',
+      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.int4.onnx --mode weight-only --block-size 32',
+      'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.fp16.onnx --mode fp16 --json',
+    ]))
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {
       let mode = checkMode(flags.mode);
       // A recipe fixes the mode; its flags are checked against the recipe's own mode below.
@@ -231,7 +238,7 @@ export function registerQuantize(program: Command): void {
         options = mode === 'static' ? toOptions(flags) : otherModeOptions(mode, flags);
       }
       // Ctrl-C exits through cli/interrupt.ts; outputs are temp files until the end, so no partial output remains.
-      const progress = !flags.json && process.stderr.isTTY;
+      const progress = flags.json ? undefined : terminalProgress();
       // Weight-only on a model with external data streams: quantized tensors wait on disk next to the
       // output, not in memory, until the save copies them into the output's data file.
       const spill = mode === 'weight-only' && save.externalData ? new SpillFile(flags.output) : undefined;
@@ -239,7 +246,7 @@ export function registerQuantize(program: Command): void {
         const result = await quantize(model, {
           ...options,
           ...(spill ? { spill } : {}),
-          ...(progress ? { onProgress: (e: { message?: string }) => { if (e.message) note(`  ${e.message}...`); } } : {}),
+          ...(progress ? { onProgress: progress } : {}),
         } as OtherModeOptions);
         if (replay) {
           const differs = outputDifference(replay, result.model);
@@ -294,7 +301,7 @@ function saveQuantizeRecipe(path: string, model: Model, options: QuantizeOptions
 }
 
 /** Flags that shape the model come from the recipe; giving them too would be ambiguous. */
-const RECIPE_COMPANIONS = new Set(['output', 'mode', 'json', 'verbose', 'report', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'exclude', 'calib', 'locked', 'force']);
+const RECIPE_COMPANIONS = new Set(['output', 'mode', 'json', 'verbose', 'quiet', 'report', 'planOut', 'printPlan', 'saveRecipe', 'recipe', 'exclude', 'calib', 'locked', 'force']);
 
 function rejectWithRecipe(command: CommanderCommand): void {
   for (const opt of command.options) {

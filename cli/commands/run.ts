@@ -11,8 +11,9 @@ import { readPipeline } from '../../src/recipe/pipeline/parse.js';
 import { isRecipeText, readRecipe } from '../../src/recipe/recipe.js';
 import type { Pipeline } from '../../src/recipe/pipeline/schema.js';
 import { OptionError } from '../../src/errors.js';
+import { examplesText } from '../examples.js';
 import { action, reportError } from '../run-command.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { checkPipeline, runPipeline, type StepReport } from '../pipeline.js';
 import { replayChain } from '../replay-chain.js';
@@ -59,13 +60,13 @@ export function registerRun(program: Command): void {
     .option('--calib <data>', 'with a saved recipe that reads data on replay (GPTQ, Wanda, SparseGPT, reconstruction): the data, instead of the file the recipe names')
     .option('--locked', 'fail (exit 2) when a replayed recipe\'s model or data differ from the hashes in its lock (default: a note)')
     .option('--json', 'print the steps, their results and gates, and the exit code as JSON (schema slimnet.run/1)')
-    .addHelpText('after', `
-Examples:
-  slimnet run pipeline.yaml
-  slimnet run pipeline.yaml --json
-  slimnet run model.int8.recipe.json --model model.onnx -o model.int8.onnx
-  slimnet run model.pruned.recipe.json --model model.onnx -o model.pruned.onnx --locked
-
+    .option('-q, --quiet', QUIET_HELP)
+    .option('-v, --verbose', VERBOSE_HELP)
+    .addHelpText('after', examplesText([
+      'slimnet run fixtures/pipelines/prune-quantize.yaml',
+      'slimnet run out/vit.recipe.json --model fixtures/models/vit_tiny.onnx -o out/vit.replayed.onnx',
+      'slimnet run out/resnet.slim.recipe.json --model fixtures/models/resnet_bn.onnx -o out/resnet.slim.replayed.onnx --json',
+    ], `
 pipeline.yaml (save-recipe: one recipe of the prune and quantize steps, replayed by slimnet run):
   model: model.onnx
   save-recipe: model.recipe.json
@@ -73,7 +74,7 @@ pipeline.yaml (save-recipe: one recipe of the prune and quantize steps, replayed
     - prune: { method: channel, sparsity: 0.3, calib: calib.npz, output: model.pruned.onnx }
     - quantize: { calib: calib.npz, output: model.int8.onnx }
     - eval: { data: test.npz, max-drop: 1, fail-if: "speedup < 1.1" }
-    - bench: { runs: 50 }`)
+    - bench: { runs: 50 }`))
     .action(action(async (file: string, flags: RunFlags) => {
       const steps: StepReport[] = [];
       const run = async (): Promise<number> => {
