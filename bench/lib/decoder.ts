@@ -102,15 +102,47 @@ export function nextTokenAgreement(a: Float32Array, b: Float32Array, vocab: numb
  */
 export function promptDataset(model: Model, vocab: number, samples: number, length: number, seed: number): ArrayDataset {
   const next = mulberry32(seed);
+  return tokenDataset(model, Array.from({ length: samples * length }, () => Math.floor(next() * vocab)), samples, length, 'random prompts');
+}
+
+/** `samples` consecutive windows of `length` tokens from `tokens` (e.g. a text's bytes), each with an empty cache. */
+export function tokenDataset(model: Model, tokens: ArrayLike<number>, samples: number, length: number, source: string): ArrayDataset {
+  if (tokens.length < samples * length) throw new Error(`${source}: ${tokens.length} tokens, need ${samples} x ${length}`);
   const arrays: Record<string, TensorData> = {
-    input_ids: { type: 'int64', dims: [samples, length], data: BigInt64Array.from({ length: samples * length }, () => BigInt(Math.floor(next() * vocab))) },
+    input_ids: { type: 'int64', dims: [samples, length], data: BigInt64Array.from({ length: samples * length }, (_, i) => BigInt(tokens[i]!)) },
   };
   for (const v of model.graph.inputs) {
     if (!v.name.startsWith('past_key_values.')) continue;
     const dims = (v.shape ?? []).map((d, i) => (i === 0 ? samples : typeof d === 'number' ? d : 0));
     arrays[v.name] = { type: 'float32', dims, data: new Float32Array(0) };
   }
-  return new ArrayDataset('random prompts', arrays);
+  return new ArrayDataset(source, arrays);
+}
+
+/**
+ * Perplexity of `tokens` (a held-out text) in consecutive windows of `window` tokens, each run as
+ * one prefill with an empty cache: exp of the mean next-token cross-entropy over every position
+ * but each window's last. Also returns the logits, for agreement against another model.
+ */
+export async function windowPerplexity(session: Session, tokens: ArrayLike<number>, window: number, windows: number): Promise<{ perplexity: number; logits: Float32Array[] }> {
+  let nll = 0, count = 0;
+  const logits: Float32Array[] = [];
+  for (let w = 0; w < windows; w++) {
+    const ids = Array.from({ length: window }, (_, i) => tokens[w * window + i]!);
+    const out = await session.run({ input_ids: idsFeed(ids), ...emptyCache(session) });
+    const v = Float32Array.from(asFloat32(out.logits!));
+    const vocab = v.length / window;
+    logits.push(v);
+    for (let p = 0; p + 1 < window; p++) {
+      let m = -Infinity;
+      for (let i = 0; i < vocab; i++) m = Math.max(m, v[p * vocab + i]!);
+      let sum = 0;
+      for (let i = 0; i < vocab; i++) sum += Math.exp(v[p * vocab + i]! - m);
+      nll += m + Math.log(sum) - v[p * vocab + ids[p + 1]!]!;
+      count++;
+    }
+  }
+  return { perplexity: Math.exp(nll / count), logits };
 }
 
 /** Prompts of `length` tokens drawn uniformly from the vocabulary (seeded). */
