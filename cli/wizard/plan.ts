@@ -113,7 +113,7 @@ function modeLines(mode: WizardMode, c: WizardChoices): ReviewLine[] {
       ];
     case 'weight-only':
       return [
-        { setting: 'mode', value: 'weight-only int4', why: 'MatMul/Gemm weights in 4 bits' },
+        { setting: 'mode', value: 'weight-only int4', why: 'MatMul/Gemm/embedding weights in 4 bits' },
         { setting: 'block size', value: '32', why: 'one scale per 32 rows: the usual balance' },
         { setting: 'algorithm', value: 'rtn', why: 'round to nearest; needs no data' },
         { setting: 'accuracy level', value: '4', why: 'int8 activations inside: fastest here' },
