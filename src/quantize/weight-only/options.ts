@@ -7,7 +7,9 @@ import type { ProgressListener } from '../../progress.js';
 import type { SpillFile } from '../../onnx/spill.js';
 
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
-export type WeightOnlyAlgorithm = 'rtn' | 'gptq' | 'awq';
+/** The weight-only rounding algorithms: the option check and the pipeline file's key table read this list. */
+export const WEIGHT_ONLY_ALGORITHMS = ['rtn', 'gptq', 'awq'] as const;
+export type WeightOnlyAlgorithm = (typeof WEIGHT_ONLY_ALGORITHMS)[number];
 export type AccuracyLevel = 0 | 1 | 2 | 3 | 4;
 export type WeightOnlyOpType = 'MatMul' | 'Gemm' | 'Gather';
 export const WEIGHT_ONLY_OP_TYPES: readonly WeightOnlyOpType[] = ['MatMul', 'Gemm', 'Gather'];
@@ -96,7 +98,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     throw new OptionError(`--block-size ${String(blockSize)}: MatMulNBits needs a power of two >= 16 (e.g. 32, 64, 128)`);
   }
   const algorithm = o.algorithm ?? 'rtn';
-  if (algorithm !== 'rtn' && algorithm !== 'gptq' && algorithm !== 'awq') throw new OptionError(`--algorithm '${String(algorithm)}' is not supported; use rtn, gptq or awq`);
+  if (!(WEIGHT_ONLY_ALGORITHMS as readonly unknown[]).includes(algorithm)) throw new OptionError(`--algorithm '${String(algorithm)}' is not supported; use rtn, gptq or awq`);
   const accuracyLevel = o.accuracyLevel ?? 4;
   if (![0, 1, 2, 3, 4].includes(accuracyLevel)) throw new OptionError(`--accuracy-level ${String(accuracyLevel)}: use 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8)`);
   const format = o.format ?? 'matmulnbits';

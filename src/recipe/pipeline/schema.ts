@@ -14,6 +14,7 @@
  */
 import { QUANTIZE_MODES } from '../../quantize/quantize.js';
 import { CHANNEL_IMPORTANCES, PRUNE_METHODS, PRUNE_SCOPES } from '../../prune/options.js';
+import { WEIGHT_ONLY_ALGORITHMS } from '../../quantize/weight-only/options.js';
 
 export const PIPELINE_SCHEMA = 'slimnet.pipeline/1';
 
@@ -44,7 +45,7 @@ export const STEP_KEYS = {
     target: { kind: 'string', help: 'the machine the model will run on' },
     'per-channel': { kind: 'boolean', help: 'one scale per output channel' },
     'block-size': { kind: 'integer', help: 'weight-only block size' },
-    algorithm: { kind: { enum: ['rtn', 'gptq'] }, help: 'weight-only algorithm' },
+    algorithm: { kind: { enum: WEIGHT_ONLY_ALGORITHMS }, help: 'weight-only algorithm' },
     symmetric: { kind: 'boolean', help: 'weight-only symmetric blocks' },
     'accuracy-level': { kind: 'integer', help: 'MatMulNBits accuracy level' },
     exclude: { kind: 'strings', help: 'nodes or op types kept in float' },
