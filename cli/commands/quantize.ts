@@ -184,7 +184,7 @@ export function registerQuantize(program: Command): void {
     .option('--symmetric-activations', 'zero point in the middle of the activation range')
     .option('--reduce-range', '7-bit weights everywhere (ONNX Runtime\'s reduce_range; --target already keeps int8 exact on x86 without VNNI)')
     .option('--exclude <patterns>', 'keep these in float: node names, op types, globs, /regex/ (repeatable, comma-separated)', list, [])
-    .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Gather; weight-only: MatMul,Gemm,Gather)', list)
+    .option('--op-types <types>', 'quantize only these op types (comma-separated; dynamic: MatMul,Gemm,LSTM,Attention,Conv,ConvTranspose,Gather; weight-only: MatMul,Gemm,Gather)', list)
     .option('--requantize', "static: re-quantize a model ONNX Runtime's dynamic quantizer made (ConvInteger/MatMulInteger): its int8 weights kept exactly as given, activations calibrated, a static QDQ model written")
     .option('--no-preprocess', 'skip BatchNorm/constant folding by ONNX Runtime first (static, fp16)')
     .option('--max-drop <x>', 'static: accuracy budget: the fastest model that loses at most x on --eval-data (top-1 points by default); layers are kept in float until it fits; exit 11 if nothing does (the most accurate model is written)')

@@ -97,8 +97,9 @@ export interface OpSupport {
 }
 
 // ConvInteger (dynamic Conv) measured 0.99 ms vs 1.07 ms for fp32 Conv (64->64, 3x3, 56x56, 1 thread,
-// ORT 1.30, Zen 5): too little gain for the added error, so dynamic mode leaves Conv to static mode.
-const CONV_DYNAMIC_SKIP = 'ConvInteger is no faster than fp32 Conv on CPU (measured); use --mode static for convolutions';
+// ORT 1.30, Zen 5) and 0.16x-0.4x float on whole ResNets: dynamic mode computes Conv in float and
+// stores its weight in int8 (quantize/dynamic/conv-storage.ts); this is the reason when it cannot.
+const CONV_DYNAMIC_SKIP = 'computes in float (ConvInteger is slower than float Conv on CPU); its weight stays float (under 128 values, or not a float constant); --mode static makes convolutions int8';
 const FP16_INT_OUT = 'produces indices or counts: fp16 cannot hold integers above 2048 exactly';
 /** Static int8's reason for ops listed here only for the other modes. */
 const noInt8 = (op: string) => `ONNX Runtime has no int8 kernel for ${op} on CPU`;

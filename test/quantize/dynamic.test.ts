@@ -12,7 +12,9 @@ import { floatAttr } from '../../src/ir/attribute.js';
 import { OptionError } from '../../src/errors.js';
 import { quantizeDynamic } from '../../src/quantize/dynamic/quantize-dynamic.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
-import { FIXTURES, SYNTHETIC, THIRD_PARTY, TRAINED } from '../helpers.js';
+import { FIXTURES, ROOT, SYNTHETIC, THIRD_PARTY, TRAINED } from '../helpers.js';
+import { loadMetricModule } from '../../src/eval/metric-module.js';
+import { ocrRecBatch } from '../../fixtures/ocr/lines.js';
 import { relativeError, runClassifier } from './accuracy.js';
 import { SYNTHETIC_CASES, THIRD_PARTY_CASES } from './feeds.js';
 import type { Model } from '../../src/ir/model.js';
@@ -137,16 +139,42 @@ describe('quantizeDynamic', () => {
   it('handles weights held in Constant nodes (PaddleOCR, opset 9)', async () => {
     const rec = THIRD_PARTY_CASES.find((c) => c.name === 'ocr-rec')!;
     const m = loadModel(rec.path);
-    const { model, summary } = await quantizeDynamic(m);
+    const { model, summary } = await quantizeDynamic(m, { opTypes: ['MatMul', 'Gemm'] });
     expect(count(model, 'DynamicQuantizeMatMul')).toBeGreaterThanOrEqual(9);
     expect(summary.sizeAfterBytes).toBeLessThan(0.75 * summary.sizeBeforeBytes);
     expect(Math.max(...await outputError(m, model, rec.feeds()))).toBeLessThan(0.03);
     await expect(quantizeDynamic(m, { format: 'onnx' })).rejects.toThrow(/--format onnx needs DynamicQuantizeLinear \(ai.onnx opset 11\).*opset 9.*--format contrib/);
   });
 
+  it('stores the PaddleOCR recognizer\'s convolution weights in int8: a quarter of the file, real text read as well', async () => {
+    const m = loadModel(THIRD_PARTY.ocrRec());
+    const { model, summary } = await quantizeDynamic(m);
+    expect(summary.notes).toContain('38 convolution weight(s) stored in int8 (computed in float: the file shrinks, the speed stays; --mode static makes convolutions int8)');
+    expect(summary.sizeAfterBytes).toBeLessThan(0.3 * summary.sizeBeforeBytes);
+    // Character accuracy on 32 rendered lines (fixtures/ocr). On synthetic noise images this model's
+    // softmax moves by 10-28% for one int8-stored convolution, but the text it reads does not
+    // (all 240 lines, measured: float 99.28%, MatMul only 99.22%, with the convolutions 99.28%).
+    const metric = await loadMetricModule(join(ROOT, 'bench', 'lib', 'ctc-char-accuracy.mjs'));
+    const score = async (x: Model): Promise<number> => {
+      const acc = metric.create();
+      const s = await engine.createSession(x);
+      try {
+        const batch = await ocrRecBatch(0, 32, 5);
+        const out = Object.values(await s.run({ x: batch.x }))[0]!;
+        acc.update({ y: out }, { labels: batch.labels, feeds: {}, count: out.dims[0]!, first: 0 });
+      } finally {
+        await s.release();
+      }
+      return acc.result();
+    };
+    const [fp32, int8] = [await score(m), await score(model)];
+    expect(fp32).toBeGreaterThan(0.95);
+    expect(int8).toBeGreaterThan(fp32 - 0.005);
+  });
+
   it('rejects bad options naming the flag', async () => {
     const m = loadModel(join(SYNTHETIC, 'lstm.onnx'));
     await expect(quantizeDynamic(m, { format: 'qoperator' as never })).rejects.toThrow(OptionError);
-    await expect(quantizeDynamic(m, { opTypes: ['Conv' as never] })).rejects.toThrow(/--ops: 'Conv' cannot be quantized dynamically/);
+    await expect(quantizeDynamic(m, { opTypes: ['Pad' as never] })).rejects.toThrow(/--ops: 'Pad' cannot be quantized dynamically/);
   });
 });

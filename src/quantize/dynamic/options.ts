@@ -5,8 +5,10 @@ import type { Engine } from '../../runtime/engine.js';
 import { checkTargetName } from '../../target/resolve.js';
 import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
 
-export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Attention' | 'Gather';
-export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Gather'];
+export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Attention' | 'Gather' | 'Conv' | 'ConvTranspose';
+export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Gather', 'Conv', 'ConvTranspose'];
+/** Ops whose weights dynamic mode stores in int8 while they compute in float (see conv-storage.ts). */
+export const STORED_WEIGHT_OPS: ReadonlySet<DynamicOpType> = new Set(['Conv', 'ConvTranspose']);
 
 /**
  * 'contrib' emits com.microsoft.DynamicQuantizeMatMul; 'onnx' emits standard ops
@@ -23,7 +25,8 @@ export interface DynamicQuantizeOptions {
   format?: DynamicFormat;
   /**
    * Op types to quantize (default MatMul, Gemm, LSTM, Attention: com.microsoft.Attention from ORT's
-   * transformer optimizer). 'Gather' adds int8 embedding tables.
+   * transformer optimizer; Conv and ConvTranspose, whose weights are stored in int8 while they
+   * compute in float, see conv-storage.ts). 'Gather' adds int8 embedding tables.
    */
   opTypes?: DynamicOpType[];
   /**
@@ -64,7 +67,7 @@ export interface ResolvedDynamicOptions {
 export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedDynamicOptions {
   const format = o.format ?? 'contrib';
   if (format !== 'contrib' && format !== 'onnx') throw new OptionError(`--format '${String(format)}' is not a dynamic format; use contrib or onnx`);
-  const opTypes = o.opTypes ?? ['MatMul', 'Gemm', 'LSTM', 'Attention'];
+  const opTypes = o.opTypes ?? ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Conv', 'ConvTranspose'];
   for (const t of opTypes) {
     if (!DYNAMIC_OP_TYPES.includes(t)) throw new OptionError(`--ops: '${String(t)}' cannot be quantized dynamically; choose from ${DYNAMIC_OP_TYPES.join(', ')}`);
   }

@@ -20,7 +20,8 @@ import { excludeMatch } from '../static/options.js';
 import { analyzeLinear } from '../linear.js';
 import { DecisionLog, refuseIfNothingDone } from '../decisions.js';
 import type { QuantizeResult } from '../types.js';
-import { dynamicSettings, resolveDynamicOptions, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
+import { dynamicSettings, resolveDynamicOptions, STORED_WEIGHT_OPS, type DynamicOpType, type DynamicQuantizeOptions } from './options.js';
+import { STORED_CONV_DETAIL, storeConvWeights } from './conv-storage.js';
 import { Int8WeightCache, toDynamicQuantizeMatMul, toMatMulInteger } from './matmul.js';
 import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
 import { attentionBlocker, toQAttention } from './attention.js';
@@ -34,7 +35,7 @@ function defaultReason(node: Node): string {
   const sup = opSupport(node.opType, node.domain);
   if (sup?.dynamicSkip) return sup.dynamicSkip;
   if (sup?.dynamic === 'embedding') return 'not an embedding lookup (the gathered data is not a constant float table)';
-  return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm, LSTM and Attention weights (and Gather tables with opTypes Gather)';
+  return 'no weights to quantize: dynamic mode quantizes MatMul, Gemm, LSTM and Attention weights, stores Conv weights in int8 (and Gather tables with opTypes Gather)';
 }
 
 /** ': 12 weights uint8 (U8U8), 5 int8 within the pair budget' when the target needed either. */
@@ -64,12 +65,14 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
   const progress = new ProgressTracker('quantize', work.length, o.onProgress);
   let usedContrib = false;
   let done = 0;
+  const convs = new Set<Node>();
   for (const [graph, node] of work) {
     throwIfAborted(o.signal, 'dynamic quantization');
     progress.update(++done);
     if (!node.graph) continue; // folded away by an earlier rewrite
+    const stores = node.domain === '' && STORED_WEIGHT_OPS.has(node.opType as DynamicOpType);
     const sup = opSupport(node.opType, node.domain);
-    if (!sup?.dynamic) continue;
+    if (!sup || (!sup.dynamic && !stores)) continue;
     // A Gather that is not an embedding lookup (shape arithmetic, indexing) is not a candidate at all.
     const lookup = sup.dynamic === 'embedding' ? analyzeEmbedding(node) : undefined;
     if (typeof lookup === 'string') continue;
@@ -80,6 +83,10 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     const excluded = o.exclude.find((p) => excludeMatch(p, node));
     if (excluded !== undefined) {
       log.skipped(node, `excluded by --exclude ${excluded}`);
+      continue;
+    }
+    if (stores) {
+      convs.add(node);
       continue;
     }
     const slower = target.runtime === 'wasm' ? wasmFloatReason(node) : undefined;
@@ -128,10 +135,14 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
     }
   }
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
+  const stored = storeConvWeights(result, convs, o.perChannel);
+  for (const n of stored.convs) log.skipped(n, STORED_CONV_DETAIL);
+  for (const n of stored.decoders) log.skipped(n, 'decodes an int8-stored convolution weight (folded by ONNX Runtime when it loads the model)');
+  if (stored.convs.length) log.note(`${stored.convs.length} convolution weight(s) stored in int8 (computed in float: the file shrinks, the speed stays; --mode static makes convolutions int8)`);
   restoreStoredWeights(result, folded, log);
   runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
-  refuseIfNothingDone(summary, model, 'dynamic');
+  if (!stored.convs.length) refuseIfNothingDone(summary, model, 'dynamic');
   (summary.notes ??= []).push(`${describeTarget(target)}${encodingCounts(summary)}`);
   if (o.weights === 'auto' && summary.quantized.some((d) => /U8U8/.test(d.detail))) {
     // Dynamic mode has no data to weigh the faster store by its error (static mode does): say what it trades.
