@@ -4,8 +4,9 @@
  * so their weights get finer steps within each block of K while X' W' = X W in exact arithmetic.
  * The division is folded into the op that produces X: the weight vector of an RMSNorm/LayerNorm
  * (its final Mul, or LayerNormalization's scale and bias), or the output columns of the MatMul
- * feeding a Mul (SwiGLU's up projection before the down projection). Where nothing can absorb it
- * (the attention output projection), the MatMuls stay unscaled.
+ * feeding a Mul (SwiGLU's up projection before the down projection), or, for the attention output
+ * projection, the value projection's output columns (awq-attention.ts). Where nothing can absorb it
+ * (a Gemm head on a shared table, a fused attention op), the MatMuls stay unscaled.
  *
  * As in the paper: s = a^alpha / sqrt(max * min) with a = E|x| of each input channel over the
  * calibration data, alpha searched on the grid 0, 0.05, ..., 1 per input, shared by every MatMul
@@ -23,6 +24,7 @@ import type { LinearOp } from '../linear.js';
 import { dequantizeBlocks, quantizeRtn, type BlockSpec } from './block-quant.js';
 import { clipWeights } from './awq-clip.js';
 import type { AwqStats } from './awq-stats.js';
+import { findHeadsFold, type HeadsFold } from './awq-attention.js';
 
 const ALPHAS = Array.from({ length: 21 }, (_, i) => i / 20);
 /** Multiply-adds per alpha and weight in the error (m K^2 for m columns): all columns below this, else a sample of >= 256. */
@@ -102,6 +104,19 @@ function replaceScaled(v: Value, f: (data: Float32Array) => void): void {
   v.constValue = Tensor.fromTyped(DataType.FLOAT, [...t.dims], data, t.name);
 }
 
+/** Divides column j of a row-major weight by s[j]. */
+function divideColumns(v: Value, s: Float64Array): void {
+  const cols = s.length;
+  replaceScaled(v, (d) => { for (let r = 0; r < d.length / cols; r++) for (let j = 0; j < cols; j++) d[r * cols + j]! /= s[j]!; });
+}
+
+/** The mean of `absMean` over the o_proj channels that read each v_proj column. */
+function perColumn(absMean: Float64Array, fold: HeadsFold): Float64Array {
+  const sum = new Float64Array(fold.columns), count = new Float64Array(fold.columns);
+  for (const [c, j] of fold.source.entries()) { sum[j]! += absMean[c]!; count[j]! += 1; }
+  return sum.map((v, j) => v / count[j]!);
+}
+
 /** A MatMul whose weight no other node reads: AWQ rewrites that weight in the model. */
 function ownsWeight(op: LinearOp): boolean {
   return op.node.opType === 'MatMul' && op.weightValue.consumers().length === 1;
@@ -144,12 +159,21 @@ export function applyAwq(ops: readonly LinearOp[], stats: Map<string, AwqStats>,
     const members = new Set(group.map((op) => op.node));
     // Shape/Size read only the shape, which the scaling leaves alone (torch's view() emits them).
     if (input.consumers().some((n) => !members.has(n) && n.opType !== 'Shape' && n.opType !== 'Size') || input.isGraphOutput) { say('unscaled (other ops read the same input, and would see it scaled)'); continue; }
-    const fold = findFold(input, K);
+    let fold: Fold | HeadsFold | string = findFold(input, K);
+    if (typeof fold === 'string' && group.length === 1) {
+      const heads = findHeadsFold(input, group[0]!.node, K);
+      if (typeof heads !== 'string') fold = heads;
+      else fold = `${fold}; ${heads}`;
+    }
     if (typeof fold === 'string') { say(`unscaled (${fold})`); continue; }
+    // Heads sharing a KV head share a scale: their mean magnitudes are averaged per v_proj column.
+    const heads = fold.kind === 'heads' ? fold : undefined;
+    const magnitude = heads ? perColumn(st.absMean, heads) : st.absMean;
+    const expand = (sv: Float64Array) => (heads ? Float64Array.from(heads.source, (j) => sv[j]!) : sv);
     const before = group.map(current);
     let best: { alpha: number; error: number; s: Float64Array } = { alpha: 0, error: Infinity, s: new Float64Array(K).fill(1) };
     for (const alpha of ALPHAS) {
-      const s = alpha === 0 ? new Float64Array(K).fill(1) : scalesFor(st.absMean, alpha);
+      const s = alpha === 0 ? new Float64Array(K).fill(1) : expand(scalesFor(magnitude, alpha));
       let error = 0;
       for (const [i, op] of group.entries()) error += scaledError(before[i]!, K, op.N, s, st.gram, specOf(op));
       if (error < best.error) best = { alpha, error, s };
@@ -162,7 +186,8 @@ export function applyAwq(ops: readonly LinearOp[], stats: Map<string, AwqStats>,
       store(op, w);
     }
     if (fold.kind === 'vector') for (const v of fold.values) replaceScaled(v, (d) => { for (let k = 0; k < K; k++) d[k]! /= s[k]!; });
-    else replaceScaled(fold.weight, (d) => { const rows = d.length / K; for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) d[r * K + k]! /= s[k]!; });
+    else if (fold.kind === 'columns') divideColumns(fold.weight, s);
+    else divideColumns(fold.weight, scalesFor(magnitude, best.alpha));
     applied.set(input, s);
     say(`scaled (alpha ${best.alpha.toFixed(2)}, 1/s folded into ${fold.node.name || fold.node.opType})`);
   }
