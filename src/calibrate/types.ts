@@ -22,6 +22,8 @@ export type StatRequest =
   | { tensor: string; kind: 'channel-l2'; axis: number }
   /** Mean per index along `axis` over all samples and positions (bias correction's E[x]). */
   | { tensor: string; kind: 'channel-mean'; axis: number }
+  /** Mean magnitude E|x| per index along `axis` over all samples and positions (AWQ's activation scale). */
+  | { tensor: string; kind: 'channel-abs-mean'; axis: number }
   /** Gram matrix X^T X of the tensor flattened to rows of its last axis (GPTQ / SparseGPT Hessians). */
   | { tensor: string; kind: 'xtx' }
   /**

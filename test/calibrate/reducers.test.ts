@@ -1,7 +1,7 @@
 /** Reducers against straightforward references computed on all the values at once. */
 import { describe, expect, it } from 'vitest';
 import { createReducer } from '../../src/calibrate/stats/reducer.js';
-import type { ChannelL2Stat, ChannelMinMaxStat, HistogramStat, MinMaxStat, XtxStat } from '../../src/calibrate/stats/results.js';
+import type { ChannelAbsMeanStat, ChannelL2Stat, ChannelMinMaxStat, HistogramStat, MinMaxStat, XtxStat } from '../../src/calibrate/stats/results.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
 /** Feeds `batches` tensors of shape [n, ...rest] through a reducer. */
@@ -107,9 +107,10 @@ describe('per-channel and Gram reducers', () => {
   const batches = [0, 1, 2].map(() => ({ values: rng.normals(2 * 3 * 4 * 5), dims: [2, 3, 4, 5] }));
   const at = (v: Float32Array, n: number, c: number, i: number) => v[((n * 3 + c) * 4 + Math.floor(i / 5)) * 5 + (i % 5)]!;
 
-  it('channel-minmax and channel-l2 along axis 1', () => {
+  it('channel-minmax, channel-l2 and channel-abs-mean along axis 1', () => {
     const mm = run<ChannelMinMaxStat>({ tensor: 't', kind: 'channel-minmax', axis: 1 }, batches);
     const l2 = run<ChannelL2Stat>({ tensor: 't', kind: 'channel-l2', axis: -3 }, batches);
+    const abs = run<ChannelAbsMeanStat>({ tensor: 't', kind: 'channel-abs-mean', axis: 1 }, batches);
     expect(mm.axis).toBe(1);
     expect(l2.axis).toBe(1);
     for (let c = 0; c < 3; c++) {
@@ -117,13 +118,15 @@ describe('per-channel and Gram reducers', () => {
       expect(mm.min[c]).toBe(Math.min(...vals));
       expect(mm.max[c]).toBe(Math.max(...vals));
       expect(l2.norms[c]).toBeCloseTo(Math.sqrt(vals.reduce((s, v) => s + v * v, 0)), 9);
+      expect(abs.means[c]).toBeCloseTo(vals.reduce((s, v) => s + Math.abs(v), 0) / vals.length, 12);
     }
+    expect(abs.count).toBe(6 * 20);
     expect(l2.count).toBe(6 * 20);
   });
 
   it('a batch whose channel count changes is an error naming the tensor', () => {
     const odd = [...batches, { values: new Float32Array(2 * 4 * 4 * 5), dims: [2, 4, 4, 5] }];
-    for (const kind of ['channel-minmax', 'channel-l2'] as const) {
+    for (const kind of ['channel-minmax', 'channel-l2', 'channel-abs-mean'] as const) {
       expect(() => run({ tensor: 't', kind, axis: 1 }, odd)).toThrow(/tensor 't' changed its channel count between batches \(3 then 4\)/);
     }
   });

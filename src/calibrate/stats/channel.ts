@@ -1,6 +1,6 @@
 /** Per-channel statistics along one axis: min/max (per-channel activation ranges), sums of squares (Wanda's input norms) and means (bias correction). */
 import type { StatRequest } from '../types.js';
-import type { ChannelL2Stat, ChannelMeanStat, ChannelMinMaxStat } from './results.js';
+import type { ChannelAbsMeanStat, ChannelL2Stat, ChannelMeanStat, ChannelMinMaxStat } from './results.js';
 import { normalizeAxis, type BatchValues, type Reducer } from './reducer.js';
 
 /**
@@ -57,14 +57,14 @@ export class ChannelMinMaxReducer implements Reducer {
   }
 }
 
-/** Per-channel sums of the values (or of their squares) and how many values each channel saw. */
+/** Per-channel sums of the values (or of their squares or magnitudes) and how many values each channel saw. */
 abstract class ChannelSumReducer {
   readonly needs = 'full' as const;
   protected axis = -1;
   protected sums = new Float64Array(0);
   protected count = 0;
 
-  constructor(private readonly squares: boolean, private readonly target: { tensor: string; axis: number }) {}
+  constructor(private readonly summand: 'value' | 'square' | 'abs', private readonly target: { tensor: string; axis: number }) {}
 
   update(b: BatchValues): void {
     const x = b.values!;
@@ -79,7 +79,8 @@ abstract class ChannelSumReducer {
         let s = 0;
         const start = (o * c + ch) * inner;
         // Two loops rather than a branch per element: this runs over every activation value.
-        if (this.squares) for (let i = start; i < start + inner; i++) s += x[i]! * x[i]!;
+        if (this.summand === 'square') for (let i = start; i < start + inner; i++) s += x[i]! * x[i]!;
+        else if (this.summand === 'abs') for (let i = start; i < start + inner; i++) s += Math.abs(x[i]!);
         else for (let i = start; i < start + inner; i++) s += x[i]!;
         sums[ch]! += s;
       }
@@ -90,7 +91,7 @@ abstract class ChannelSumReducer {
 
 export class ChannelL2Reducer extends ChannelSumReducer implements Reducer {
   constructor(readonly request: Extract<StatRequest, { kind: 'channel-l2' }>) {
-    super(true, request);
+    super('square', request);
   }
 
   result(): ChannelL2Stat {
@@ -100,11 +101,22 @@ export class ChannelL2Reducer extends ChannelSumReducer implements Reducer {
 
 export class ChannelMeanReducer extends ChannelSumReducer implements Reducer {
   constructor(readonly request: Extract<StatRequest, { kind: 'channel-mean' }>) {
-    super(false, request);
+    super('value', request);
   }
 
   result(): ChannelMeanStat {
     const n = this.count;
     return { kind: 'channel-mean', tensor: this.request.tensor, axis: this.axis, sums: this.sums.slice(), means: this.sums.map((s) => (n ? s / n : 0)), count: n };
+  }
+}
+
+export class ChannelAbsMeanReducer extends ChannelSumReducer implements Reducer {
+  constructor(readonly request: Extract<StatRequest, { kind: 'channel-abs-mean' }>) {
+    super('abs', request);
+  }
+
+  result(): ChannelAbsMeanStat {
+    const n = this.count;
+    return { kind: 'channel-abs-mean', tensor: this.request.tensor, axis: this.axis, means: this.sums.map((s) => (n ? s / n : 0)), count: n };
   }
 }

@@ -6,7 +6,7 @@ import type { StatRequest } from '../types.js';
 import type { StatResult } from './results.js';
 import { MinMaxReducer } from './minmax.js';
 import { HistogramReducer } from './histogram.js';
-import { ChannelL2Reducer, ChannelMeanReducer, ChannelMinMaxReducer } from './channel.js';
+import { ChannelAbsMeanReducer, ChannelL2Reducer, ChannelMeanReducer, ChannelMinMaxReducer } from './channel.js';
 import { XtxReducer } from './xtx.js';
 import { GramReducer } from './gram.js';
 import type { SubgraphBuilder } from '../../ir/builder.js';
@@ -48,6 +48,7 @@ export function createReducer(request: StatRequest, opset = 21): Reducer {
     case 'channel-minmax': return new ChannelMinMaxReducer(request);
     case 'channel-l2': return new ChannelL2Reducer(request);
     case 'channel-mean': return new ChannelMeanReducer(request);
+    case 'channel-abs-mean': return new ChannelAbsMeanReducer(request);
     case 'xtx': return new XtxReducer(request);
     case 'gram': return new GramReducer(request, opset);
   }

@@ -87,6 +87,15 @@ export interface ChannelMeanStat {
   count: number;
 }
 
+export interface ChannelAbsMeanStat {
+  kind: 'channel-abs-mean';
+  tensor: string;
+  axis: number;
+  /** Mean over all samples and positions of |x|, per index along `axis`. */
+  means: Float64Array;
+  count: number;
+}
+
 export interface XtxStat {
   kind: 'xtx';
   tensor: string;
@@ -111,7 +120,7 @@ export interface GramStat {
   batches: number;
 }
 
-export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | ChannelMeanStat | XtxStat | GramStat;
+export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | ChannelMeanStat | ChannelAbsMeanStat | XtxStat | GramStat;
 export type StatResultFor<K extends StatRequest['kind']> = Extract<StatResult, { kind: K }>;
 
 export const DEFAULT_HISTOGRAM_BINS = 4096;
@@ -120,7 +129,7 @@ export const DEFAULT_HISTOGRAM_BINS = 4096;
 export function statKey(r: StatRequest): string {
   switch (r.kind) {
     case 'histogram': return `${r.tensor}\u0000histogram\u0000${r.bins ?? DEFAULT_HISTOGRAM_BINS}`;
-    case 'channel-minmax': case 'channel-l2': case 'channel-mean': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
+    case 'channel-minmax': case 'channel-l2': case 'channel-mean': case 'channel-abs-mean': return `${r.tensor}\u0000${r.kind}\u0000${r.axis}`;
     case 'gram': return `${r.tensor}\u0000gram\u0000${r.features}\u0000${r.bias ? 1 : 0}\u0000${r.conv ? JSON.stringify(r.conv) : ''}`;
     default: return `${r.tensor}\u0000${r.kind}`;
   }

@@ -25,7 +25,7 @@ import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { quantizeGptq } from './gptq.js';
-import { applyAwq, type AwqNotes } from './awq.js';
+import { applyAwq, type AwqResult } from './awq.js';
 
 export type { WeightOnlyOptions } from './options.js';
 
@@ -102,15 +102,16 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   let ops = found.linear;
   const specOf = (op: LinearOp): BlockSpec => ({ bits: o.bits, blockSize: effectiveBlockSize(op.K, o.blockSize), symmetric: o.symmetric });
   // The calibration machinery loads only when GPTQ or AWQ needs it.
-  const hessians = o.algorithm !== 'rtn' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
-  let awqNotes: AwqNotes | undefined;
-  if (o.algorithm === 'awq' && hessians) {
-    awqNotes = applyAwq(ops, hessians, specOf);
+  const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
+  let awq: AwqResult | undefined;
+  if (o.algorithm === 'awq' && ops.length) {
+    awq = applyAwq(ops, await (await import('./awq-stats.js')).collectAwqStats(result, ops, o), specOf);
     // The scaled weights are new tensors: read each MatMul again.
     ops = ops.map((op) => analyzeLinear(op.node) as LinearOp);
   }
   // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
-  const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}`;
+  // AWQ's own copy of a weight others read is quantized for its node alone.
+  const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}${awq?.weights.has(op.node) ? `|${ops.indexOf(op)}` : ''}`;
   const pending = new Map<string, number>();
   for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
   const cache = new Map<string, BlockQuantized>();
@@ -136,7 +137,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     if (!q) {
       const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
       if (o.algorithm === 'gptq' && !h) algo = 'rtn';
-      q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(op.weight(), op.K, op.N, spec);
+      q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(awq?.weights.get(op.node) ?? op.weight(), op.K, op.N, spec);
       // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
       op.weightValue.constValue?.release();
     }
@@ -146,7 +147,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     else cache.delete(key);
     const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
     const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
-    const algoNote = awqNotes?.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
+    const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
     if (o.format === 'matmulnbits') {
       const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
       park(r.node);
