@@ -150,20 +150,30 @@ export function clearDeadInputs(h: Float64Array, w: Float64Array, K: number, N: 
 }
 
 /**
- * Upper Cholesky factor of the damped inverse Hessian (GPTQ's and SparseGPT's U): `dampPercent` of
- * the mean diagonal is added to the diagonal, growing tenfold until H factors.
+ * `h` with `dampPercent` of its mean diagonal added to the diagonal, then tenfold more each time
+ * the caller asks again (GPTQ's and SparseGPT's damping, until H factors). Written into `into`
+ * when given (K x K), else into a new array.
  */
-export function dampedInverseFactor(h: Float64Array, K: number, dampPercent: number): Float64Array {
+export function* dampedCopies(h: Float64Array, K: number, dampPercent: number, into?: Float64Array): Generator<Float64Array> {
   let mean = 0;
   for (let k = 0; k < K; k++) mean += h[k * K + k]!;
   mean = mean / K || 1;
   for (let damp = dampPercent; damp < 10; damp *= 10) {
-    const hd = Float64Array.from(h);
+    const hd = into ? (into.set(h), into) : Float64Array.from(h);
     for (let k = 0; k < K; k++) hd[k * K + k]! += damp * mean;
+    yield hd;
+  }
+}
+
+export const NOT_POSITIVE_DEFINITE = 'the Hessian is not positive definite even with heavy damping';
+
+/** Upper Cholesky factor of the damped inverse Hessian (GPTQ's and SparseGPT's U), damped as dampedCopies says. */
+export function dampedInverseFactor(h: Float64Array, K: number, dampPercent: number): Float64Array {
+  for (const hd of dampedCopies(h, K, dampPercent)) {
     const u = upperCholeskyOfInverse(hd, K);
     if (u) return u;
   }
-  throw new Error('the Hessian is not positive definite even with heavy damping');
+  throw new Error(NOT_POSITIVE_DEFINITE);
 }
 
 /**

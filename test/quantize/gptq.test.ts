@@ -1,6 +1,8 @@
 /** GPTQ's linear algebra and its error compensation, on matrices built in code. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { choleskyLowerInto, invertLowerTransposedInto, upperCholeskyOfInverse } from '../../src/linalg.js';
+import { upperCholeskyOfInverseInto } from '../../src/linalg-inverse-factor.js';
+import { DenseProducts } from '../../src/runtime/dense-products.js';
 import { quantizeGptq } from '../../src/quantize/weight-only/gptq.js';
 import { dequantizeBlocks, quantizeRtn, type BlockSpec } from '../../src/quantize/weight-only/block-quant.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
@@ -33,6 +35,10 @@ function correlatedInputs(rng: Rng, rows: number, K: number): { x: Float64Array;
   return { x, xtx: matmul(transpose(x, rows, K), x, K, rows, K) };
 }
 
+// The products in ONNX Runtime's float64 GEMM, shared by every test here.
+const dp = new DenseProducts();
+afterAll(() => dp.release());
+
 describe('GPTQ linear algebra', () => {
   const rng = new Rng(5);
   const n = 24;
@@ -56,9 +62,21 @@ describe('GPTQ linear algebra', () => {
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(back[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 6);
   });
 
-  it('refuses a matrix that is not positive definite', () => {
+  it('refuses a matrix that is not positive definite', async () => {
     expect(choleskyLowerInto(Float64Array.from([1, 2, 2, 1]), new Float64Array(4), 2)).toBe(false);
     expect(upperCholeskyOfInverse(Float64Array.from([1, 2, 2, 1]), 2)).toBeUndefined();
+    expect(await upperCholeskyOfInverseInto(Float64Array.from([1, 2, 2, 1]), 2, new Float64Array(4), dp, 1)).toBe(false);
+  });
+
+  it('the blocked factor (products in ONNX Runtime, leaves of 4 and 5 rows) equals the one of linalg.ts', async () => {
+    const ref = upperCholeskyOfInverse(xtx, n)!;
+    for (const leaf of [4, 5]) {
+      const u = new Float64Array(n * n).fill(7);
+      expect(await upperCholeskyOfInverseInto(xtx, n, u, dp, leaf)).toBe(true);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < n * n; i++) { worst = Math.max(worst, Math.abs(u[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
+      expect(worst / scale).toBeLessThan(1e-9);
+    }
   });
 });
 
@@ -80,17 +98,30 @@ describe('quantizeGptq', () => {
   };
 
   for (const spec of [{ bits: 4, blockSize: 32, symmetric: false }, { bits: 4, blockSize: 16, symmetric: true }, { bits: 8, blockSize: 32, symmetric: false }] as BlockSpec[]) {
-    it(`cuts the output error of RTN (int${spec.bits}, block ${spec.blockSize}, ${spec.symmetric ? 'symmetric' : 'asymmetric'})`, () => {
+    it(`cuts the output error of RTN (int${spec.bits}, block ${spec.blockSize}, ${spec.symmetric ? 'symmetric' : 'asymmetric'})`, async () => {
       const rtn = outputError(dequantizeBlocks(quantizeRtn(w, K, N, spec)));
-      const gptq = outputError(dequantizeBlocks(quantizeGptq(w, K, N, spec, xtx)));
+      const gptq = outputError(dequantizeBlocks(await quantizeGptq(w, K, N, spec, xtx, dp)));
       expect(gptq).toBeLessThan(0.5 * rtn);
     });
   }
 
-  it('zeroes weights of inputs that never fire', () => {
+  it('lazy batches of 16 and 32 rows (several batches, sub-batches, products in ONNX Runtime) give the codes of one batch', async () => {
+    const spec: BlockSpec = { bits: 4, blockSize: 16, symmetric: false };
+    const whole = await quantizeGptq(w, K, N, spec, xtx, dp, { batch: K });
+    for (const batch of [16, 32]) {
+      const q = await quantizeGptq(w, K, N, spec, xtx, dp, { batch });
+      // Only the order of float64 sums differs: a code may flip where a value sits on a rounding edge.
+      let differ = 0;
+      for (let i = 0; i < q.codes.length; i++) if (q.codes[i] !== whole.codes[i]) differ++;
+      expect(differ).toBeLessThanOrEqual(2);
+      expect(outputError(dequantizeBlocks(q))).toBeCloseTo(outputError(dequantizeBlocks(whole)), 4);
+    }
+  });
+
+  it('zeroes weights of inputs that never fire', async () => {
     const h = Float64Array.from(xtx);
     for (let j = 0; j < K; j++) { h[3 * K + j] = 0; h[j * K + 3] = 0; }
-    const q = dequantizeBlocks(quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h));
+    const q = dequantizeBlocks(await quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h, dp));
     for (let n = 0; n < N; n++) expect(Math.abs(q[3 * N + n]!)).toBeLessThan(0.02);
   });
 });

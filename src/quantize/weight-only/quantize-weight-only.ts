@@ -25,6 +25,7 @@ import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { quantizeGptq } from './gptq.js';
+import { DenseProducts } from '../../runtime/dense-products.js';
 import { applyAwq, type AwqResult } from './awq.js';
 
 export type { WeightOnlyOptions } from './options.js';
@@ -125,41 +126,47 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     }
   };
   let usedContrib = false;
-  for (const [i, op] of ops.entries()) {
-    throwIfAborted(o.signal, 'weight-only quantization');
-    const graph = op.node.graph!;
-    const spec = specOf(op);
-    const blockSize = spec.blockSize;
-    // GPTQ uses the first consumer's inputs for a shared weight.
-    const key = keyOf(op);
-    let q = cache.get(key);
-    let algo = o.algorithm;
-    if (!q) {
-      const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
-      if (o.algorithm === 'gptq' && !h) algo = 'rtn';
-      q = h ? quantizeGptq(op.weight(), op.K, op.N, spec, h, { dampPercent: o.dampPercent }) : quantizeRtn(awq?.weights.get(op.node) ?? op.weight(), op.K, op.N, spec);
-      // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
-      op.weightValue.constValue?.release();
+  // GPTQ's matrix products run in ONNX Runtime: one set of sessions and work arrays for every layer.
+  const products = o.algorithm === 'gptq' && hessians?.size ? new DenseProducts() : undefined;
+  try {
+    for (const [i, op] of ops.entries()) {
+      throwIfAborted(o.signal, 'weight-only quantization');
+      const graph = op.node.graph!;
+      const spec = specOf(op);
+      const blockSize = spec.blockSize;
+      // GPTQ uses the first consumer's inputs for a shared weight.
+      const key = keyOf(op);
+      let q = cache.get(key);
+      let algo = o.algorithm;
+      if (!q) {
+        const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
+        if (o.algorithm === 'gptq' && !h) algo = 'rtn';
+        q = h ? await quantizeGptq(op.weight(), op.K, op.N, spec, h, products!, { dampPercent: o.dampPercent }) : quantizeRtn(awq?.weights.get(op.node) ?? op.weight(), op.K, op.N, spec);
+        // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
+        op.weightValue.constValue?.release();
+      }
+      const left = pending.get(key)! - 1;
+      pending.set(key, left);
+      if (left > 0) cache.set(key, q);
+      else cache.delete(key);
+      const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
+      const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
+      const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
+      if (o.format === 'matmulnbits') {
+        const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
+        park(r.node);
+        log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
+        usedContrib = true;
+      } else {
+        const r = emitBlockedDq(result, graph, op, q);
+        for (const h of r.helpers) park(h);
+        log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
+        for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
+      }
+      progress.update(i + 1);
     }
-    const left = pending.get(key)! - 1;
-    pending.set(key, left);
-    if (left > 0) cache.set(key, q);
-    else cache.delete(key);
-    const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
-    const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
-    const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
-    if (o.format === 'matmulnbits') {
-      const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
-      park(r.node);
-      log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
-      usedContrib = true;
-    } else {
-      const r = emitBlockedDq(result, graph, op, q);
-      for (const h of r.helpers) park(h);
-      log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
-      for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
-    }
-    progress.update(i + 1);
+  } finally {
+    await products?.release();
   }
   for (const [i, lookup] of tables.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
