@@ -8,6 +8,8 @@ export default defineConfig({
     exclude: process.env.SLIMNET_LARGE ? ['node_modules/**'] : ['test/**/*.large.test.ts', 'node_modules/**'],
     // onnxruntime-node is a native addon: separate processes keep each test file's runtime isolated.
     pool: 'forks',
+    // Builds the CLI once as plain JavaScript for the tests that spawn it (test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     // Vitest's default (cores - 1) runs the files one by one on 2 cores; most tests wait on child
     // processes or one-thread sessions, so two workers there take the suite from 400 s to 300 s.
     maxWorkers: Math.max(2, availableParallelism() - 1),

@@ -33,9 +33,35 @@ export function bitwiseEqual(a: TensorData, b: TensorData): boolean {
   return Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
 }
 
-/** Runs the CLI as a user would (a real process from the sources); returns exit code and output. */
+/**
+ * The CLI tests spawn: the copy of this run's sources that test/global-setup.ts built (plain node
+ * starts it in half the time tsx needs), or bin/slimnet.js on the sources through tsx when a test
+ * runs without that setup.
+ */
+const BUILT = process.env.SLIMNET_TEST_CLI;
+export const SLIMNET_BIN = BUILT ?? join(ROOT, 'bin', 'slimnet.js');
+
+/** node's arguments to run the CLI with `args` (source maps on, so a SLIMNET_DEBUG stack names the .ts files). */
+export function slimnetArgv(args: string[]): string[] {
+  return [...(BUILT ? ['--enable-source-maps'] : []), SLIMNET_BIN, ...args];
+}
+
+/** What a spawned CLI needs in its environment: without the built copy, the sources over a stale dist/. */
+export const SLIMNET_CHILD_ENV: Record<string, string> = BUILT ? {} : { SLIMNET_FROM_SOURCE: '1' };
+
+/** The environment for a spawned CLI: this process's, SLIMNET_CHILD_ENV, then `env`. */
+export function slimnetEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...SLIMNET_CHILD_ENV, ...env };
+}
+
+/** `slimnet args...` as one shell word list (no argument may need quoting). */
+export function slimnetCommandLine(args: string[]): string {
+  return [process.execPath, ...slimnetArgv(args)].join(' ');
+}
+
+/** Runs the CLI as a user would (a real process); returns exit code and output. */
 export function slimnet(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, slimnetArgv(args), { encoding: 'utf8', env: slimnetEnv(env), timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { loadRanges } from '../../src/calibrate/store.js';
 import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { loadModel } from '../../src/onnx/io.js';
-import { FIXTURES, ROOT, TRAINED } from '../helpers.js';
+import { FIXTURES, TRAINED, slimnetArgv, slimnetEnv } from '../helpers.js';
 import { spawnSync } from 'node:child_process';
 
 const MODEL = join(TRAINED, 'resnet_bn.onnx');
 
 function slimnet(args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, slimnetArgv(args), { encoding: 'utf8', env: slimnetEnv(), timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const CALIB = join(FIXTURES, 'data', 'fmnist_calib.npz');

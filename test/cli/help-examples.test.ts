@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FIXTURES, ROOT, slimnet } from '../helpers.js';
+import { FIXTURES, slimnet, slimnetArgv, slimnetEnv } from '../helpers.js';
 import { examplesIn } from '../../cli/examples.js';
 
 const run = promisify(execFile);
@@ -40,7 +40,7 @@ async function runExamples(commands: string[], cwd: string): Promise<string[]> {
     for (const line of examples) {
       expect(line.startsWith(`slimnet ${command} `)).toBe(true);
       try {
-        await run(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...argv(line)], { cwd, env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000, maxBuffer: 64 << 20 });
+        await run(process.execPath, slimnetArgv(argv(line)), { cwd, env: slimnetEnv(), timeout: 120_000, maxBuffer: 64 << 20 });
       } catch (err) {
         const e = err as { code?: number; stderr?: string };
         failures.push(`${line}: exit ${e.code}: ${e.stderr?.trim().split('\n').slice(-3).join(' | ')}`);

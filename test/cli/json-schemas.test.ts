@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import AjvModule from 'ajv';
-import { FIXTURES, ROOT, TRAINED } from '../helpers.js';
+import { FIXTURES, ROOT, TRAINED, slimnetArgv, slimnetEnv } from '../helpers.js';
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -51,7 +51,7 @@ function validator(schema: string) {
 }
 
 async function jsonOf(args: string[]): Promise<unknown> {
-  const r = await run(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = await run(process.execPath, slimnetArgv(args), { env: slimnetEnv(), timeout: 120_000, maxBuffer: 64 << 20 });
   return JSON.parse(r.stdout);
 }
 
@@ -64,7 +64,7 @@ describe('--json outputs against docs/schemas', () => {
       return docs;
     };
     const docs = (await Promise.all([lane(RUNS.slice(0, 4)), lane(RUNS.slice(4))])).flat();
-    await run(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...STATIC_WITH_PLAN], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000 });
+    await run(process.execPath, slimnetArgv(STATIC_WITH_PLAN), { env: slimnetEnv(), timeout: 120_000 });
     for (const [schema, file] of FILES) docs.push([schema, JSON.parse(readFileSync(join(out, file), 'utf8'))]);
     for (const [schema, doc] of docs) {
       const validate = validator(schema);

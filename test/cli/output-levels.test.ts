@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, TRAINED, slimnet } from '../helpers.js';
+import { FIXTURES, TRAINED, slimnet, slimnetCommandLine, slimnetEnv } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slimnet-levels-'));
 const resnet = join(TRAINED, 'resnet_bn.onnx');
@@ -57,15 +57,15 @@ describe('--quiet and --verbose', () => {
   });
 
   it.skipIf(!hasScript)('on a terminal, progress is one line rewritten in place with stage and percent', () => {
-    const cmd = [process.execPath, join(ROOT, 'bin', 'slimnet.js'), 'calibrate', resnet, '--calib', calib, '--calib-size', '32', '-o', join(dir, 'r4.json')].join(' ');
-    const r = spawnSync('script', ['-qec', `${cmd} > /dev/null`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000 });
+    const cmd = slimnetCommandLine(['calibrate', resnet, '--calib', calib, '--calib-size', '32', '-o', join(dir, 'r4.json')]);
+    const r = spawnSync('script', ['-qec', `${cmd} > /dev/null`, '/dev/null'], { encoding: 'utf8', env: slimnetEnv(), timeout: 120_000 });
     expect(r.status).toBe(0);
     // Everything the terminal got is progress: rewritten with \r + erase-line, never a new line.
     expect(r.stdout).toMatch(/\r\x1b\[2Kcalibrate \d+\/32 \(\d+%\)/);
     expect(r.stdout).toMatch(/\(100%\)/);
     expect(r.stdout).not.toMatch(/\n/);
     expect(r.stdout.endsWith('\r\x1b[2K')).toBe(true);
-    const quiet = spawnSync('script', ['-qec', `${cmd} --quiet`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, timeout: 120_000 });
+    const quiet = spawnSync('script', ['-qec', `${cmd} --quiet`, '/dev/null'], { encoding: 'utf8', env: slimnetEnv(), timeout: 120_000 });
     expect([quiet.status, quiet.stdout]).toEqual([0, '']);
   });
 });

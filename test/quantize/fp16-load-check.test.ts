@@ -14,7 +14,7 @@ import { convertToFp16 } from '../../src/quantize/fp16/convert.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { asFloat32 } from '../../src/runtime/tensor-data.js';
 import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, slimnetArgv, slimnetEnv } from '../helpers.js';
 import { spawn } from 'node:child_process';
 
 const FIXTURE = join(ROOT, 'fixtures', 'models', 'torch_vit_encoder.onnx');
@@ -54,10 +54,10 @@ function checkProcesses(): number[] {
   return pids;
 }
 
-/** The CLI from source, without blocking this process (its check process is killed meanwhile). */
+/** The CLI, without blocking this process (its check process is killed meanwhile). */
 function slimnetAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'slimnet.js'), ...args], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, slimnetArgv(args), { env: slimnetEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     p.once('exit', (code) => resolve({ code, stderr }));

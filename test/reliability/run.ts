@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../cli/program.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, slimnetArgv, slimnetEnv } from '../helpers.js';
 
 export interface RunResult {
   code: number | null;
@@ -44,16 +44,15 @@ export async function runInProcess(args: string[], env: Record<string, string> =
   }
 }
 
-const BIN = join(ROOT, 'bin', 'slimnet.js');
 /** Reports the process's peak RSS (VmHWM) on exit, to fd 3: test instrumentation, not part of slimnet. */
 const PEAK_RSS = join(ROOT, 'test', 'reliability', 'peak-rss.mjs');
 
-/** Runs the CLI as a user would: a real process from the sources (asynchronous, so tests can run several at once). */
+/** Runs the CLI as a user would: a real process (asynchronous, so tests can run several at once). */
 export function runSpawned(args: string[], env: Record<string, string> = {}, options: { peakRss?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
   const pre = options.peakRss ? ['--import', PEAK_RSS] : [];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...pre, BIN, ...args], {
-      env: { ...process.env, SLIMNET_FROM_SOURCE: '1', ...env },
+    const child = spawn(process.execPath, [...pre, ...slimnetArgv(args)], {
+      env: slimnetEnv(env),
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -76,8 +75,8 @@ export function runSpawned(args: string[], env: Record<string, string> = {}, opt
 /** Runs slimnet through bash, after `setup` (e.g. `ulimit -f 50`). */
 export function runWithShell(setup: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    const child = spawn('bash', ['-c', `${setup}; exec ${quoted}`], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const quoted = [process.execPath, ...slimnetArgv(args)].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('bash', ['-c', `${setup}; exec ${quoted}`], { env: slimnetEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -90,7 +89,7 @@ export function runWithShell(setup: string, args: string[]): Promise<RunResult> 
 export function runInterrupted(args: string[], delayMs: number, signal: NodeJS.Signals = 'SIGINT'): Promise<RunResult & { ms: number }> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, SLIMNET_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, slimnetArgv(args), { env: slimnetEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, TRAINED, slimnet } from '../helpers.js';
+import { FIXTURES, SLIMNET_CHILD_ENV, TRAINED, slimnet, slimnetCommandLine } from '../helpers.js';
 import { Terminal, tmuxUnavailable } from './tmux.js';
 
 const unavailable = tmuxUnavailable();
@@ -24,8 +24,7 @@ describe.skipIf(unavailable !== undefined)('the wizard in a real terminal', () =
   it('runs static int8 with calibration data, saves the recipe, and the recipe replays byte for byte', async () => {
     const out = join(dir, 'resnet.int8.onnx');
     const recipe = join(dir, 'resnet.int8.recipe.json');
-    const bin = join(ROOT, 'bin', 'slimnet.js');
-    term = new Terminal(`node ${bin}; echo "EXIT=$?"; sleep 600`, dir, { NO_COLOR: '1', SLIMNET_FROM_SOURCE: '1' });
+    term = new Terminal(`${slimnetCommandLine([])}; echo "EXIT=$?"; sleep 600`, dir, { NO_COLOR: '1', ...SLIMNET_CHILD_ENV });
     const t = term;
     await t.waitFor(/Which ONNX model\?/);
     t.keys([join(TRAINED, 'resnet_b')], true);
