@@ -41,17 +41,23 @@ export function bitwiseEqual(a: TensorData, b: TensorData): boolean {
 const BUILT = process.env.SLIMNET_TEST_CLI;
 export const SLIMNET_BIN = BUILT ?? join(ROOT, 'bin', 'slimnet.js');
 
-/** node's arguments to run the CLI with `args` (source maps on, so a SLIMNET_DEBUG stack names the .ts files). */
+/** node's arguments to run the CLI with `args`. */
 export function slimnetArgv(args: string[]): string[] {
-  return [...(BUILT ? ['--enable-source-maps'] : []), SLIMNET_BIN, ...args];
+  return [SLIMNET_BIN, ...args];
 }
 
 /** What a spawned CLI needs in its environment: without the built copy, the sources over a stale dist/. */
 export const SLIMNET_CHILD_ENV: Record<string, string> = BUILT ? {} : { SLIMNET_FROM_SOURCE: '1' };
 
-/** The environment for a spawned CLI: this process's, SLIMNET_CHILD_ENV, then `env`. */
+/**
+ * The environment for a spawned CLI: this process's, SLIMNET_CHILD_ENV, then `env`. With
+ * SLIMNET_DEBUG the built copy's source maps are turned on, so the stack it prints names the .ts
+ * files (not always: they cost a tenth of a second a start).
+ */
 export function slimnetEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...SLIMNET_CHILD_ENV, ...env };
+  const all: NodeJS.ProcessEnv = { ...process.env, ...SLIMNET_CHILD_ENV, ...env };
+  if (BUILT && all['SLIMNET_DEBUG']) all['NODE_OPTIONS'] = `${all['NODE_OPTIONS'] ?? ''} --enable-source-maps`.trim();
+  return all;
 }
 
 /** `slimnet args...` as one shell word list (no argument may need quoting). */
