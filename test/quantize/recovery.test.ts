@@ -27,6 +27,7 @@ import { quantizeRecipe, readRecipe, replayOptions } from '../../src/recipe/quan
 import { Rng } from '../../fixtures/synthetic/random.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
 import { relativeError, runClassifier } from './accuracy.js';
+import { promptDataset, randomTokens, runDecoder } from '../../bench/lib/decoder.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
@@ -276,5 +277,29 @@ describe('SmoothQuant on the ViT fixture', () => {
     writeFileSync(path, JSON.stringify(quantizeRecipe(model, base, smoothed)));
     const replay = await quantizeStatic(model, { ...replayOptions(readRecipe(path)), engine, speedCheck: false });
     expect(Buffer.compare(Buffer.from(modelToBytes(replay.model)), Buffer.from(modelToBytes(smoothed.model)))).toBe(0);
+  });
+});
+
+describe('SmoothQuant on the small decoder (norms with outlier channels)', () => {
+  it('with the default ranges, cuts the logit error of static int8', async () => {
+    const model = loadModel(join(FIXTURES, 'lm', 'small', 'model.onnx'));
+    const base = { calibration: promptDataset(model, 256, 64, 32, 1), calibSize: 64, engine, placement: 'full' as const, speedCheck: false };
+    const prompts = Array.from({ length: 8 }, (_, i) => randomTokens(256, 24, 1000 + i));
+    const logits = async (m: Model) => {
+      const s = await engine.createSession(m);
+      try {
+        const parts: number[] = [];
+        for (const p of prompts) parts.push(...(await runDecoder(s, p, 0)).logits);
+        return Float32Array.from(parts);
+      } finally {
+        await s.release();
+      }
+    };
+    const float = await logits(model);
+    const plain = await quantizeStatic(model, { ...base, smoothQuant: 'off' });
+    const smoothed = await quantizeStatic(model, { ...base, smoothQuant: 'on' });
+    expect(smoothed.decisions.recovery?.smoothing?.length).toBeGreaterThan(0);
+    // Measured 0.087 -> 0.078 (AMD EPYC Zen 5); the fixture's norms scale 1/32 of their channels 8x.
+    expect(relativeError(await logits(smoothed.model), float)).toBeLessThan(0.97 * relativeError(await logits(plain.model), float));
   });
 });
