@@ -4,10 +4,10 @@
  * misses the budget keeps its most harmful layers in float, found by a bisection on how many over
  * one sensitivity ranking (computed once, `analyzeLayers` on the 'full' model), not one evaluation
  * per layer. Variants inside the budget are then timed against float on the target (paired
- * rounds) and the preference picks one (src/tune/variants.ts). Every variant tried is kept, with
- * its drop, speed and size, for the Pareto report. Decisions depend only on measurements and a
- * fixed tie-breaking order, so the same machine gives the same answer run to run unless two
- * variants are timed within noise of each other.
+ * rounds) and the preference picks one (src/tune/variants.ts); for speed, the variants clearly
+ * faster than float are then timed against each other (src/tune/finalists.ts), so a gap inside the
+ * noise never overturns the order of drop, size and layers kept float. Every variant tried is kept,
+ * with its drop, speed and size, for the Pareto report.
  */
 import type { Model } from '../../ir/model.js';
 import { modelToBytes } from '../../onnx/io.js';
@@ -19,7 +19,8 @@ import { UnsupportedOpError, throwIfAborted } from '../../errors.js';
 import type { DropEvaluator } from '../../eval/drop-evaluator.js';
 import { analyzeLayers } from '../../eval/per-layer.js';
 import { timePaired } from '../../tune/paired-timing.js';
-import { choose, smallestFitting, type Preference, type VariantRecord } from '../../tune/variants.js';
+import { choose, effectiveRatio, smallestFitting, type Preference, type VariantRecord } from '../../tune/variants.js';
+import { decideFinals, type Duel } from '../../tune/finalists.js';
 import { PLACEMENT_PROFILES, type ResolvedStaticOptions } from './options.js';
 import { buildCandidate, rejected, type Candidate } from './placement-search.js';
 
@@ -50,6 +51,8 @@ export interface BudgetReport {
   keptFloat: string[];
   /** The ranking the bisection followed (node names), when it was needed. */
   ranking?: string[];
+  /** For speed, between variants all clearly faster than float: each finalist timed against the round's reference. */
+  finals?: Duel[];
   seconds: number;
 }
 
@@ -147,7 +150,19 @@ export async function searchWithinBudget(
     });
   }
   const records = built.map((b) => b.record);
-  const pick = choose(records, o.prefer);
+  // For speed, two or more variants clearly faster than float are compared with each other
+  // directly (src/tune/finalists.ts): each timed against float alone, near-equal ones swapped
+  // places run to run on noise.
+  const finalists = o.prefer === 'speed' && engines.timing && timingFeeds ? inside.filter((b) => effectiveRatio(b.record) < 1) : [];
+  let finals: Duel[] | undefined;
+  let pick = choose(records, o.prefer);
+  if (finalists.length > 1) {
+    const modelOf = new Map(finalists.map((b) => [b.record, b.candidate.model]));
+    const decided = await decideFinals(finalists.map((b) => b.record), async (reference, challengers) =>
+      (await timePaired(engines.timing!, [modelOf.get(reference)!, ...challengers.map((c) => modelOf.get(c)!)], timingFeeds!, o.signal, undefined, BUDGET_ROUNDS).catch(rejected)).worse);
+    pick = decided.winner;
+    finals = decided.duels;
+  }
   // Nothing inside the budget: the most accurate variant found.
   const chosen = pick ? built.find((b) => b.record === pick)! : [...built].sort((a, b) => a.record.drop - b.record.drop)[0]!;
   const stop: BudgetStop = pick ? 'budget met' : timedOut ? 'time out' : 'impossible';
@@ -155,7 +170,7 @@ export async function searchWithinBudget(
   const u = evaluator.unit;
   const fmt = (x: number) => `${Number(x.toFixed(3))} ${u}`;
   const verdict = stop === 'budget met'
-    ? `${chosen.record.label}: drop ${fmt(chosen.record.drop)} within ${fmt(o.maxDrop)} (${evaluator.metricName} on ${evaluator.samples} samples)${chosen.record.latencyRatio ? `, ${(1 / chosen.record.latencyRatio).toFixed(2)}x float32` : ''}, chosen for ${o.prefer} among ${inside.length} inside the budget; ${evaluations} evaluations`
+    ? `${chosen.record.label}: drop ${fmt(chosen.record.drop)} within ${fmt(o.maxDrop)} (${evaluator.metricName} on ${evaluator.samples} samples)${chosen.record.latencyRatio ? `, ${(1 / chosen.record.latencyRatio).toFixed(2)}x float32` : ''}, chosen for ${o.prefer} among ${inside.length} inside the budget${finals ? ` (${finalists.length} clearly faster than float, then timed against each other: ${finalsText(finals)})` : ''}; ${evaluations} evaluations`
     : stop === 'time out'
       ? `the time budget (${o.timeBudgetS} s) ran out after ${evaluations} evaluations before a variant within ${fmt(o.maxDrop)} was found; kept the most accurate so far, ${chosen.record.label} (drop ${fmt(chosen.record.drop)})`
       : `no variant stays within ${fmt(o.maxDrop)} (${evaluator.metricName} on ${evaluator.samples} samples), not even float compute with int8-stored weights; kept the most accurate, ${chosen.record.label} (drop ${fmt(chosen.record.drop)}); ${evaluations} evaluations`;
@@ -163,8 +178,13 @@ export async function searchWithinBudget(
     chosen: chosen.candidate,
     report: {
       metric: evaluator.metricName, unit: u, maxDrop: o.maxDrop, prefer: o.prefer, referenceScore: evaluator.referenceScore, samples: evaluator.samples,
-      variants: records, chosen: chosen.record.label, stop, verdict, evaluations, keptFloat, ...(ranking ? { ranking } : {}),
+      variants: records, chosen: chosen.record.label, stop, verdict, evaluations, keptFloat, ...(ranking ? { ranking } : {}), ...(finals ? { finals } : {}),
       seconds: (performance.now() - start) / 1000,
     },
   };
+}
+
+/** "a 0.93x b [0.90-0.97]; ...": each duel, the challenger's time over the reference's. */
+function finalsText(duels: readonly Duel[]): string {
+  return duels.map((d) => `${d.challenger} ${d.stats.median.toFixed(2)}x ${d.reference} [${d.stats.low.toFixed(2)}-${d.stats.high.toFixed(2)}]`).join('; ');
 }
