@@ -17,6 +17,9 @@ import type { Feeds } from '../../src/runtime/types.js';
 import { SYNTHETIC, THIRD_PARTY, TRAINED, FIXTURES, sqnrDb } from '../helpers.js';
 import { sampleFeeds } from '../../fixtures/synthetic/models.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/data-type.js';
+import { floatAttr } from '../../src/ir/attribute.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
@@ -151,6 +154,21 @@ describe('static int8 structure', () => {
     expect(r.speedCheck!.unfused).toEqual([]);
     const out = await run(r.model, feeds);
     expect(out.every(Number.isFinite)).toBe(true);
+    // Its 18 hard-swish activations (Add, Clip, Mul, Div) were fused into x * HardSigmoid(x).
+    expect(r.summary.notes!.join()).toMatch(/fused 18 hard-swish activations/);
+  });
+
+  it('opset 9 Conv -> Clip(0, 6): per-layer analysis rebuilds the folded Clip with FLOAT attributes', async () => {
+    const b = new GraphBuilder({ opset: 9 });
+    const rng = new Rng(9);
+    const x = b.input('x', DataType.FLOAT, ['N', 3, 8, 8]);
+    const c1 = b.op('Conv', [x, b.floats('w1', [8, 3, 3, 3], rng.normals(8 * 27, 0.3)), b.floats('b1', [8], rng.normals(8, 0.1))], { pads: [1, 1, 1, 1] }, { name: 'conv1' });
+    const relu6 = b.op('Clip', [c1], [floatAttr('min', 0), floatAttr('max', 6)], { name: 'relu6' });
+    b.output(b.op('Conv', [relu6, b.floats('w2', [4, 8, 1, 1], rng.normals(32, 0.3))], {}, { name: 'conv2', outputNames: ['y'] }));
+    const model = b.build();
+    const feeds: Feeds = { x: { type: 'float32', dims: [4, 3, 8, 8], data: rng.normals(4 * 3 * 64, 2) } };
+    const r = await quantize(model, { calibration: npz(feeds), engine, placement: 'full' });
+    expect(r.model.opset('')).toBe(10);
     // Per-layer analysis (what --max-drop ranks by) rebuilds the folded Clips of this opset-10
     // model with Clip-6's FLOAT attributes; an integral bound once came out INT and ORT refused it.
     const a = await analyzeLayers(r.model, npz(feeds), { engine, reference: model, sensitivity: 'none', samples: 4 });
