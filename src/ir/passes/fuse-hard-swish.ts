@@ -94,8 +94,9 @@ export function fuseHardSwish(model: Model): number {
   for (const add of [...g.nodes]) {
     const m = match(add);
     if (!m) continue;
-    const sigmoid = new Node('HardSigmoid', [m.x], [model.names.fresh(`${add.name || 'hard_swish'}_hard_sigmoid`)], {
-      name: model.names.fresh(`${add.name || 'hard_swish'}_hard_sigmoid`),
+    const base = `${add.name || 'hard_swish'}_hard_sigmoid`;
+    const sigmoid = new Node('HardSigmoid', [m.x], [model.names.fresh(`${base}_out`)], {
+      name: model.names.fresh(base),
       attributes: [floatAttr('alpha', 1 / 6), floatAttr('beta', 0.5)],
     });
     g.insertBefore(m.last, sigmoid);
