@@ -10,6 +10,7 @@ import type { OtherModeOptions } from '../../src/quantize/quantize.js';
 import type { QuantizeMode } from '../../src/quantize/types.js';
 import type { DynamicQuantizeOptions } from '../../src/quantize/dynamic/options.js';
 import type { WeightOnlyOptions } from '../../src/quantize/weight-only/options.js';
+import { parseLayerWeights } from '../../src/quantize/weight-only/layer-weights.js';
 import type { Fp16Options } from '../../src/quantize/fp16/options.js';
 
 /** The mode flags, as commander stores them. */
@@ -25,6 +26,7 @@ export interface ModeFlags {
   opTypes?: string[];
   preprocess: boolean;
   blockSize?: string;
+  layerWeights?: string[];
   symmetric?: boolean;
   algorithm?: string;
   accuracyLevel?: string;
@@ -39,7 +41,7 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'opType
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
   static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan', 'maxDrop', 'evalData', 'metric', 'evalLimit', 'prefer', 'timeBudget', 'timingBatch', 'fallback', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha', 'report', 'requantize'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
-  'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
+  'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'layerWeights', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'force', 'recipe', 'saveRecipe', 'locked', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
 };
 
@@ -78,6 +80,7 @@ export function otherModeOptions(mode: Exclude<QuantizeMode, 'static'>, f: ModeF
       if (f.weights) o.weights = f.weights as WeightOnlyOptions['weights'];
       const blockSize = number('--block-size', f.blockSize, true);
       if (blockSize !== undefined) o.blockSize = blockSize;
+      if (f.layerWeights) o.layerWeights = parseLayerWeights(f.layerWeights);
       if (f.algorithm) o.algorithm = f.algorithm as WeightOnlyOptions['algorithm'];
       const level = number('--accuracy-level', f.accuracyLevel, true);
       if (level !== undefined) o.accuracyLevel = level as WeightOnlyOptions['accuracyLevel'];

@@ -76,6 +76,8 @@ interface QuantizeFlags extends ModeFlags {
 export const EXIT_BUDGET_MISSED = 11;
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+/** Kept whole: a comma may belong to a regular expression ({1,2}); parseLayerWeights splits. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function number(flag: string, value: string | undefined, integer = false): number | undefined {
   if (value === undefined) return undefined;
@@ -175,6 +177,7 @@ export function registerQuantize(program: Command): void {
     .option('--target <name>', `the machine the model will run on (static, dynamic): ${TARGET_CHOICES.join(', ')}; default host, this machine. It decides how weights are stored so the int8 kernels there are exact, and where placements are timed`)
     .option('--weights <type>', 'static, dynamic: auto (default: int8, or on x86 without VNNI uint8 / int8 within the int16 pair budget, per weight), int8, uint8, int8-safe; weight-only: int4 (default) or int8')
     .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')
+    .option('--layer-weights <rules>', "weight-only: per-layer bits and block size, REGEX=int4|int8[:BLOCK] (or REGEX=:BLOCK), tested against node and weight names, first match wins (repeatable, comma-separated), e.g. 'down_proj=int8,lm_head=int8:128'", collect)
     .option('--symmetric', 'weight-only: symmetric blocks (no zero point)')
     .option('--algorithm <name>', 'weight-only: rtn (default), gptq or awq (both need --calib)')
     .option('--accuracy-level <n>', 'weight-only MatMulNBits: 0 (fp32 math), 1, 2, 3, or 4 (int8 activations; default, measured fastest)')
@@ -212,7 +215,7 @@ export function registerQuantize(program: Command): void {
     .addHelpText('after', examplesText([
       'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.int8.onnx --calib fixtures/data/fmnist_calib.npz --calib-size 32 --placement full',
       'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.dyn.onnx --mode dynamic --save-recipe out/vit.dyn.recipe.json',
-      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.int4.onnx --mode weight-only --block-size 32',
+      'slimnet quantize fixtures/models/vit_tiny.onnx -o out/vit.int4.onnx --mode weight-only --block-size 32 --layer-weights fc2=int8,head=int8:64',
       'slimnet quantize fixtures/models/resnet_bn.onnx -o out/resnet.fp16.onnx --mode fp16 --json',
     ]))
     .action(action(async (modelPath: string, flags: QuantizeFlags, command: CommanderCommand) => {

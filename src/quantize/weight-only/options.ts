@@ -5,6 +5,9 @@ import type { Engine } from '../../runtime/engine.js';
 import { checkTargetName } from '../../target/resolve.js';
 import type { ProgressListener } from '../../progress.js';
 import type { SpillFile } from '../../onnx/spill.js';
+import { checkBlockSize, formatLayerRule, resolveLayerWeights, type LayerWeightRule, type ResolvedLayerRule } from './layer-weights.js';
+
+export type { LayerWeightRule } from './layer-weights.js';
 
 export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
 /** The weight-only rounding algorithms: the option check and the pipeline file's key table read this list. */
@@ -19,6 +22,13 @@ export interface WeightOnlyOptions {
   weights?: 'int4' | 'int8';
   /** Rows of K per scale: a power of two >= 16 (default 32). */
   blockSize?: number;
+  /**
+   * Per-layer bits and block size: rules { match, bits?, blockSize? } whose `match`, a regular
+   * expression, is tested against the node name and the weight (or embedding table) name; the first
+   * matching rule wins, the others get `weights` and `blockSize`. E.g. [{ match: 'down_proj', bits: 8 }]
+   * keeps the down projections in 8 bits. CLI: --layer-weights 'down_proj=int8,lm_head=int8:128'.
+   */
+  layerWeights?: LayerWeightRule[];
   /** Symmetric blocks (no zero point); default false: asymmetric blocks fit skewed weights better. */
   symmetric?: boolean;
   /**
@@ -73,6 +83,8 @@ export interface ResolvedWeightOnlyOptions {
   opTypes: Set<WeightOnlyOpType>;
   bits: 4 | 8;
   blockSize: number;
+  /** Per-layer rules, validated, defaults filled in. */
+  layers: ResolvedLayerRule[];
   symmetric: boolean;
   algorithm: WeightOnlyAlgorithm;
   accuracyLevel: AccuracyLevel;
@@ -93,10 +105,9 @@ export interface ResolvedWeightOnlyOptions {
 export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWeightOnlyOptions {
   const weights = o.weights ?? 'int4';
   if (weights !== 'int4' && weights !== 'int8') throw new OptionError(`--weights '${String(weights)}' is not supported; use int4 or int8`);
-  const blockSize = o.blockSize ?? 32;
-  if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
-    throw new OptionError(`--block-size ${String(blockSize)}: MatMulNBits needs a power of two >= 16 (e.g. 32, 64, 128)`);
-  }
+  const blockSize = checkBlockSize('--block-size', o.blockSize ?? 32);
+  const bits = weights === 'int4' ? 4 : 8;
+  const layers = resolveLayerWeights(o.layerWeights, bits, blockSize);
   const algorithm = o.algorithm ?? 'rtn';
   if (!(WEIGHT_ONLY_ALGORITHMS as readonly unknown[]).includes(algorithm)) throw new OptionError(`--algorithm '${String(algorithm)}' is not supported; use rtn, gptq or awq`);
   const accuracyLevel = o.accuracyLevel ?? 4;
@@ -115,8 +126,8 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   }
   return {
     opTypes: new Set(opTypes),
-    bits: weights === 'int4' ? 4 : 8,
-    blockSize, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
+    bits,
+    blockSize, layers, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
     calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
@@ -133,6 +144,7 @@ export function weightOnlySettings(o: ResolvedWeightOnlyOptions, target: string)
   };
   if (o.format === 'matmulnbits') s.accuracyLevel = o.accuracyLevel;
   if (o.algorithm !== 'rtn') s.calibSize = o.calibSize;
+  if (o.layers.length) s.layerWeights = o.layers.map((l) => formatLayerRule(l.rule)).join(',');
   if (o.exclude.length) s.exclude = o.exclude.join(',');
   return s;
 }

@@ -24,6 +24,7 @@ import { quantizeRtn, type BlockQuantized, type BlockSpec } from './block-quant.
 import { emitBlockedDq, emitMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
+import { findLayerRule, formatLayerRule, type ResolvedLayerRule } from './layer-weights.js';
 import { quantizeGptq } from './gptq.js';
 import { DenseProducts } from '../../runtime/dense-products.js';
 import { applyAwq, type AwqResult } from './awq.js';
@@ -101,7 +102,18 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   const found = candidates(result, o, log);
   const tables = found.tables;
   let ops = found.linear;
-  const specOf = (op: LinearOp): BlockSpec => ({ bits: o.bits, blockSize: effectiveBlockSize(op.K, o.blockSize), symmetric: o.symmetric });
+  // Per-layer rules (--layer-weights): the first whose expression matches the node or weight name.
+  const used = new Set<ResolvedLayerRule>();
+  const choose = (node: Node, weight: string, K: number) => {
+    const rule = findLayerRule(o.layers, [node.name, weight]);
+    if (rule) used.add(rule);
+    const requested = rule?.blockSize ?? o.blockSize;
+    const spec: BlockSpec = { bits: rule?.bits ?? o.bits, blockSize: effectiveBlockSize(K, requested), symmetric: o.symmetric };
+    const kind = `${o.symmetric ? 'int' : 'uint'}${spec.bits}`;
+    const blocks = spec.blockSize === requested ? `block ${spec.blockSize}` : `block ${spec.blockSize} (K=${K} is below the requested ${requested}: one block per column)`;
+    return { spec, kind, blocks, why: rule ? ` (--layer-weights ${formatLayerRule(rule.rule)})` : '' };
+  };
+  const specOf = (op: LinearOp): BlockSpec => choose(op.node, op.weightValue.name, op.K).spec;
   // The calibration machinery loads only when GPTQ or AWQ needs it.
   const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
   let awq: AwqResult | undefined;
@@ -112,7 +124,11 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   }
   // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
   // AWQ's own copy of a weight others read is quantized for its node alone.
-  const keyOf = (op: LinearOp) => `${op.weightValue.name}|${op.weightKey}${awq?.weights.has(op.node) ? `|${ops.indexOf(op)}` : ''}`;
+  // Consumers of one weight with different --layer-weights rules get one copy per spec.
+  const keyOf = (op: LinearOp) => {
+    const spec = specOf(op);
+    return `${op.weightValue.name}|${op.weightKey}|${spec.bits}:${spec.blockSize}${awq?.weights.has(op.node) ? `|${ops.indexOf(op)}` : ''}`;
+  };
   const pending = new Map<string, number>();
   for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
   const cache = new Map<string, BlockQuantized>();
@@ -132,8 +148,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     for (const [i, op] of ops.entries()) {
       throwIfAborted(o.signal, 'weight-only quantization');
       const graph = op.node.graph!;
-      const spec = specOf(op);
-      const blockSize = spec.blockSize;
+      const { spec, kind, blocks, why } = choose(op.node, op.weightValue.name, op.K);
       // GPTQ uses the first consumer's inputs for a shared weight.
       const key = keyOf(op);
       let q = cache.get(key);
@@ -149,18 +164,16 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
       pending.set(key, left);
       if (left > 0) cache.set(key, q);
       else cache.delete(key);
-      const kind = `${o.symmetric ? 'int' : 'uint'}${o.bits}`;
-      const blocks = blockSize === o.blockSize ? `block ${blockSize}` : `block ${blockSize} (K=${op.K} is below the requested ${o.blockSize}: one block per column)`;
       const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
       if (o.format === 'matmulnbits') {
         const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
         park(r.node);
-        log.quantized(r.node, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
+        log.quantized(r.node, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
         usedContrib = true;
       } else {
         const r = emitBlockedDq(result, graph, op, q);
         for (const h of r.helpers) park(h);
-        log.quantized(r.matmul, `${kind} weights [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
+        log.quantized(r.matmul, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
         for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
       }
       progress.update(i + 1);
@@ -170,15 +183,16 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   }
   for (const [i, lookup] of tables.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
-    const blockSize = effectiveBlockSize(lookup.width, o.blockSize);
-    const q = quantizeTable(lookup, { bits: o.bits, blockSize, symmetric: o.symmetric });
+    const { spec, kind, blocks, why } = choose(lookup.node, lookup.table.name, lookup.width);
+    const q = quantizeTable(lookup, spec);
     lookup.table.constValue?.release();
     const node = emitGatherBlockQuantized(result, lookup, q);
     park(node);
-    log.quantized(node, `${o.symmetric ? 'int' : 'uint'}${o.bits} embedding table [${lookup.rows}x${lookup.width}], block ${blockSize} along each row, RTN${sharedTableNote(lookup.table)}`);
+    log.quantized(node, `${kind} embedding table${why} [${lookup.rows}x${lookup.width}], ${blocks} along each row, RTN${sharedTableNote(lookup.table)}`);
     usedContrib = true;
     progress.update(ops.length + i + 1);
   }
+  for (const r of o.layers) if (!used.has(r)) log.warn(`--layer-weights ${formatLayerRule(r.rule)} matched no quantized node or weight name (the regular expression is tested against names such as ${ops[0]?.node.name || tables[0]?.node.name || '?'} and ${ops[0]?.weightValue.name ?? tables[0]?.table.name ?? '?'})`);
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
   restoreStoredWeights(result, folded, log);
   runPasses(result, QUANTIZED_CLEANUP_PASSES);

@@ -64,6 +64,15 @@ function value(c: Checker, path: Path, spec: KeySpec, v: unknown, dir: string): 
   }
 }
 
+function parsed(c: Checker, path: Path, parse: (v: string[]) => unknown, v: string[]): unknown {
+  try {
+    return parse(v);
+  } catch (err) {
+    if (err instanceof OptionError) c.fail(path, err.message);
+    throw err;
+  }
+}
+
 function step(c: Checker, i: number, raw: unknown, dir: string): PipelineStep {
   const at: Path = ['steps', i];
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) c.fail(at, `must be one of ${STEP_KINDS.map((k) => `{ ${k}: ... }`).join(', ')}`);
@@ -77,7 +86,8 @@ function step(c: Checker, i: number, raw: unknown, dir: string): PipelineStep {
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
     const spec = specs[key];
     if (!spec) c.fail([...at, kind, key], `is not a ${kind} option (${Object.keys(specs).join(', ')})`);
-    options[spec.api ?? camel(key)] = value(c, [...at, kind, key], spec, v, dir);
+    const checked = value(c, [...at, kind, key], spec, v, dir);
+    options[spec.api ?? camel(key)] = spec.parse ? parsed(c, [...at, kind, key], spec.parse, checked as string[]) : checked;
   }
   for (const [key, spec] of Object.entries(specs)) if (spec.required && !(key in (body as object))) c.fail([...at, kind], `needs '${key}': ${spec.help}`);
   const written = Object.keys(body as object);

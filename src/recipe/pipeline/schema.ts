@@ -15,6 +15,7 @@
 import { QUANTIZE_MODES } from '../../quantize/quantize.js';
 import { CHANNEL_IMPORTANCES, PRUNE_METHODS, PRUNE_SCOPES } from '../../prune/options.js';
 import { WEIGHT_ONLY_ALGORITHMS } from '../../quantize/weight-only/options.js';
+import { parseLayerWeights } from '../../quantize/weight-only/layer-weights.js';
 
 export const PIPELINE_SCHEMA = 'slimnet.pipeline/1';
 
@@ -26,6 +27,8 @@ export interface KeySpec {
   api?: string;
   required?: boolean;
   help: string;
+  /** Turns the checked value (a list for 'strings') into the API's form; throws an OptionError naming what is wrong. */
+  parse?: (value: string[]) => unknown;
 }
 
 export const STEP_KEYS = {
@@ -45,6 +48,7 @@ export const STEP_KEYS = {
     target: { kind: 'string', help: 'the machine the model will run on' },
     'per-channel': { kind: 'boolean', help: 'one scale per output channel' },
     'block-size': { kind: 'integer', help: 'weight-only block size' },
+    'layer-weights': { kind: 'strings', parse: (v) => parseLayerWeights(v, 'rule'), help: 'weight-only per-layer bits and block size: REGEX=int4|int8[:BLOCK] rules on node and weight names, first match wins (e.g. down_proj=int8)' },
     algorithm: { kind: { enum: WEIGHT_ONLY_ALGORITHMS }, help: 'weight-only algorithm' },
     symmetric: { kind: 'boolean', help: 'weight-only symmetric blocks' },
     'accuracy-level': { kind: 'integer', help: 'MatMulNBits accuracy level' },
