@@ -4,12 +4,14 @@
  *   license text and next-token agreement with float32, calibrated on the training split;
  * - on the small random decoder (fixtures/lm/small): logit error against float32 and next-token
  *   agreement on fixed prompts that are not the calibration prompts.
+ * - per-layer bits (--layer-weights) on the trained decoder: all int4, int4 with the down
+ *   projections or the LM head in int8, all int8: perplexity and file size.
  * GPTQ's time per layer: gptq-layer-time.
  */
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../../src/onnx/io.js';
+import { loadModel, modelToBytes } from '../../src/onnx/io.js';
 import { quantizeWeightOnly, type WeightOnlyOptions } from '../../src/quantize/weight-only/quantize-weight-only.js';
 import { runDecoder, nextTokenAgreement, promptDataset, randomTokens, tokenDataset, windowPerplexity } from '../lib/decoder.js';
 import type { Model } from '../../src/ir/model.js';
@@ -85,6 +87,41 @@ async function trained(engine: Engine, quick: boolean, log: (s: string) => void,
   };
 }
 
+/** Mixed precision as GPTQModel / NNCF users set it: which layers in int8 buy the most perplexity per byte. */
+const LAYER_CHOICES: [string, WeightOnlyOptions][] = [
+  ['all int4', { weights: 'int4' }],
+  ['int4, down_proj int8', { weights: 'int4', layerWeights: [{ match: 'down_proj', bits: 8 }] }],
+  ['int4, LM head int8', { weights: 'int4', layerWeights: [{ match: '^/Gemm$', bits: 8 }] }],
+  ['int4, embedding lookup int8', { weights: 'int4', layerWeights: [{ match: '^/embed_tokens/Gather$', bits: 8 }] }],
+  ['int4, tied table + head int8', { weights: 'int4', layerWeights: [{ match: 'embed_tokens', bits: 8 }] }],
+  ['all int8', { weights: 'int8' }],
+];
+
+async function layerBits(engine: Engine, quick: boolean, log: (s: string) => void, metrics: Record<string, number>) {
+  const float = loadModel(join(LM, 'trained', 'model.onnx'));
+  const text = readFileSync(join(LM, 'trained', 'heldout.bin'));
+  const windows = quick ? 16 : Math.floor(text.length / WINDOW);
+  const ref = await heldOut(engine, float, text, windows);
+  const floatBytes = modelToBytes(float).byteLength;
+  const rows: (string | number)[][] = [['float32', ref.perplexity, 1, floatBytes, 1]];
+  for (const [name, options] of LAYER_CHOICES) {
+    log(`trained ${name}`);
+    const q = await quantizeWeightOnly(float, { blockSize: 32, algorithm: 'rtn', ...options });
+    const got = await heldOut(engine, q.model, text, windows);
+    const agree = got.logits.reduce((a, l, i) => a + nextTokenAgreement(ref.logits[i]!, l, VOCAB), 0) / windows;
+    const bytes = modelToBytes(q.model).byteLength;
+    rows.push([name, got.perplexity, agree, bytes, bytes / floatBytes]);
+    const key = name.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '');
+    metrics[`lm-trained.layers.${key}.perplexity`] = got.perplexity;
+    metrics[`lm-trained.layers.${key}.bytes`] = bytes;
+  }
+  return {
+    title: `trained byte-level decoder, per-layer bits (--layer-weights), RTN block 32 asymmetric, held-out license text ${windows} x ${WINDOW} bytes`,
+    columns: ['model', 'perplexity', 'next-token agreement vs float32', 'file bytes', 'x float'],
+    rows,
+  };
+}
+
 export const suite: BenchSuite = {
   name: 'lm-algorithms',
   description: 'RTN vs GPTQ vs AWQ, int4 block 32, on the trained byte-level decoder (perplexity) and the small random decoder',
@@ -96,6 +133,7 @@ export const suite: BenchSuite = {
     const rows: (string | number)[][] = [];
     const metrics: Record<string, number> = {};
     const trainedTable = await trained(engine, quick, log, metrics);
+    const layersTable = await layerBits(engine, quick, log, metrics);
     for (const algorithm of ALGORITHMS) {
       log(`${algorithm}`);
       const options: WeightOnlyOptions = { weights: 'int4', blockSize: 32, algorithm, ...(algorithm === 'rtn' ? {} : { calibration, calibSize: 64 }) };
@@ -111,6 +149,7 @@ export const suite: BenchSuite = {
     return {
       tables: [
         trainedTable,
+        layersTable,
         { title: `small decoder, int4 block 32 asymmetric, ${prompts.length} prompts x 24 tokens (calibration: 64 other prompts x 32)`, columns: ['algorithm', 'logit rel. error', 'KL(float||q)', 'next-token agreement', 'quantize s'], rows },
       ],
       metrics,

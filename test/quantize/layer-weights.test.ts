@@ -16,6 +16,10 @@ import { parsePipeline } from '../../src/recipe/pipeline/parse.js';
 import { promptDataset, runDecoder } from '../../bench/lib/decoder.js';
 import { FIXTURES, slimnet } from '../helpers.js';
 import { relativeError } from './accuracy.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/data-type.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { mulberry32 } from '../../src/random.js';
 import type { Model } from '../../src/ir/model.js';
 
 const DECODER = join(FIXTURES, 'lm', 'small', 'model.onnx');
@@ -103,6 +107,34 @@ describe('weight-only --layer-weights', () => {
       expect(r.summary.quantized.find((d) => d.node === '/layers.1/down_proj/MatMul')!.detail, algorithm).toMatch(new RegExp(`^uint8 weights .*, block 32, ${algorithm.toUpperCase()}`));
       expect(relativeError(await logits(r.model), ref), algorithm).toBeLessThan(0.3);
     }
+  });
+
+  it('the QDQ form (opset 21) writes each layer its own type: uint4 and uint8 blocked DequantizeLinear, the same numbers as MatMulNBits', async () => {
+    const K = 64, N = 16;
+    const rng = mulberry32(3);
+    const w = Float32Array.from({ length: K * N }, () => rng() - 0.5);
+    const build = () => {
+      const b = new GraphBuilder({ opset: 21 });
+      const x = b.input('x', DataType.FLOAT, [2, K]);
+      const h = b.op('MatMul', [x, b.initializer('w_up', Tensor.float([K, N], w))], {}, { name: 'up/MatMul' });
+      b.output(b.op('MatMul', [h, b.initializer('w_down', Tensor.float([N, N], w.slice(0, N * N)))], {}, { name: 'down/MatMul', outputNames: ['y'] }));
+      return b.build();
+    };
+    const feeds = { x: { type: 'float32' as const, dims: [2, K], data: Float32Array.from({ length: 2 * K }, () => rng() - 0.5) } };
+    const run = async (m: Model, options = {}) => {
+      const s = await engine.createSession(m, options);
+      try {
+        return (await s.run(feeds)).y!.data as Float32Array;
+      } finally {
+        await s.release();
+      }
+    };
+    const layerWeights = [{ match: 'down', bits: 8 as const }];
+    const qdq = (await quantizeWeightOnly(build(), { format: 'qdq', layerWeights })).model;
+    const types = qdq.graph.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.input(0)!.constant!.dataType);
+    expect(types).toEqual([DataType.UINT4, DataType.UINT8]);
+    const nbits = (await quantizeWeightOnly(build(), { accuracyLevel: 0, layerWeights })).model;
+    expect(relativeError(await run(qdq, { config: { 'session.qdq_matmulnbits_accuracy_level': '0' } }), await run(nbits))).toBeLessThan(1e-5);
   });
 
   it('bad rules: one OptionError naming --layer-weights and the fix', async () => {

@@ -79,7 +79,7 @@ export function resolveLayerWeights(rules: readonly LayerWeightRule[] | undefine
     try {
       re = new RegExp(rule.match);
     } catch (err) {
-      throw new OptionError(`${FLAG} '${shown}': '${rule.match}' is not a regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')}); escape special characters with a backslash, e.g. 'lm_head\\.weight'`);
+      throw new OptionError(`${FLAG} '${shown}': '${rule.match}' is not a regular expression (${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}); escape special characters with a backslash, e.g. 'lm_head\\.weight'`);
     }
     if (rule.bits !== undefined && rule.bits !== 4 && rule.bits !== 8) throw new OptionError(`${FLAG} '${shown}': ${String(rule.bits)} bits is not supported; use int4 or int8`);
     const block = rule.blockSize === undefined ? blockSize : checkBlockSize(`${FLAG} '${shown}': block size`, rule.blockSize);
