@@ -13,29 +13,20 @@ import { OptionError } from '../../src/errors.js';
 import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
 import { parseLayerWeights } from '../../src/quantize/weight-only/layer-weights.js';
 import { parsePipeline } from '../../src/recipe/pipeline/parse.js';
-import { promptDataset, runDecoder } from '../../bench/lib/decoder.js';
-import { FIXTURES, slimnet } from '../helpers.js';
+import { promptDataset } from '../../bench/lib/decoder.js';
+import { slimnet } from '../helpers.js';
 import { relativeError } from './accuracy.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { mulberry32 } from '../../src/random.js';
 import type { Model } from '../../src/ir/model.js';
+import { DECODER, decoderLogits } from './small-decoder.js';
 
-const DECODER = join(FIXTURES, 'lm', 'small', 'model.onnx');
-const PROMPT = [1, 17, 42, 99, 5, 200, 31, 64];
-const FORCED = [7, 128, 3, 250, 19, 88];
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
 
-async function logits(model: Model): Promise<Float32Array> {
-  const s = await engine.createSession(model);
-  try {
-    return (await runDecoder(s, PROMPT, FORCED.length, FORCED)).logits;
-  } finally {
-    await s.release();
-  }
-}
+const logits = (model: Model) => decoderLogits(engine, model);
 
 /** bits:block_size of every weight-only node, by node name. */
 function layout(m: Model): Record<string, string> {

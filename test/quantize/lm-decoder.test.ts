@@ -11,27 +11,18 @@ import { forEachTensor } from '../../src/onnx/tensors.js';
 import { SpillFile } from '../../src/onnx/spill.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { DataType } from '../../src/ir/data-type.js';
-import { quantizeWeightOnly, type WeightOnlyOptions } from '../../src/quantize/weight-only/quantize-weight-only.js';
-import { runDecoder, nextTokenAgreement } from '../../bench/lib/decoder.js';
-import { FIXTURES, slimnet } from '../helpers.js';
+import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
+import { nextTokenAgreement } from '../../bench/lib/decoder.js';
+import { slimnet } from '../helpers.js';
 import { relativeError } from './accuracy.js';
 import type { Model } from '../../src/ir/model.js';
+import { DECODER, decoderLogits } from './small-decoder.js';
 
-const DECODER = join(FIXTURES, 'lm', 'small', 'model.onnx');
 const VOCAB = 256;
-const PROMPT = [1, 17, 42, 99, 5, 200, 31, 64];
-const FORCED = [7, 128, 3, 250, 19, 88];
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
 
-async function logits(model: Model): Promise<Float32Array> {
-  const s = await engine.createSession(model);
-  try {
-    return (await runDecoder(s, PROMPT, FORCED.length, FORCED)).logits;
-  } finally {
-    await s.release();
-  }
-}
+const logits = (model: Model) => decoderLogits(engine, model);
 
 const opCount = (m: Model, op: string) => m.graph.nodes.filter((n) => n.opType === op).length;
 
