@@ -5,7 +5,8 @@
  * - on the small random decoder (fixtures/lm/small): logit error against float32 and next-token
  *   agreement on fixed prompts that are not the calibration prompts.
  * - per-layer bits (--layer-weights) on the trained decoder: all int4, int4 with the down
- *   projections or the LM head in int8, all int8: perplexity and file size.
+ *   projections or the LM head in int8, all int8, and with float16 activations (q4f16):
+ *   perplexity and file size.
  * GPTQ's time per layer: gptq-layer-time.
  */
 import { readFileSync } from 'node:fs';
@@ -95,6 +96,8 @@ const LAYER_CHOICES: [string, WeightOnlyOptions][] = [
   ['int4, embedding lookup int8', { weights: 'int4', layerWeights: [{ match: '^/embed_tokens/Gather$', bits: 8 }] }],
   ['int4, tied table + head int8', { weights: 'int4', layerWeights: [{ match: 'embed_tokens', bits: 8 }] }],
   ['all int8', { weights: 'int8' }],
+  ['all int4, float16 activations (q4f16)', { weights: 'int4', activations: 'float16' }],
+  ['int4, tied table + head int8, float16 activations', { weights: 'int4', activations: 'float16', layerWeights: [{ match: 'embed_tokens', bits: 8 }] }],
 ];
 
 async function layerBits(engine: Engine, quick: boolean, log: (s: string) => void, metrics: Record<string, number>) {

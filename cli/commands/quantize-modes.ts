@@ -31,6 +31,7 @@ export interface ModeFlags {
   algorithm?: string;
   accuracyLevel?: string;
   dampPercent?: string;
+  activations?: string;
   keepIoTypes: boolean;
   blockOps?: string[];
 }
@@ -41,7 +42,7 @@ const COMMON = ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'opType
 export const MODE_FLAGS: Record<QuantizeMode, readonly string[]> = {
   static: [...COMMON, 'calib', 'calibSize', 'ranges', 'method', 'percentile', 'format', 'placement', 'perChannel', 'activations', 'weights', 'target', 'symmetricActivations', 'reduceRange', 'preprocess', 'storeConstants', 'planOut', 'printPlan', 'maxDrop', 'evalData', 'metric', 'evalLimit', 'prefer', 'timeBudget', 'timingBatch', 'fallback', 'equalization', 'biasCorrection', 'smoothQuant', 'smoothQuantAlpha', 'report', 'requantize'],
   dynamic: [...COMMON, 'format', 'perChannel', 'reduceRange', 'weights', 'target'],
-  'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'layerWeights', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'calib', 'calibSize', 'dampPercent'],
+  'weight-only': [...COMMON, 'weights', 'target', 'blockSize', 'layerWeights', 'symmetric', 'algorithm', 'accuracyLevel', 'format', 'activations', 'calib', 'calibSize', 'dampPercent'],
   fp16: ['output', 'mode', 'json', 'verbose', 'quiet', 'exclude', 'force', 'recipe', 'saveRecipe', 'locked', 'keepIoTypes', 'blockOps', 'calib', 'calibSize', 'preprocess'],
 };
 
@@ -85,6 +86,7 @@ export function otherModeOptions(mode: Exclude<QuantizeMode, 'static'>, f: ModeF
       const level = number('--accuracy-level', f.accuracyLevel, true);
       if (level !== undefined) o.accuracyLevel = level as WeightOnlyOptions['accuracyLevel'];
       if (f.format) o.format = f.format as WeightOnlyOptions['format'];
+      if (f.activations) o.activations = f.activations as WeightOnlyOptions['activations'];
       if (f.opTypes) o.opTypes = f.opTypes as WeightOnlyOptions['opTypes'];
       if (f.calib) o.calibration = f.calib;
       if (calibSize !== undefined) o.calibSize = calibSize;

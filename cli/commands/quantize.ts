@@ -173,7 +173,7 @@ export function registerQuantize(program: Command): void {
     .option('--placement <profile>', 'which ops get int8 kernels: auto (default: int8 only where measured faster than float, per region), full, compute, weights, storage (all float, int8-stored constants)')
     .option('--no-store-constants', 'static: keep the constants of float ops in float (default: weights, and position tables/biases at >= 40 dB, stored as int8 that ONNX Runtime decodes at load)')
     .option('--no-per-channel', 'one scale per weight tensor instead of one per output channel')
-    .option('--activations <type>', 'uint8 (default), int8, uint16, int16')
+    .option('--activations <type>', 'static: uint8 (default), int8, uint16, int16; weight-only: float32 (default) or float16 (q4f16: float16 activations, MatMulNBits with float16 scales, float32 model inputs and outputs)')
     .option('--target <name>', `the machine the model will run on (static, dynamic): ${TARGET_CHOICES.join(', ')}; default host, this machine. It decides how weights are stored so the int8 kernels there are exact, and where placements are timed`)
     .option('--weights <type>', 'static, dynamic: auto (default: int8, or on x86 without VNNI uint8 / int8 within the int16 pair budget, per weight), int8, uint8, int8-safe; weight-only: int4 (default) or int8')
     .option('--block-size <n>', 'weight-only: rows of K per scale, a power of two >= 16 (default 32)')

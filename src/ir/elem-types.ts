@@ -38,6 +38,8 @@ function outputType(node: Node, index: number, typeOf: (v: Value | null) => Data
     case 'TopK': case 'MaxPool': case 'Unique': return index === 0 ? typeOf(node.input(0)) : DataType.INT64;
     case 'OneHot': return typeOf(node.input(2));
     case 'MatMulInteger': case 'ConvInteger': return DataType.INT32;
+    // com.microsoft.GatherBlockQuantized: its output has the type of its scales (T1), not of its 4/8-bit data.
+    case 'GatherBlockQuantized': return typeOf(node.input(2));
     // Mean and InvStdDev are float32 unless stash_type says otherwise (it only allows float32 today).
     case 'LayerNormalization': return index === 0 ? typeOf(node.input(0)) : DataType.FLOAT;
     case 'Dropout': return index === 0 ? typeOf(node.input(0)) : DataType.BOOL;

@@ -19,6 +19,13 @@ export function isFloatType(t: DataType | undefined): boolean {
 import type { ResolvedFp16Options } from './options.js';
 
 export const FP16_MAX = 65504;
+/**
+ * com.microsoft ops whose float inputs and outputs (type T1: activations, block scales, bias) may
+ * all be float16: ONNX Runtime 1.30's CPU kernels run MatMulNBits (accuracy_level 0 and 4) and
+ * GatherBlockQuantized with float16, so a weight-only model converts to transformers.js's
+ * "q4f16" form (4-bit weights, float16 activations) instead of keeping them in float32.
+ */
+const FP16_CONTRIB_OPS = new Set(['MatMulNBits', 'GatherBlockQuantized']);
 /** Below half the smallest float16 subnormal (2^-24) a value rounds to 0. */
 const FP16_UNDERFLOW = 2 ** -25;
 /** Constants this small or smaller are epsilons and scalars, where rounding to 0 changes the math. */
@@ -113,7 +120,7 @@ export function planFp16(model: Model, types: ElemTypes, o: ResolvedFp16Options,
     const excluded = o.exclude.find((p) => excludeMatch(p, node));
     if (excluded !== undefined) return `excluded by --exclude ${excluded}`;
     if (o.blockOps.has(node.opType)) return `${node.opType} kept in float32 by option`;
-    if (node.domain !== '') return `custom-domain op (${node.domain}): no float16 guarantee`;
+    if (node.domain !== '' && !(node.domain === 'com.microsoft' && FP16_CONTRIB_OPS.has(node.opType))) return `custom-domain op (${node.domain}): no float16 guarantee`;
     if (inQdqGroup(node)) return 'inside a Q/DQ group: ONNX Runtime runs it as an integer kernel, which a float16 Cast would break';
     const sup = opSupport(node.opType, node.domain);
     if (sup?.fp16Keep) return sup.fp16Keep;

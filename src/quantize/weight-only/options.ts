@@ -14,6 +14,8 @@ export type WeightOnlyFormat = 'matmulnbits' | 'qdq';
 export const WEIGHT_ONLY_ALGORITHMS = ['rtn', 'gptq', 'awq'] as const;
 export type WeightOnlyAlgorithm = (typeof WEIGHT_ONLY_ALGORITHMS)[number];
 export type AccuracyLevel = 0 | 1 | 2 | 3 | 4;
+export const WEIGHT_ONLY_ACTIVATIONS = ['float32', 'float16'] as const;
+export type WeightOnlyActivations = (typeof WEIGHT_ONLY_ACTIVATIONS)[number];
 export type WeightOnlyOpType = 'MatMul' | 'Gemm' | 'Gather';
 export const WEIGHT_ONLY_OP_TYPES: readonly WeightOnlyOpType[] = ['MatMul', 'Gemm', 'Gather'];
 
@@ -45,6 +47,13 @@ export interface WeightOnlyOptions {
    * against fp32 for int4 (rel. 9.72e-2 vs 9.71e-2).
    */
   accuracyLevel?: AccuracyLevel;
+  /**
+   * Activation type around the weight-only ops: 'float32' (default) or 'float16', the "q4f16"
+   * form transformers.js ships: the whole graph goes through FP16 conversion, MatMulNBits and
+   * GatherBlockQuantized included (float16 inputs, outputs and scales), model I/O kept float32.
+   * Needs format 'matmulnbits'.
+   */
+  activations?: WeightOnlyActivations;
   /** 'matmulnbits' (default) or 'qdq': blocked DequantizeLinear -> MatMul (needs ai.onnx opset >= 21). */
   format?: WeightOnlyFormat;
   /** Calibration data (a Dataset or a path, e.g. an .npz named after the model inputs): required by GPTQ. */
@@ -91,6 +100,7 @@ export interface ResolvedWeightOnlyOptions {
   /** Whether the caller chose the accuracy level (the QDQ form cannot carry it). */
   accuracyLevelGiven: boolean;
   format: WeightOnlyFormat;
+  activations: WeightOnlyActivations;
   calibration?: Dataset | string;
   calibSize: number;
   dampPercent: number;
@@ -114,6 +124,9 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   if (![0, 1, 2, 3, 4].includes(accuracyLevel)) throw new OptionError(`--accuracy-level ${String(accuracyLevel)}: use 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8)`);
   const format = o.format ?? 'matmulnbits';
   if (format !== 'matmulnbits' && format !== 'qdq') throw new OptionError(`--format '${String(format)}' is not a weight-only format; use matmulnbits or qdq`);
+  const activations = o.activations ?? 'float32';
+  if (!(WEIGHT_ONLY_ACTIVATIONS as readonly unknown[]).includes(activations)) throw new OptionError(`--activations '${String(activations)}' is not a weight-only activation type; use float32 (default) or float16 (q4f16)`);
+  if (activations === 'float16' && format === 'qdq') throw new OptionError('--activations float16 needs --format matmulnbits: the QDQ form keeps DequantizeLinear in float32, and a Cast between it and the MatMul stops ONNX Runtime from fusing them into MatMulNBits');
   if (algorithm === 'gptq' && !o.calibration) throw new OptionError('--algorithm gptq needs calibration data (--calib <file.npz>): it compensates rounding errors using the inputs each MatMul sees');
   if (algorithm === 'awq' && !o.calibration) throw new OptionError('--algorithm awq needs calibration data (--calib <file.npz>): it scales channels by the activations each MatMul sees');
   const calibSize = o.calibSize ?? 128;
@@ -127,7 +140,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   return {
     opTypes: new Set(opTypes),
     bits,
-    blockSize, layers, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format,
+    blockSize, layers, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format, activations,
     calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
@@ -143,6 +156,7 @@ export function weightOnlySettings(o: ResolvedWeightOnlyOptions, target: string)
     opTypes: [...o.opTypes].join(','),
   };
   if (o.format === 'matmulnbits') s.accuracyLevel = o.accuracyLevel;
+  if (o.activations !== 'float32') s.activations = o.activations;
   if (o.algorithm !== 'rtn') s.calibSize = o.calibSize;
   if (o.layers.length) s.layerWeights = o.layers.map((l) => formatLayerRule(l.rule)).join(',');
   if (o.exclude.length) s.exclude = o.exclude.join(',');

@@ -28,6 +28,7 @@ import { findLayerRule, formatLayerRule, type ResolvedLayerRule } from './layer-
 import { quantizeGptq } from './gptq.js';
 import { DenseProducts } from '../../runtime/dense-products.js';
 import { applyAwq, type AwqResult } from './awq.js';
+import { toFloat16Activations } from './float16-activations.js';
 
 export type { WeightOnlyOptions } from './options.js';
 
@@ -198,5 +199,6 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   runPasses(result, QUANTIZED_CLEANUP_PASSES);
   const summary = log.summary(model, result, defaultReason);
   refuseIfNothingDone(summary, model, 'weight-only');
-  return { model: result, summary, settings: weightOnlySettings(o, target.name) };
+  const written = o.activations === 'float16' ? await toFloat16Activations(result, summary, o.engine, o.signal) : result;
+  return { model: written, summary, settings: weightOnlySettings(o, target.name) };
 }

@@ -43,7 +43,7 @@ export const STEP_KEYS = {
     percentile: { kind: 'number', help: 'for method percentile' },
     format: { kind: 'string', help: 'qdq/qoperator, contrib/onnx, matmulnbits/qdq' },
     placement: { kind: { enum: ['auto', 'full', 'compute', 'weights', 'storage'] }, help: 'which ops get int8 kernels' },
-    activations: { kind: { enum: ['uint8', 'int8', 'uint16', 'int16'] }, help: 'activation type' },
+    activations: { kind: { enum: ['uint8', 'int8', 'uint16', 'int16', 'float32', 'float16'] }, help: 'activation type (static: 8/16-bit integers; weight-only: float32 or float16)' },
     weights: { kind: 'string', help: 'weight type' },
     target: { kind: 'string', help: 'the machine the model will run on' },
     'per-channel': { kind: 'boolean', help: 'one scale per output channel' },
