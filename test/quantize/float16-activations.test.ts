@@ -4,6 +4,9 @@
  * stay float32, and onnxruntime-node runs it with the KV cache as close to float32 as int4 alone.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadModel } from '../../src/onnx/io.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { DataType } from '../../src/ir/data-type.js';
@@ -11,6 +14,7 @@ import { inferElemTypes } from '../../src/ir/elem-types.js';
 import { OptionError } from '../../src/errors.js';
 import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
 import { relativeError } from './accuracy.js';
+import { slimnet } from '../helpers.js';
 import { DECODER, decoderLogits } from './small-decoder.js';
 import type { Model } from '../../src/ir/model.js';
 
@@ -46,6 +50,23 @@ describe('weight-only --activations float16 (q4f16)', () => {
     // activations (accuracy_level 4, x86), whose own error against float32 is 0.16.
     expect(relativeError(l16, l4)).toBeLessThan(0.1);
     expect(relativeError(l16, ref)).toBeLessThan(0.3);
+  });
+
+  it('CLI: --activations float16 is kept in the recipe, which replays byte for byte', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-q4f16-'));
+    try {
+      mkdirSync(join(dir, 'a'));
+      mkdirSync(join(dir, 'b'));
+      const recipe = join(dir, 'r.json');
+      const r = slimnet(['quantize', DECODER, '-o', join(dir, 'a', 'q.onnx'), '--mode', 'weight-only', '--activations', 'float16', '--save-recipe', recipe, '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((JSON.parse(readFileSync(recipe, 'utf8')) as { steps: { quantize: { options: { activations?: string } } }[] }).steps[0]!.quantize.options.activations).toBe('float16');
+      const again = slimnet(['quantize', DECODER, '-o', join(dir, 'b', 'q.onnx'), '--recipe', recipe, '-q']);
+      expect(again.code, again.stderr).toBe(0);
+      for (const f of ['q.onnx', 'q.onnx.data']) expect(Buffer.compare(readFileSync(join(dir, 'a', f)), readFileSync(join(dir, 'b', f))), f).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses the QDQ form and unknown types with one line', async () => {
