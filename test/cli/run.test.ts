@@ -63,7 +63,7 @@ steps:
   });
 
   it('names the line and the key of what is wrong, before any work', () => {
-    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n')).toBe("p.yaml:5: steps[0].quantize.placment is not a quantize option (output, mode, calib, calib-size, recipe, save-recipe, method, percentile, format, placement, activations, weights, target, per-channel, block-size, algorithm, symmetric, accuracy-level, exclude, op-types, max-drop, eval-data, eval-limit, prefer)");
+    expect(parseError('model: m.onnx\nsteps:\n  - quantize:\n      output: o.onnx\n      placment: full\n')).toBe("p.yaml:5: steps[0].quantize.placment is not a quantize option (output, mode, calib, calib-size, recipe, save-recipe, method, percentile, format, placement, activations, weights, target, per-channel, block-size, layer-weights, algorithm, symmetric, accuracy-level, exclude, op-types, max-drop, eval-data, eval-limit, prefer)");
     expect(parseError('model: m.onnx\nsteps:\n  - eval: { data: t.npz, limit: -3 }\n')).toBe('p.yaml:3: steps[0].eval.limit must be a positive integer (got -3)');
     expect(parseError('model: m.onnx\nsteps:\n  - eval: { limit: 3 }\n')).toMatch(/^p\.yaml:3: steps\[0\]\.eval needs 'data': evaluation data$/);
     expect(parseError('model: m.onnx\nsteps:\n  - distill: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, prune, eval, bench \(got distill\)$/);
