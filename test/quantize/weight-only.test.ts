@@ -120,6 +120,29 @@ describe('weight-only packing', () => {
     });
   }
 
+  for (const symmetric of [false, true]) {
+    it(`--format qdq, ${symmetric ? 'symmetric' : 'asymmetric'}: the table's rows are gathered in 8 bits and then dequantized (standard ONNX), exactly`, async () => {
+      const rows = 10, width = 40;
+      const table = rng.normals(rows * width, 0.3);
+      const b = new GraphBuilder({ opset: 21 });
+      const ids = b.input('ids', DataType.INT64, [2, 3]);
+      b.output(b.op('Gather', [b.initializer('table', Tensor.float([rows, width], table)), ids], { axis: 0 }, { outputNames: ['emb'] }));
+      const m = b.build();
+      // int4 asked: ONNX's Gather has no 4-bit type, so the table is written in 8 bits and the summary says why.
+      const { model, summary } = await quantizeWeightOnly(m, { opTypes: ['Gather'], weights: 'int4', symmetric, blockSize: 16, format: 'qdq' });
+      expect(ops(model)).toEqual(['Gather', 'Gather', 'Gather', 'DequantizeLinear']);
+      expect(model.opsetImports.has('com.microsoft')).toBe(false);
+      expect(summary.quantized.find((d) => d.op === 'DequantizeLinear')!.detail).toMatch(/int8 embedding table \[10x40\], block 16 along each row, RTN, rows gathered then dequantized .*8-bit, not 4-bit/);
+      const q = dequantizeBlocks(quantizeRtn(transpose2d(table, rows, width), width, rows, { bits: 8, blockSize: 16, symmetric }));
+      const deq = transpose2d(q, width, rows);
+      const idx = [3, 0, 9, 3, 5, 1];
+      const feeds: Feeds = { ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from(idx.map(BigInt)) } };
+      const out = await run(model, feeds);
+      expect(relativeError(out, Float32Array.from(idx.flatMap((r) => Array.from(deq.subarray(r * width, (r + 1) * width)))))).toBeLessThan(1e-6);
+      expect(relativeError(out, await run(m, feeds))).toBeLessThan(0.01);
+    });
+  }
+
   it('uses the smallest block that spans a short column and says so', () => {
     expect(effectiveBlockSize(64, 128)).toBe(64);
     expect(effectiveBlockSize(80, 128)).toBe(128);

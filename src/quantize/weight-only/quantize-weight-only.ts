@@ -22,7 +22,7 @@ import type { QuantizeResult } from '../types.js';
 import { resolveWeightOnlyOptions, weightOnlySettings, type ResolvedWeightOnlyOptions, type WeightOnlyOpType, type WeightOnlyOptions } from './options.js';
 import { quantizeRtn, type BlockQuantized, type BlockSpec } from './block-quant.js';
 import { emitBlockedDq, emitMatMulNBits } from './emit.js';
-import { emitGatherBlockQuantized, quantizeTable } from './gather.js';
+import { emitGatherBlockQuantized, emitGatherDequantize, quantizeTable } from './gather.js';
 import { analyzeEmbedding, sharedTableNote, type EmbeddingLookup } from '../embedding-table.js';
 import { findLayerRule, formatLayerRule, type ResolvedLayerRule } from './layer-weights.js';
 import { quantizeGptq } from './gptq.js';
@@ -71,7 +71,6 @@ function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog
       if (!o.opTypes.has(node.opType as WeightOnlyOpType)) log.skipped(node, `${node.opType} is not in the op types to quantize (${[...o.opTypes].join(', ')})`);
       else if (excluded !== undefined) log.skipped(node, `excluded by --exclude ${excluded}`);
       else if (typeof analyzed === 'string') log.skipped(node, analyzed);
-      else if (kind === 'embedding' && o.format === 'qdq') log.skipped(node, 'the QDQ form would dequantize the whole table on every run; embedding tables need --format matmulnbits (GatherBlockQuantized)');
       else if ('K' in analyzed) found.linear.push(analyzed);
       else found.tables.push(analyzed);
     }
@@ -184,13 +183,27 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   }
   for (const [i, lookup] of tables.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
-    const { spec, kind, blocks, why } = choose(lookup.node, lookup.table.name, lookup.width);
+    const chosen = choose(lookup.node, lookup.table.name, lookup.width);
+    const { blocks, why } = chosen;
+    // Standard ONNX gathers 8-bit rows at most (gather.ts): a 4-bit table is written in 8 bits there.
+    const widened = o.format === 'qdq' && chosen.spec.bits !== 8;
+    const spec = widened ? { ...chosen.spec, bits: 8 as const } : chosen.spec;
+    const kind = `${o.symmetric ? 'int' : 'uint'}${spec.bits}`;
     const q = quantizeTable(lookup, spec);
     lookup.table.constValue?.release();
-    const node = emitGatherBlockQuantized(result, lookup, q);
-    park(node);
-    log.quantized(node, `${kind} embedding table${why} [${lookup.rows}x${lookup.width}], ${blocks} along each row, RTN${sharedTableNote(lookup.table)}`);
-    usedContrib = true;
+    if (o.format === 'qdq') {
+      const node = emitGatherDequantize(result, lookup, q);
+      const helpers = node.inputs.map((v) => v!.producer!);
+      for (const h of helpers) park(h);
+      park(node);
+      log.quantized(node, `${kind} embedding table${why} [${lookup.rows}x${lookup.width}], ${blocks} along each row, RTN, rows gathered then dequantized (blocked DequantizeLinear)${widened ? `; 8-bit, not ${chosen.spec.bits}-bit: ONNX's Gather has no 4-bit type (--format matmulnbits writes 4-bit tables)` : ''}${sharedTableNote(lookup.table)}`);
+      for (const h of helpers) log.quantized(h, `part of the 8-bit form of ${node.name || node.output(0).name}`);
+    } else {
+      const node = emitGatherBlockQuantized(result, lookup, q);
+      park(node);
+      log.quantized(node, `${kind} embedding table${why} [${lookup.rows}x${lookup.width}], ${blocks} along each row, RTN${sharedTableNote(lookup.table)}`);
+      usedContrib = true;
+    }
     progress.update(ops.length + i + 1);
   }
   for (const r of o.layers) if (!used.has(r)) log.warn(`--layer-weights ${formatLayerRule(r.rule)} matched no quantized node or weight name (the regular expression is tested against names such as ${ops[0]?.node.name || tables[0]?.node.name || '?'} and ${ops[0]?.weightValue.name ?? tables[0]?.table.name ?? '?'})`);
