@@ -78,4 +78,37 @@ describe('AWQ', () => {
     const eAwq = relativeError(await run(awq.model), ref);
     expect(eAwq).toBeLessThan(0.8 * eRtn);
   });
+
+  for (const [domain, op, scaleAt, withBias] of [['com.microsoft', 'SkipSimplifiedLayerNormalization', 2, false], ['com.microsoft', 'SkipLayerNormalization', 2, true], ['', 'SimplifiedLayerNormalization', 1, false]] as const) {
+    it(`folds 1/s into ${op}'s scale${withBias ? ' and bias' : ''} (ONNX Runtime's fused norm, as in Optimum exports): the float function is unchanged`, async () => {
+      const K = 64, N = 48;
+      const next = mulberry32(7);
+      const normal = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+      const b = new GraphBuilder({ opset: 17, opsets: { 'com.microsoft': 1 } });
+      const x = b.input('x', DataType.FLOAT, ['batch', 4, K]);
+      const skip = op === 'SimplifiedLayerNormalization' ? undefined : b.input('skip', DataType.FLOAT, ['batch', 4, K]);
+      const vec = (name: string, f: (k: number) => number) => b.initializer(name, Tensor.float([K], Float32Array.from({ length: K }, (_, k) => f(k))));
+      const gamma = vec('norm.weight', (k) => (k % 16 === 3 ? 8 : 1) * (1 + 0.1 * normal()));
+      const inputs = op === 'SimplifiedLayerNormalization' ? [x, gamma] : withBias ? [x, skip!, gamma, vec('norm.bias', () => 0.1 * normal())] : [x, skip!, gamma];
+      const outs = b.opMulti(op, inputs, { epsilon: 1e-5 }, { name: 'norm', domain, outputNames: op === 'SimplifiedLayerNormalization' ? ['normed'] : ['normed', '', '', 'sum'] });
+      const w = (name: string) => b.initializer(name, Tensor.float([K, N], Float32Array.from({ length: K * N }, () => 0.05 * normal())));
+      b.output(b.op('MatMul', [outs[0]!, w('w1')], {}, { name: 'up', outputNames: ['y1'] }));
+      b.output(b.op('MatMul', [outs[0]!, w('w2')], {}, { name: 'gate', outputNames: ['y2'] }));
+      if (op !== 'SimplifiedLayerNormalization') b.output(outs[3]!);
+      const float = b.build();
+      const data = (n: number, seed: number) => { const r = mulberry32(seed); const g = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()); return Float32Array.from({ length: n * 4 * K }, g); };
+      const feeds = (n: number, seed: number) => ({ x: { type: 'float32' as const, dims: [n, 4, K], data: data(n, seed) }, ...(op === 'SimplifiedLayerNormalization' ? {} : { skip: { type: 'float32' as const, dims: [n, 4, K], data: data(n, seed + 1) } }) });
+      const scaled = cloneModel(float);
+      const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((o): o is LinearOp => typeof o !== 'string');
+      const stats = await collectAwqStats(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration: new ArrayDataset('calib', feeds(32, 1)), engine }));
+      const { notes } = applyAwq(ops, stats, () => ({ bits: 4, blockSize: 32, symmetric: false }), { clip: false });
+      expect([...notes.values()]).toEqual([expect.stringMatching(/^scaled \(alpha .*, 1\/s folded into norm\)$/), expect.stringMatching(/^scaled/)]);
+      const run = async (m: Model) => {
+        const s = await engine.createSession(m);
+        try { return Object.values(await s.run(feeds(4, 9))).map((t) => t.data as Float32Array); } finally { await s.release(); }
+      };
+      const [a, b2] = [await run(scaled), await run(float)];
+      for (const [i, t] of a.entries()) expect(relativeError(t, b2[i]!)).toBeLessThan(1e-5);
+    });
+  }
 });

@@ -3,7 +3,8 @@
  * activations are scaled up in the weight (W' = diag(s) W) and down in the activation (X' = X / s),
  * so their weights get finer steps within each block of K while X' W' = X W in exact arithmetic.
  * The division is folded into the op that produces X: the weight vector of an RMSNorm/LayerNorm
- * (its final Mul, or LayerNormalization's scale and bias), or the output columns of the MatMul
+ * (its final Mul, LayerNormalization's scale and bias, or those of ORT's fused norms such as
+ * SkipSimplifiedLayerNormalization in Optimum exports), or the output columns of the MatMul
  * feeding a Mul (SwiGLU's up projection before the down projection), or, for the attention output
  * projection, the value projection's output columns (awq-attention.ts). Where nothing can absorb it
  * (a Gemm head on a shared table, a fused attention op), the MatMuls stay unscaled.
@@ -43,16 +44,32 @@ function isVector(v: Value | null, K: number): boolean {
   return !!t && t.dataType === DataType.FLOAT && t.size === K && t.dims[t.dims.length - 1] === K && v!.consumers().length === 1;
 }
 
+/**
+ * Norm ops whose normalized output (output 0) is multiplied by a per-channel scale vector and then
+ * shifted by a bias vector: the inputs holding them (the bias is optional). Besides ONNX's own,
+ * the fused forms ONNX Runtime's transformer optimizer writes into Optimum / transformers.js
+ * exports; their other outputs (a Skip op's input + skip sum) do not see the vectors.
+ */
+const NORM_VECTORS: Record<string, { scale: number; bias?: number }> = {
+  LayerNormalization: { scale: 1, bias: 2 },
+  RMSNormalization: { scale: 1 },
+  SimplifiedLayerNormalization: { scale: 1 },
+  'com.microsoft:SimplifiedLayerNormalization': { scale: 1 },
+  'com.microsoft:SkipSimplifiedLayerNormalization': { scale: 2 },
+  'com.microsoft:SkipLayerNormalization': { scale: 2, bias: 3 },
+};
+
 /** The op that can absorb 1/s for `input` (read only by `group`), or why there is none. */
 function findFold(input: Value, K: number): Fold | string {
   const p = input.producer;
-  if (!p || p.domain !== '') return 'its input is not produced by a norm or a Mul';
-  if (p.opType === 'LayerNormalization') {
-    const scale = p.input(1);
-    const bias = p.input(2);
-    if (!isVector(scale, K) || (bias && !isVector(bias, K))) return 'the LayerNormalization scale/bias are not constant vectors of its own';
+  const norm = p && NORM_VECTORS[p.domain ? `${p.domain}:${p.opType}` : p.opType];
+  if (p && norm && p.output(0) === input) {
+    const scale = p.input(norm.scale);
+    const bias = norm.bias === undefined ? null : p.input(norm.bias);
+    if (!isVector(scale, K) || (bias && !isVector(bias, K))) return `the ${p.opType} scale/bias are not constant vectors of its own`;
     return { kind: 'vector', values: bias ? [scale!, bias] : [scale!], node: p };
   }
+  if (!p || p.domain !== '') return 'its input is not produced by a norm or a Mul';
   if (p.opType !== 'Mul') return `its input comes from ${p.opType}, which cannot absorb a per-channel scale`;
   for (const i of [0, 1]) if (isVector(p.input(i), K)) return { kind: 'vector', values: [p.input(i)!], node: p };
   for (const i of [0, 1]) {
