@@ -111,4 +111,40 @@ describe('AWQ', () => {
       for (const [i, t] of a.entries()) expect(relativeError(t, b2[i]!)).toBeLessThan(1e-5);
     });
   }
+
+  it('folds o_proj\'s 1/s into the value projection through ONNX Runtime\'s GroupQueryAttention (GQA, 4 heads over 2 KV heads): same output, the cache holds V / s', async () => {
+    const heads = 4, kvHeads = 2, hd = 16, K = heads * hd, Kv = kvHeads * hd, S = 5;
+    const next = mulberry32(11);
+    const normal = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+    const b = new GraphBuilder({ opset: 17, opsets: { 'com.microsoft': 1 } });
+    const x = b.input('x', DataType.FLOAT, [1, S, K]);
+    const seqlens = b.input('seqlens_k', DataType.INT32, [1]);
+    const total = b.input('total_sequence_length', DataType.INT32, []);
+    const w = (name: string, n: number, scale = 0.1) => b.initializer(name, Tensor.float([K, n], Float32Array.from({ length: K * n }, () => scale * normal())));
+    const q = b.op('MatMul', [x, w('wq', K)], {}, { name: 'q_proj' });
+    const k = b.op('MatMul', [x, w('wk', Kv)], {}, { name: 'k_proj' });
+    const v = b.op('MatMul', [x, w('wv', Kv)], {}, { name: 'v_proj' });
+    const [att, , present] = b.opMulti('GroupQueryAttention', [q, k, v, null, null, seqlens, total], { num_heads: heads, kv_num_heads: kvHeads }, { name: 'gqa', domain: 'com.microsoft', outputNames: ['att', 'present_key', 'present_value'] });
+    b.output(b.op('MatMul', [att!, w('wo', K)], {}, { name: 'o_proj', outputNames: ['y'] }));
+    b.output(present!);
+    const float = b.build();
+    const feeds = (seed: number) => {
+      const r = mulberry32(seed);
+      // A few channels of x 10x larger: the o_proj input gets outlier channels through V.
+      const data = Float32Array.from({ length: S * K }, (_, i) => (i % K === 7 ? 10 : 1) * Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));
+      return { x: { type: 'float32' as const, dims: [1, S, K], data }, seqlens_k: { type: 'int32' as const, dims: [1], data: Int32Array.from([S - 1]) }, total_sequence_length: { type: 'int32' as const, dims: [], data: Int32Array.from([S]) } };
+    };
+    const scaled = cloneModel(float);
+    const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((o): o is LinearOp => typeof o !== 'string');
+    const calibration = new ArrayDataset('calib', { x: { type: 'float32', dims: [8, S, K], data: Float32Array.from({ length: 8 * S * K }, (_, i) => (i % K === 7 ? 10 : 1) * normal()) }, seqlens_k: { type: 'int32', dims: [8], data: new Int32Array(8).fill(S - 1) }, total_sequence_length: { type: 'int32', dims: [8], data: new Int32Array(8).fill(S) } });
+    const stats = await collectAwqStats(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration, engine }));
+    const { notes } = applyAwq(ops, stats, () => ({ bits: 4, blockSize: 16, symmetric: false }), { clip: false });
+    expect(notes.get(scaled.graph.nodes.find((n) => n.name === 'o_proj')!)).toMatch(/^scaled \(alpha .*, 1\/s folded into v_proj\)$/);
+    const run = async (m: Model) => {
+      const s = await engine.createSession(m);
+      try { return Object.values(await s.run(feeds(3))).map((t) => t.data as Float32Array); } finally { await s.release(); }
+    };
+    const [a, c] = [await run(scaled), await run(float)];
+    expect(relativeError(a[0]!, c[0]!)).toBeLessThan(1e-5);
+  });
 });

@@ -6,8 +6,10 @@
  * over positions (g the KV head of head h). Scaling v_proj's column by 1/s and o_proj's row by s is
  * exact when every head that repeats one KV head shares s. The path is accepted only when every op
  * on it is one of these and the head axis can be followed through it (shapes from the Reshape
- * constants); anything else (rotary on V, a fused attention op) keeps o_proj unscaled. The KV cache
- * output (present.*.value) then holds V/s: the model's own next step reads it back consistently.
+ * constants); ONNX Runtime's fused GroupQueryAttention / MultiHeadAttention keep the same map
+ * (fusedAttentionFold); anything else (rotary on V, packed QKV) keeps o_proj unscaled. The KV
+ * cache output (present.*.value) then holds V/s: the model's own next step reads it back
+ * consistently.
  */
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
@@ -72,8 +74,43 @@ function pathTo(input: Value, reader: Node): { vProj: Node; nodes: Node[] } | st
   }
 }
 
+/** o_proj channel c = h * hd + d reads v_proj column g * hd + d, g = h's KV head (reps heads per KV head). */
+function channelMap(K: number, hd: number, reps: number): Int32Array {
+  const source = new Int32Array(K);
+  for (let c = 0; c < K; c++) source[c] = Math.floor(Math.floor(c / hd) / reps) * hd + (c % hd);
+  return source;
+}
+
+/**
+ * ONNX Runtime's fused attention (com.microsoft GroupQueryAttention or MultiHeadAttention, as
+ * Optimum and transformers.js exports have it): its output 0 is [.., num_heads * head_size] with
+ * head h reading KV head h / (num_heads / kv_num_heads), so the map is the one above; the value
+ * input must come straight from a MatMul with a float weight of its own (not packed QKV).
+ */
+function fusedAttentionFold(input: Value, K: number): HeadsFold | string | undefined {
+  const p = input.producer;
+  if (!p || p.domain !== 'com.microsoft' || (p.opType !== 'GroupQueryAttention' && p.opType !== 'MultiHeadAttention')) return undefined;
+  if (p.output(0) !== input) return `${p.name} does not produce it as its attention output`;
+  const v = p.input(2);
+  const vProj = v?.producer;
+  if (!v || !vProj || vProj.opType !== 'MatMul' || vProj.domain !== '') return `the value input of ${p.opType} ${p.name} is not a MatMul output (packed QKV or a bias Add)`;
+  if (v.consumers().length !== 1 || v.isGraphOutput) return `${v.name} is also read by other ops`;
+  const w = vProj.input(1);
+  const t = w?.constant;
+  if (!t || t.dataType !== DataType.FLOAT || t.dims.length !== 2 || w!.consumers().length !== 1) return 'the value projection has no float weight of its own';
+  // MultiHeadAttention's bias input adds a bias to V too, which 1/s on the weight would not scale.
+  if (p.opType === 'MultiHeadAttention' && p.input(3)) return `${p.name} adds a bias to the values`;
+  const heads = p.getInt('num_heads');
+  const kvHeads = p.opType === 'GroupQueryAttention' ? p.getInt('kv_num_heads') : heads;
+  const Nv = t.dims[1]!;
+  if (!heads || !kvHeads || K % heads || heads % kvHeads || Nv !== (K / heads) * kvHeads) return `o_proj has ${K} input channels, v_proj ${Nv} output channels for ${heads} heads over ${kvHeads} KV heads`;
+  return { kind: 'heads', weight: w!, node: vProj, source: channelMap(K, K / heads, heads / kvHeads), columns: Nv };
+}
+
 /** Follows the head axis from v_proj's output to `input`; the channel map, or why it cannot be followed. */
 export function findHeadsFold(input: Value, reader: Node, K: number): HeadsFold | string {
+  const fused = fusedAttentionFold(input, K);
+  if (fused !== undefined) return fused;
   const path = pathTo(input, reader);
   if (typeof path === 'string') return path;
   const wv = path.vProj.input(1)!;
@@ -127,7 +164,5 @@ export function findHeadsFold(input: Value, reader: Node, K: number): HeadsFold 
   if (head !== -2 || pendingRepeat) return 'the path from the value projection does not end in merged heads';
   const reps = K / Nv;
   if (!Number.isInteger(reps) || (reps > 1 && !repeated) || (reps === 1 && repeated)) return `o_proj has ${K} input channels, v_proj ${Nv} output channels`;
-  const source = new Int32Array(K);
-  for (let c = 0; c < K; c++) source[c] = Math.floor(Math.floor(c / hd) / reps) * hd + (c % hd);
-  return { kind: 'heads', weight: wv, node: path.vProj, source, columns: Nv };
+  return { kind: 'heads', weight: wv, node: path.vProj, source: channelMap(K, hd, reps), columns: Nv };
 }
