@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/onnx/io.js';
 import { Engine } from '../../src/runtime/engine.js';
-import { GraphBuilder } from '../../src/ir/builder.js';
+import { GraphBuilder, subgraph } from '../../src/ir/builder.js';
+import { AttrType } from '../../src/ir/attribute.js';
+import { storedTensorBytes } from '../../src/onnx/tensors.js';
 import { DataType } from '../../src/ir/data-type.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { OptionError } from '../../src/errors.js';
@@ -142,6 +144,33 @@ describe('weight-only packing', () => {
       expect(relativeError(out, await run(m, feeds))).toBeLessThan(0.01);
     });
   }
+
+  it('a merged decoder\'s If (both branches reading the same outer weights): every MatMul in both branches, each weight stored once, both branches run', async () => {
+    const K = 64, N = 96, S = 3;
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, S, K]);
+    const useCache = b.input('use_cache_branch', DataType.BOOL, [1]);
+    const w1 = b.initializer('mlp.up.weight', Tensor.float([K, N], rng.normals(K * N, 0.1)));
+    const w2 = b.initializer('mlp.down.weight', Tensor.float([N, K], rng.normals(N * K, 0.1)));
+    const branch = (name: string, act: string) => subgraph(name, (s) => {
+      const y = s.op('MatMul', [s.op(act, [s.op('MatMul', [x, w1], {}, { name: `${name}/up` })]), w2], {}, { name: `${name}/down` });
+      y.type = { kind: 'tensor', elemType: DataType.FLOAT };
+      s.output(y);
+    }, b.model.names);
+    b.output(b.op('If', [useCache], [
+      { name: 'then_branch', type: AttrType.GRAPH, value: branch('with_past', 'Relu') },
+      { name: 'else_branch', type: AttrType.GRAPH, value: branch('without_past', 'Sigmoid') },
+    ], { outputNames: ['y'] }));
+    const m = b.build();
+    const { model, summary } = await quantizeWeightOnly(m, { weights: 'int8', blockSize: 32 });
+    expect(summary.quantized.filter((d) => d.op === 'com.microsoft.MatMulNBits').map((d) => d.node).sort()).toEqual(['with_past/down', 'with_past/up', 'without_past/down', 'without_past/up']);
+    // One copy of each weight in the main graph, read by both branches: 8-bit, about a quarter of the float bytes.
+    expect(storedTensorBytes(model)).toBeLessThan(0.35 * storedTensorBytes(m));
+    for (const flag of [1, 0]) {
+      const feeds: Feeds = { x: { type: 'float32', dims: [1, S, K], data: Float32Array.from(rng.normals(S * K)) }, use_cache_branch: { type: 'bool', dims: [1], data: Uint8Array.from([flag]) } };
+      expect(relativeError(await run(model, feeds), await run(m, feeds))).toBeLessThan(0.02);
+    }
+  });
 
   it('uses the smallest block that spans a short column and says so', () => {
     expect(effectiveBlockSize(64, 128)).toBe(64);
