@@ -5,7 +5,8 @@
  */
 import { modelSizeBytes } from '../src/eval/hash.js';
 import type { Model } from '../src/ir/model.js';
-import { loadModel, stageModel } from '../src/onnx/io.js';
+import { loadModel, stageModel, type SaveOptions } from '../src/onnx/io.js';
+import { saveLike, spillFor } from './model-save.js';
 import { commitWith } from '../src/onnx/atomic-write.js';
 import { checkRuntimeSupport } from '../src/runtime/ort-support.js';
 import { quantize, type OtherModeOptions, type QuantizeOptions } from '../src/quantize/quantize.js';
@@ -66,8 +67,8 @@ function prepare<O>(s: PipelineStep, current: string, kind: 'quantize' | 'prune'
 }
 
 /** Writes the model and, with save-recipe, the recipe and its lock: all in full, then renamed together. */
-function write(model: Model, output: string, recipe: [string, string][]): number {
-  const m = stageModel(model, output);
+function write(model: Model, output: string, recipe: [string, string][], save: SaveOptions = {}): number {
+  const m = stageModel(model, output, save);
   commitWith([m], recipe);
   return m.result.bytes + (m.result.externalDataBytes ?? 0);
 }
@@ -80,30 +81,37 @@ const replayLines = (replay: StepReplay | undefined, output: Model): string[] =>
 
 export async function runQuantizeStep(s: PipelineStep, current: string, ctx: StepContext): Promise<ModelStepResult> {
   const { output, recipe, saveRecipe, model, replay, options } = prepare<QuantizeOptions>(s, current, 'quantize', ctx);
-  const rest = options as { calibration?: unknown; evalData?: unknown };
-  const result = await quantize(model, { ...options, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) } as OtherModeOptions);
-  const data: Record<string, unknown> = replay ? { ...replay.data } : { calibration: rest.calibration, evalData: rest.evalData };
-  const target = (result as Partial<StaticQuantizeResult>).target;
-  const recipeStep = (path: string): RecipeStep => ({ quantize: quantizeStep(options, result, stepData(path, data.calibration)) });
-  const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], {
-    model, output: result.model, data, ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
-  }) : [];
-  // Measured before saving: the output may replace external data files the input reads.
-  const before = modelSizeBytes(model, current);
-  const after = write(result.model, output, files);
-  const budget = (result as Partial<StaticQuantizeResult>).budget;
-  const lines = [
-    `${result.summary.mode}${recipe ? ' (recipe replayed)' : ''}: ${result.summary.quantized.length} nodes quantized, ${result.summary.skipped.length} left in float`,
-    `${output}: ${kib(before)} -> ${kib(after)} (${(after / before).toFixed(2)}x)`,
-    ...replayLines(replay, result.model),
-  ];
-  if (budget) lines.push(`accuracy budget: ${budget.verdict}`);
-  if (saveRecipe) lines.push(`recipe: ${saveRecipe}`);
-  return {
-    output, lines, budgetMissed: budget !== undefined && budget.stop !== 'budget met',
-    result: { mode: result.summary.mode, quantized: result.summary.quantized.length, float: result.summary.skipped.length, bytesBefore: before, bytesAfter: after, ...(budget ? { budget: budget.verdict } : {}), ...(saveRecipe ? { recipe: saveRecipe } : {}), replayed: recipe !== undefined },
-    recipeStep, data,
-  };
+  const rest = options as { calibration?: unknown; evalData?: unknown; mode?: string };
+  // As `slimnet quantize` saves (cli/model-save.ts): external data in, external data out, weight-only streaming.
+  const save = saveLike(model, current);
+  const spill = spillFor(rest.mode, save, output);
+  try {
+    const result = await quantize(model, { ...options, ...(spill ? { spill } : {}), ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) } as OtherModeOptions);
+    const data: Record<string, unknown> = replay ? { ...replay.data } : { calibration: rest.calibration, evalData: rest.evalData };
+    const target = (result as Partial<StaticQuantizeResult>).target;
+    const recipeStep = (path: string): RecipeStep => ({ quantize: quantizeStep(options, result, stepData(path, data.calibration)) });
+    const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], {
+      model, output: result.model, data, ...(target ? { target: target.name, host: target.host } : typeof result.settings.target === 'string' ? { target: result.settings.target } : {}),
+    }) : [];
+    // Measured before saving: the output may replace external data files the input reads.
+    const before = modelSizeBytes(model, current);
+    const after = write(result.model, output, files, save);
+    const budget = (result as Partial<StaticQuantizeResult>).budget;
+    const lines = [
+      `${result.summary.mode}${recipe ? ' (recipe replayed)' : ''}: ${result.summary.quantized.length} nodes quantized, ${result.summary.skipped.length} left in float`,
+      `${output}: ${kib(before)} -> ${kib(after)} (${(after / before).toFixed(2)}x)`,
+      ...replayLines(replay, result.model),
+    ];
+    if (budget) lines.push(`accuracy budget: ${budget.verdict}`);
+    if (saveRecipe) lines.push(`recipe: ${saveRecipe}`);
+    return {
+      output, lines, budgetMissed: budget !== undefined && budget.stop !== 'budget met',
+      result: { mode: result.summary.mode, quantized: result.summary.quantized.length, float: result.summary.skipped.length, bytesBefore: before, bytesAfter: after, ...(budget ? { budget: budget.verdict } : {}), ...(saveRecipe ? { recipe: saveRecipe } : {}), replayed: recipe !== undefined },
+      recipeStep, data,
+    };
+  } finally {
+    spill?.dispose();
+  }
 }
 
 export async function runPruneStep(s: PipelineStep, current: string, ctx: StepContext): Promise<ModelStepResult> {
@@ -114,7 +122,7 @@ export async function runPruneStep(s: PipelineStep, current: string, ctx: StepCo
   const recipeStep = (path: string): RecipeStep => ({ prune: pruneStep(resolved, result.plan, stepData(path, resolved.calibration)) });
   const files = saveRecipe ? recipeFiles(saveRecipe, [recipeStep(saveRecipe)], { model, output: result.model, data }) : [];
   const before = modelSizeBytes(model, current);
-  const after = write(result.model, output, files);
+  const after = write(result.model, output, files, saveLike(model, current));
   const sum = result.summary;
   const missed = resolved.maxDrop !== undefined && !sum.search?.some((t) => t.withinBudget);
   const pruned = sum.channels ? `${sum.channels.groups.filter((g) => g.after < g.before).length} channel groups cut` : `${sum.layers.length} layers pruned`;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { commitWith } from '../../src/onnx/atomic-write.js';
 import { loadModel, stageModel, type SaveOptions, type StagedModel } from '../../src/onnx/io.js';
-import { SpillFile } from '../../src/onnx/spill.js';
+import { saveLike, spillFor } from '../model-save.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelFiles } from '../../src/eval/hash.js';
 import { checkRuntimeSupport } from '../../src/runtime/ort-support.js';
@@ -242,9 +242,7 @@ export function registerQuantize(program: Command): void {
       }
       // Ctrl-C exits through cli/interrupt.ts; outputs are temp files until the end, so no partial output remains.
       const progress = flags.json ? undefined : terminalProgress();
-      // Weight-only on a model with external data streams: quantized tensors wait on disk next to the
-      // output, not in memory, until the save copies them into the output's data file.
-      const spill = mode === 'weight-only' && save.externalData ? new SpillFile(flags.output) : undefined;
+      const spill = spillFor(mode, save, flags.output);
       try {
         const result = await quantize(model, {
           ...options,
@@ -350,11 +348,9 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
   if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
   checkOutputs(outputs, inputs, { force: flags.force ?? false });
-  // The model file and every external data file it reads: the weights are mostly there. A model
-  // that keeps its weights outside is saved the same way (<output>.data): what its users load, and
-  // the save then streams tensor by tensor instead of building one protobuf of all the weights.
+  // The model file and every external data file it reads: the weights are mostly there.
   const files = modelFiles(model, modelPath);
-  return { model, inputBytes: files.reduce((n, f) => n + statSync(f).size, 0), save: files.length > 1 ? { externalData: true } : {} };
+  return { model, inputBytes: files.reduce((n, f) => n + statSync(f).size, 0), save: saveLike(model, modelPath) };
 }
 
 /** Commits the staged model with `files` (path, text): all written in full, then renamed; on failure none remains. */

@@ -3,7 +3,6 @@
  * against the float model, and only then write the output. The AbortSignal (Ctrl-C) stops it at
  * any point with nothing written; inference runs on the Engine's worker thread.
  */
-import { statSync } from 'node:fs';
 import type { Model } from '../../src/ir/model.js';
 import { quantize, type OtherModeOptions } from '../../src/quantize/quantize.js';
 import type { QuantizeResult } from '../../src/quantize/types.js';
@@ -11,6 +10,8 @@ import type { StaticQuantizeResult } from '../../src/quantize/static/quantize-st
 import { evaluate } from '../../src/eval/evaluate.js';
 import { benchmark } from '../../src/eval/benchmark.js';
 import { stageModel } from '../../src/onnx/io.js';
+import { modelSizeBytes } from '../../src/eval/hash.js';
+import { saveLike } from '../model-save.js';
 import { commitWith } from '../../src/onnx/atomic-write.js';
 import { throwIfAborted } from '../../src/errors.js';
 import { quantizeStep } from '../../src/recipe/quantize-recipe.js';
@@ -97,11 +98,11 @@ export async function runWizard(input: RunInput, cb: RunCallbacks): Promise<RunR
 
   throwIfAborted(signal, 'the wizard run');
   cb.onPhase('write');
-  const staged = stageModel(q.model, choices.output);
+  const staged = stageModel(q.model, choices.output, saveLike(model, choices.modelPath));
   commitWith([staged], []);
   const result: RunResult = {
     output: choices.output,
-    inputBytes: statSync(choices.modelPath).size,
+    inputBytes: modelSizeBytes(model, choices.modelPath),
     outputBytes: staged.result.bytes + (staged.result.externalDataBytes ?? 0),
     done: made.done,
     costly: made.costly,

@@ -1,6 +1,6 @@
 /** `slimnet run`: pipeline files (YAML/JSON) with gates, errors naming the line and the key, saved recipes replayed byte for byte. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, TRAINED, slimnet } from '../helpers.js';
@@ -49,6 +49,22 @@ steps:
     expect(r.stdout).toMatch(/gate --max-drop 3: passed/);
     expect(r.stdout).toMatch(/gate --fail-if "sqnr < 20": passed/);
     expect(r.stdout).toMatch(/steps\[2\]\.bench\n {2}\S*model\.onnx: p50 \d+\.\d+ ms/);
+  });
+
+  it('a weight-only step on a model with external data saves it the same way, streaming through a spill file, as slimnet quantize does', () => {
+    const lm = join(dir, 'lm');
+    mkdirSync(lm);
+    for (const f of ['model.onnx', 'model.onnx_data']) copyFileSync(join(FIXTURES, 'lm', 'small', f), join(lm, f));
+    const file = join(lm, 'p.yaml');
+    writeFileSync(file, 'model: model.onnx\nsteps:\n  - quantize: { mode: weight-only, output: run.onnx }\n');
+    const r = slimnet(['run', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const q = slimnet(['quantize', join(lm, 'model.onnx'), '-o', join(lm, 'cli.onnx'), '--mode', 'weight-only']);
+    expect(q.code, q.stderr).toBe(0);
+    // Same bytes in both files of both outputs; no spill file left behind.
+    expect(readdirSync(lm).sort()).toEqual(['cli.onnx', 'cli.onnx.data', 'model.onnx', 'model.onnx_data', 'p.yaml', 'run.onnx', 'run.onnx.data']);
+    expect(Buffer.compare(readFileSync(join(lm, 'run.onnx.data')), readFileSync(join(lm, 'cli.onnx.data')))).toBe(0);
+    expect(readFileSync(join(lm, 'run.onnx')).toString('latin1').replaceAll('run.onnx.data', 'cli.onnx.data')).toBe(readFileSync(join(lm, 'cli.onnx')).toString('latin1'));
   });
 
   it('stops at a missed gate with exit 10; the JSON form works the same', () => {
