@@ -6,6 +6,7 @@ import { cloneModel } from '../../src/ir/clone.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { analyzeLinear, type LinearOp } from '../../src/quantize/linear.js';
 import { applyAwq } from '../../src/quantize/weight-only/awq.js';
+import { DenseProducts } from '../../src/runtime/dense-products.js';
 import { collectAwqStats } from '../../src/quantize/weight-only/awq-stats.js';
 import { resolveWeightOnlyOptions } from '../../src/quantize/weight-only/options.js';
 import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
@@ -21,7 +22,9 @@ import type { Model } from '../../src/ir/model.js';
 
 const DECODER = join(FIXTURES, 'lm', 'small', 'model.onnx');
 const engine = new Engine({ intraOpThreads: 1 });
-afterAll(() => engine.close());
+// AWQ's error products run in ONNX Runtime's float64 GEMM.
+const dp = new DenseProducts();
+afterAll(async () => { await engine.close(); await dp.release(); });
 
 async function logits(model: Model, prompt: number[]): Promise<Float32Array> {
   const s = await engine.createSession(model);
@@ -42,7 +45,7 @@ describe('AWQ', () => {
     const scaled = cloneModel(float);
     const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((op): op is LinearOp => typeof op !== 'string');
     const stats = await collectAwqStats(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration, engine }));
-    const { notes } = applyAwq(ops, stats, () => ({ bits: 4, blockSize: 32, symmetric: false }), { clip: false });
+    const { notes } = await applyAwq(ops, stats, () => ({ bits: 4, blockSize: 32, symmetric: false }), dp, { clip: false });
     const folded = [...notes.values()].filter((t) => t.startsWith('scaled'));
     // q/k/v and gate/up into their RMSNorm, down into up_proj, o_proj into v_proj's columns, in both layers.
     expect(folded.length).toBe(14);
@@ -101,7 +104,7 @@ describe('AWQ', () => {
       const scaled = cloneModel(float);
       const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((o): o is LinearOp => typeof o !== 'string');
       const stats = await collectAwqStats(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration: new ArrayDataset('calib', feeds(32, 1)), engine }));
-      const { notes } = applyAwq(ops, stats, () => ({ bits: 4, blockSize: 32, symmetric: false }), { clip: false });
+      const { notes } = await applyAwq(ops, stats, () => ({ bits: 4, blockSize: 32, symmetric: false }), dp, { clip: false });
       expect([...notes.values()]).toEqual([expect.stringMatching(/^scaled \(alpha .*, 1\/s folded into norm\)$/), expect.stringMatching(/^scaled/)]);
       const run = async (m: Model) => {
         const s = await engine.createSession(m);
@@ -138,7 +141,7 @@ describe('AWQ', () => {
     const ops = scaled.graph.nodes.filter((n) => n.opType === 'MatMul').map(analyzeLinear).filter((o): o is LinearOp => typeof o !== 'string');
     const calibration = new ArrayDataset('calib', { x: { type: 'float32', dims: [8, S, K], data: Float32Array.from({ length: 8 * S * K }, (_, i) => (i % K === 7 ? 10 : 1) * normal()) }, seqlens_k: { type: 'int32', dims: [8], data: new Int32Array(8).fill(S - 1) }, total_sequence_length: { type: 'int32', dims: [8], data: new Int32Array(8).fill(S) } });
     const stats = await collectAwqStats(scaled, ops, resolveWeightOnlyOptions({ algorithm: 'awq', calibration, engine }));
-    const { notes } = applyAwq(ops, stats, () => ({ bits: 4, blockSize: 16, symmetric: false }), { clip: false });
+    const { notes } = await applyAwq(ops, stats, () => ({ bits: 4, blockSize: 16, symmetric: false }), dp, { clip: false });
     expect(notes.get(scaled.graph.nodes.find((n) => n.name === 'o_proj')!)).toMatch(/^scaled \(alpha .*, 1\/s folded into v_proj\)$/);
     const run = async (m: Model) => {
       const s = await engine.createSession(m);

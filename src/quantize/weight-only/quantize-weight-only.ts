@@ -118,7 +118,13 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
   let awq: AwqResult | undefined;
   if (o.algorithm === 'awq' && ops.length) {
-    awq = applyAwq(ops, await (await import('./awq-stats.js')).collectAwqStats(result, ops, o), specOf);
+    const stats = await (await import('./awq-stats.js')).collectAwqStats(result, ops, o);
+    const dp = new DenseProducts();
+    try {
+      awq = await applyAwq(ops, stats, specOf, dp);
+    } finally {
+      await dp.release();
+    }
     // The scaled weights are new tensors: read each MatMul again.
     ops = ops.map((op) => analyzeLinear(op.node) as LinearOp);
   }
