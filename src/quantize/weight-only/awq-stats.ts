@@ -19,9 +19,10 @@ export interface AwqStats {
 
 /** Per input value name; inputs the collector could not observe (inside subgraphs) are absent. */
 export async function collectAwqStats(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, AwqStats>> {
-  const mainInputs = new Set<string>();
-  for (const op of ops) if (op.node.graph === model.graph) mainInputs.add(op.input.name);
-  const requests: StatRequest[] = [...mainInputs].flatMap((tensor): StatRequest[] => [{ tensor, kind: 'xtx' }, { tensor, kind: 'channel-abs-mean', axis: -1 }]);
+  const mainInputs = new Map<string, number>();
+  for (const op of ops) if (op.node.graph === model.graph) mainInputs.set(op.input.name, op.K);
+  // X^T X inside ONNX Runtime (the 'gram' statistic), as GPTQ's (gptq-hessians.ts).
+  const requests: StatRequest[] = [...mainInputs].flatMap(([tensor, features]): StatRequest[] => [{ tensor, kind: 'gram', features }, { tensor, kind: 'channel-abs-mean', axis: -1 }]);
   const out = new Map<string, AwqStats>();
   if (!requests.length) return out;
   const stats = await collectStatistics(model, o.calibration!, requests, {
@@ -31,7 +32,7 @@ export async function collectAwqStats(model: Model, ops: readonly LinearOp[], o:
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   for (const op of ops) {
-    const x = stats.get({ tensor: op.input.name, kind: 'xtx' });
+    const x = stats.get({ tensor: op.input.name, kind: 'gram', features: mainInputs.get(op.input.name)! });
     const a = stats.get({ tensor: op.input.name, kind: 'channel-abs-mean', axis: -1 });
     if (!x || !a) continue;
     if (x.size !== op.K) throw new DataError(`AWQ: input '${op.input.name}' of ${op.node.name} has ${x.size} features, but its weight has K=${op.K}`);
