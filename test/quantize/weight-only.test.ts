@@ -100,48 +100,46 @@ describe('weight-only packing', () => {
     }
   });
 
+  /** A [10, 40] embedding table read by a Gather of [2, 3] ids, and what the tests gather: rows 3, 0, 9, 3, 5, 1. */
+  const rows = 10, width = 40;
+  const idx = [3, 0, 9, 3, 5, 1];
+  const idFeeds: Feeds = { ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from(idx.map(BigInt)) } };
+  const tableModel = (opset: number) => {
+    const table = rng.normals(rows * width, 0.3);
+    const b = new GraphBuilder({ opset });
+    const ids = b.input('ids', DataType.INT64, [2, 3]);
+    b.output(b.op('Gather', [b.initializer('table', Tensor.float([rows, width], table)), ids], { axis: 0 }, { outputNames: ['emb'] }));
+    return { m: b.build(), table };
+  };
+  /** The rows a blocked RTN of the table gives back for `idx`. */
+  const gatheredRtn = (table: Float32Array, spec: { bits: 4 | 8; blockSize: number; symmetric: boolean }) => {
+    const deq = transpose2d(dequantizeBlocks(quantizeRtn(transpose2d(table, rows, width), width, rows, spec)), width, rows);
+    return Float32Array.from(idx.flatMap((r) => Array.from(deq.subarray(r * width, (r + 1) * width))));
+  };
+
   for (const c of [{ bits: 4, symmetric: false }, { bits: 4, symmetric: true }, { bits: 8, symmetric: false }, { bits: 8, symmetric: true }] as const) {
     it(`GatherBlockQuantized int${c.bits} ${c.symmetric ? 'symmetric' : 'asymmetric'} returns exactly the dequantized rows`, async () => {
-      const rows = 10, width = 40;
-      const table = rng.normals(rows * width, 0.3);
-      const b = new GraphBuilder({ opset: 17 });
-      const ids = b.input('ids', DataType.INT64, [2, 3]);
-      b.output(b.op('Gather', [b.initializer('table', Tensor.float([rows, width], table)), ids], { axis: 0 }, { outputNames: ['emb'] }));
-      const m = b.build();
+      const { m, table } = tableModel(17);
       const { model, summary } = await quantizeWeightOnly(m, { opTypes: ['Gather'], weights: c.bits === 4 ? 'int4' : 'int8', symmetric: c.symmetric, blockSize: 16 });
       expect(ops(model)).toEqual(['GatherBlockQuantized']);
       expect(summary.quantized[0]!.detail).toMatch(/embedding table \[10x40\], block 16 along each row/);
-      const q = dequantizeBlocks(quantizeRtn(transpose2d(table, rows, width), width, rows, { bits: c.bits, blockSize: 16, symmetric: c.symmetric }));
-      const deq = transpose2d(q, width, rows);
-      const idx = [3, 0, 9, 3, 5, 1];
-      const feeds: Feeds = { ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from(idx.map(BigInt)) } };
-      const out = await run(model, feeds);
-      const expected = Float32Array.from(idx.flatMap((r) => Array.from(deq.subarray(r * width, (r + 1) * width))));
-      expect(relativeError(out, expected)).toBeLessThan(1e-6);
-      expect(relativeError(out, await run(m, feeds))).toBeLessThan(c.bits === 4 ? 0.15 : 0.01);
+      const out = await run(model, idFeeds);
+      expect(relativeError(out, gatheredRtn(table, { bits: c.bits, blockSize: 16, symmetric: c.symmetric }))).toBeLessThan(1e-6);
+      expect(relativeError(out, await run(m, idFeeds))).toBeLessThan(c.bits === 4 ? 0.15 : 0.01);
     });
   }
 
   for (const symmetric of [false, true]) {
     it(`--format qdq, ${symmetric ? 'symmetric' : 'asymmetric'}: the table's rows are gathered in 8 bits and then dequantized (standard ONNX), exactly`, async () => {
-      const rows = 10, width = 40;
-      const table = rng.normals(rows * width, 0.3);
-      const b = new GraphBuilder({ opset: 21 });
-      const ids = b.input('ids', DataType.INT64, [2, 3]);
-      b.output(b.op('Gather', [b.initializer('table', Tensor.float([rows, width], table)), ids], { axis: 0 }, { outputNames: ['emb'] }));
-      const m = b.build();
+      const { m, table } = tableModel(21);
       // int4 asked: ONNX's Gather has no 4-bit type, so the table is written in 8 bits and the summary says why.
       const { model, summary } = await quantizeWeightOnly(m, { opTypes: ['Gather'], weights: 'int4', symmetric, blockSize: 16, format: 'qdq' });
       expect(ops(model)).toEqual(['Gather', 'Gather', 'Gather', 'DequantizeLinear']);
       expect(model.opsetImports.has('com.microsoft')).toBe(false);
       expect(summary.quantized.find((d) => d.op === 'DequantizeLinear')!.detail).toMatch(/int8 embedding table \[10x40\], block 16 along each row, RTN, rows gathered then dequantized .*8-bit, not 4-bit/);
-      const q = dequantizeBlocks(quantizeRtn(transpose2d(table, rows, width), width, rows, { bits: 8, blockSize: 16, symmetric }));
-      const deq = transpose2d(q, width, rows);
-      const idx = [3, 0, 9, 3, 5, 1];
-      const feeds: Feeds = { ids: { type: 'int64', dims: [2, 3], data: BigInt64Array.from(idx.map(BigInt)) } };
-      const out = await run(model, feeds);
-      expect(relativeError(out, Float32Array.from(idx.flatMap((r) => Array.from(deq.subarray(r * width, (r + 1) * width)))))).toBeLessThan(1e-6);
-      expect(relativeError(out, await run(m, feeds))).toBeLessThan(0.01);
+      const out = await run(model, idFeeds);
+      expect(relativeError(out, gatheredRtn(table, { bits: 8, blockSize: 16, symmetric }))).toBeLessThan(1e-6);
+      expect(relativeError(out, await run(m, idFeeds))).toBeLessThan(0.01);
     });
   }
 
