@@ -221,7 +221,7 @@ export async function applyAwq(ops: readonly LinearOp[], stats: Map<string, AwqS
     const K = op.K;
     const gram = s ? (k: number, l: number) => st.gram[k * K + l]! / (s[k]! * s[l]!) : (k: number, l: number) => st.gram[k * K + l]!;
     const w = Float32Array.from(current(op));
-    const fraction = clipWeights(w, K, op.N, specOf(op), gram);
+    const fraction = await clipWeights(w, K, op.N, specOf(op), gram, dp);
     store(op, w);
     notes.set(op.node, `AWQ ${notes.get(op.node)!}, ${(100 * fraction).toFixed(0)}% of blocks clipped`);
   }
