@@ -27,7 +27,7 @@ export interface Mat {
   data: Float64Array;
 }
 
-type Kind = 'schur' | 'offDiagonal' | 'subtract';
+type Kind = 'schur' | 'offDiagonal' | 'subtract' | 'product';
 
 const minusOne = () => floatAttr('alpha', -1);
 const one = () => floatAttr('beta', 1);
@@ -62,6 +62,13 @@ function kernel(kind: Kind): Uint8Array {
       const e = b.input('e', d, ['k', 'n']);
       const c = b.input('c', d, ['m', 'n']);
       b.output(b.op('Gemm', [a, e, c], { transA: 1, alpha: minusOne(), beta: one() }, { outputNames: ['y'] }));
+      break;
+    }
+    case 'product': {
+      // y = a^T e: AWQ's H dW for its output-error objective.
+      const a = b.input('a', d, ['k', 'm']);
+      const e = b.input('e', d, ['k', 'n']);
+      b.output(b.op('Gemm', [a, e], { transA: 1 }, { outputNames: ['y'] }));
       break;
     }
   }
@@ -123,6 +130,11 @@ export class DenseProducts {
   /** y = c - a^T e (a k x m, e k x n, c and y m x n; y must not overlap c). */
   subtract(a: Mat, e: Mat, c: Mat, y: Mat): Promise<void> {
     return this.run('subtract', { a, e, c }, { y });
+  }
+
+  /** y = a^T e (a k x m, e k x n, y m x n). */
+  product(a: Mat, e: Mat, y: Mat): Promise<void> {
+    return this.run('product', { a, e }, { y });
   }
 
   /** Releases the sessions and the work arrays. */

@@ -43,11 +43,11 @@ export async function clipWeights(w: Float32Array, K: number, N: number, spec: B
       const deq = dequantizeBlocks(quantizeRtn(block, B, N, spec));
       for (let a = 0; a < B; a++) for (let n = 0; n < N; n++) d[a * R * N + ri * N + n] = w[(k0 + a) * N + n]! - deq[a * N + n]!;
     }
-    // -H d in one product (H is symmetric, so H^T d = H d), then err(r, n) = d_rn^T H d_rn.
+    // H d in one product (H is symmetric, so H^T d = H d), then err(r, n) = d_rn^T H d_rn.
     const hd = { rows: B, cols: R * N, data: dp.work('clip.hd', B * R * N) };
-    await dp.subtract({ rows: B, cols: B, data: h }, { rows: B, cols: R * N, data: d }, { rows: B, cols: R * N, data: dp.work('clip.zero', B * R * N).fill(0) }, hd);
+    await dp.product({ rows: B, cols: B, data: h }, { rows: B, cols: R * N, data: d }, hd);
     const err = new Float64Array(R * N);
-    for (let a = 0; a < B; a++) for (let i = 0; i < R * N; i++) err[i]! -= d[a * R * N + i]! * hd.data[a * R * N + i]!;
+    for (let a = 0; a < B; a++) for (let i = 0; i < R * N; i++) err[i]! += d[a * R * N + i]! * hd.data[a * R * N + i]!;
     for (let n = 0; n < N; n++) {
       let best = Infinity, r = 1;
       for (const [ri, ratio] of RATIOS.entries()) if (err[ri * N + n]! < best) { best = err[ri * N + n]!; r = ratio; }

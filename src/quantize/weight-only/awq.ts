@@ -93,13 +93,13 @@ async function scaledError(w: Float32Array, K: number, N: number, s: Float64Arra
   const sub = new Float32Array(K * m);
   for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) sub[k * m + j] = w[k * N + Math.floor((j * N) / m)]! * s[k]!;
   const deq = dequantizeBlocks(quantizeRtn(sub, K, m, spec));
-  // dW [K, m] (row k: input channel k of each sampled column), then -dW^T H [m, K] in one product.
+  // dW [K, m] (row k: input channel k of each sampled column), then dW^T H [m, K] in one product.
   const d = dp.work('awq.d', K * m);
   for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) d[k * m + j] = (sub[k * m + j]! - deq[k * m + j]!) / s[k]!;
   const dh = { rows: m, cols: K, data: dp.work('awq.dh', m * K) };
-  await dp.subtract({ rows: K, cols: m, data: d }, { rows: K, cols: K, data: h }, { rows: m, cols: K, data: dp.work('awq.zero', m * K).fill(0) }, dh);
+  await dp.product({ rows: K, cols: m, data: d }, { rows: K, cols: K, data: h }, dh);
   let e = 0;
-  for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) e -= d[k * m + j]! * dh.data[j * K + k]!;
+  for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) e += d[k * m + j]! * dh.data[j * K + k]!;
   return e;
 }
 
