@@ -9,7 +9,7 @@ import { Value } from './value.js';
 import { AttrType, type Attribute } from './attribute.js';
 import { cloneType } from './types.js';
 
-function cloneValue(v: Value): Value {
+export function cloneValue(v: Value): Value {
   const c = new Value(v.name, cloneType(v.type));
   if (v.docString !== undefined) c.docString = v.docString;
   if (v.metadataProps) c.metadataProps = v.metadataProps.map(([a, b]) => [a, b]);
@@ -51,18 +51,20 @@ export function cloneGraph(g: Graph, outer: Map<Value, Value> = new Map()): Grap
     }
     return nv;
   };
-  for (const n of g.nodes) {
-    const outs = n.outputs.map((o) => get(o)!);
-    const nn = new Node(n.opType, n.inputs.map(get), outs, { name: n.name, domain: n.domain });
-    nn.overload = n.overload;
-    if (n.docString !== undefined) nn.docString = n.docString;
-    if (n.metadataProps) nn.metadataProps = n.metadataProps.map(([a, b]) => [a, b]);
-    if (n.passthrough) nn.passthrough = { ...n.passthrough };
-    for (const a of n.attributes.values()) nn.attributes.set(a.name, cloneAttribute(a, map));
-    c.append(nn);
-  }
+  for (const n of g.nodes) c.append(cloneNode(n, get, map));
   c.outputs = g.outputs.map((o) => get(o)!);
   return c;
+}
+
+/** A copy of `n` whose inputs and outputs are `get`'s copies; `map` serves its subgraphs' outer reads. */
+export function cloneNode(n: Node, get: (v: Value | null) => Value | null, map: Map<Value, Value>): Node {
+  const nn = new Node(n.opType, n.inputs.map(get), n.outputs.map((o) => get(o)!), { name: n.name, domain: n.domain });
+  nn.overload = n.overload;
+  if (n.docString !== undefined) nn.docString = n.docString;
+  if (n.metadataProps) nn.metadataProps = n.metadataProps.map(([a, b]) => [a, b]);
+  if (n.passthrough) nn.passthrough = { ...n.passthrough };
+  for (const a of n.attributes.values()) nn.attributes.set(a.name, cloneAttribute(a, map));
+  return nn;
 }
 
 function cloneAttribute(a: Attribute, map: Map<Value, Value>): Attribute {

@@ -137,6 +137,11 @@ export class DenseProducts {
     return this.run('product', { a, e }, { y });
   }
 
+  /** Drops the work arrays (the next calls allocate again): between the parts of a model quantized layer by layer, so a 5632-wide layer's arrays (over 1 GB) are not held while the next part calibrates. */
+  forgetWork(): void {
+    this.scratch.clear();
+  }
+
   /** Releases the sessions and the work arrays. */
   async release(): Promise<void> {
     const all = [...this.sessions.values()];

@@ -9,7 +9,9 @@
 import { totalmem } from 'node:os';
 import type { Model } from '../../ir/model.js';
 import { Engine } from '../../runtime/engine.js';
-import type { SessionOptions } from '../../runtime/types.js';
+import type { SessionOptions, TensorData } from '../../runtime/types.js';
+import type { Batch, BatchOptions } from '../data/dataset.js';
+import type { ModelDataset } from '../data/model-dataset.js';
 import { DataError } from '../../errors.js';
 import { ProgressTracker, type ProgressListener } from '../../progress.js';
 import type { StatRequest } from '../types.js';
@@ -40,6 +42,29 @@ export interface CollectOptions {
   memoryBudget?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  /**
+   * Layer-by-layer calibration (calibrate/layered): values fetched on every batch besides the
+   * statistics, handed with the batch to `onBatch` (in data order, one pass only).
+   */
+  capture?: { outputs: readonly string[]; onBatch(batch: Batch, outputs: Record<string, TensorData>): void };
+}
+
+/**
+ * Batches already shaped for the model, used as they are (no binding, no re-batching): the
+ * activations one part of a model hands on to the next in layer-by-layer calibration.
+ */
+export interface ReadyBatches {
+  readonly ready: true;
+  readonly source: string;
+  readonly size: number;
+  readonly batchSize: number;
+  readonly sampleInfo: Readonly<Record<string, { type: TensorData['type']; dims: number[] }>>;
+  readonly notes: string[];
+  batches(batchSize?: number, options?: BatchOptions): AsyncIterable<Batch>;
+}
+
+function isReady(data: DataSource | ReadyBatches): data is ReadyBatches {
+  return typeof data === 'object' && data !== null && 'ready' in data && data.ready === true;
 }
 
 export const DEFAULT_HISTOGRAM_SAMPLE = 2 ** 17;
@@ -63,8 +88,8 @@ function defaultBudget(): number {
  * the same kind share a reducer. Stable entry point for algorithms that need more than ranges
  * (GPTQ's `xtx`, Wanda's `channel-l2`).
  */
-export async function collectStatistics(model: Model, data: DataSource, requests: readonly StatRequest[], options: CollectOptions = {}): Promise<Statistics> {
-  let dataset = await openDataset(data, model, { ...options.data, ...(options.signal ? { signal: options.signal } : {}) });
+export async function collectStatistics(model: Model, data: DataSource | ReadyBatches, requests: readonly StatRequest[], options: CollectOptions = {}): Promise<Statistics> {
+  let dataset: ModelDataset | ReadyBatches = isReady(data) ? data : await openDataset(data, model, { ...options.data, ...(options.signal ? { signal: options.signal } : {}) });
   const reducers = new Map<string, Reducer>();
   for (const r of requests) if (!reducers.has(statKey(r))) reducers.set(statKey(r), createReducer(r, model.opset('') ?? 21));
   const byTensor = new Map<string, Reducer[]>();
@@ -107,7 +132,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     const bytesPerBatch = (r: ProbeRequest, batch: number) => (r.derived ? 2 * derivedBytes.get(r.name)! : 2 * 4 * (r.full || r.sample ? perSample.get(r.name)! * batch : 2));
     const total = (batch: number) => plan.reduce((s, r) => s + bytesPerBatch(r, batch), 0);
     let batchSize = dataset.batchSize;
-    const resizable = !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single');
+    const resizable = !isReady(dataset) && !dataset.layouts.some((l) => l.fixedBatch !== undefined || l.mode === 'single');
     while (batchSize > 1 && total(batchSize) > budget && resizable) batchSize = Math.max(1, batchSize >> 1);
     const withinBudget = batchSize;
     // Speed: a batch whose activations are large runs slower per sample than one sample at a time.
@@ -115,7 +140,7 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     if (resizable && options.data?.batchSize === undefined) batchSize = Math.min(batchSize, Math.max(1, Math.floor(FAST_BATCH_BYTES / Math.max(1, activationBytes))));
     if (batchSize !== dataset.batchSize) {
       if (withinBudget !== dataset.batchSize) notes.push(`batch size lowered from ${dataset.batchSize} to ${withinBudget} to keep the fetched tensors within the memory budget of ${mb(budget)}${batchSize !== withinBudget ? ` (and to ${batchSize}: large activations run faster one sample at a time)` : ''}`);
-      dataset = await openDataset(dataset, model, { ...options.data, batchSize });
+      dataset = await openDataset(dataset as ModelDataset, model, { ...options.data, batchSize });
     }
     // A histogram reads whole tensors on every n-th batch: about `perRun` values over the run.
     const expectedBatches = dataset.size !== undefined ? Math.ceil(dataset.size / batchSize) : 16;
@@ -132,13 +157,14 @@ export async function collectStatistics(model: Model, data: DataSource, requests
     const inputReducers = new Map(inputs.filter((n) => byTensor.has(n)).map((n) => [n, byTensor.get(n)!]));
     for (let g = 0; g < Math.max(1, groups.length); g++) {
       const group = groups[g] ?? [];
-      const probe = group.length ? buildProbe(model, group) : undefined;
+      const capture = g === 0 ? options.capture : undefined;
+      const probe = group.length || capture ? buildProbe(model, group) : undefined;
       const session = probe ? await engine.createSession(probe.model, { ...options.session }) : undefined;
       try {
         const passReducers = new Map([...(g === 0 ? inputReducers : []), ...group.map((r) => [r.name, r.derived ? [derived.get(r.name)!] : byTensor.get(r.name)!] as const)]);
         const pass = await runPass({
           dataset, session, probe, reducers: passReducers, every,
-          progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(options.signal ? { signal: options.signal } : {}),
+          progress, offset: g * samples, ...(g === 0 ? { hasher } : {}), ...(capture ? { capture } : {}), ...(options.signal ? { signal: options.signal } : {}),
         });
         if (g === 0) ({ samples, batches } = pass);
       } finally {

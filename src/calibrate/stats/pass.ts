@@ -13,7 +13,7 @@ import type { Probe } from './probe.js';
 import type { BatchValues, Reducer } from './reducer.js';
 
 export interface PassInput {
-  dataset: ModelDataset;
+  dataset: Pick<ModelDataset, 'source' | 'batchSize' | 'batches'>;
   /** Absent when only graph inputs are observed (no inference needed). */
   session?: Session;
   probe?: Probe;
@@ -26,6 +26,8 @@ export interface PassInput {
   /** Samples counted by earlier passes (for progress). */
   offset: number;
   signal?: AbortSignal;
+  /** Values fetched on every batch and handed on with it (layer-by-layer calibration). */
+  capture?: { outputs: readonly string[]; onBatch(batch: Batch, outputs: Record<string, TensorData>): void };
 }
 
 const IN_FLIGHT = 2;
@@ -73,6 +75,7 @@ export async function runPass(p: PassInput): Promise<{ samples: number; batches:
       throw new RuntimeError(`${p.dataset.source}: inference failed on samples ${batch.first}..${batch.first + batch.count - 1}: ${errorMessage(err)}`);
     }
     await fill();
+    p.capture?.onBatch(batch, outputs);
     const unpacked = unpack(p.probe, outputs);
     for (const [name, reducers] of p.reducers) {
       const values = batchValues(name, unpacked, outputs, batch, seen);
@@ -90,6 +93,7 @@ function fetchList(p: PassInput, i: number): string[] {
   const probe = p.probe;
   if (!probe) return [];
   const out = probe.extremesOutput ? [probe.extremesOutput, ...probe.full] : [...probe.full];
+  for (const name of p.capture?.outputs ?? []) if (!out.includes(name)) out.push(name);
   probe.sampled.forEach((name, k) => {
     const every = p.every?.get(name) ?? 1;
     if ((i + k) % every === 0) out.push(name);

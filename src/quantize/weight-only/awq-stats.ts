@@ -4,7 +4,8 @@
  * magnitude E|x| of each input channel (the paper's activation scale, s = E|x|^alpha).
  */
 import type { Model } from '../../ir/model.js';
-import { collectInputStatistics } from './input-statistics.js';
+import type { StatRequest } from '../../calibrate/types.js';
+import { collectInputStatistics, type InputStatistics } from './input-statistics.js';
 import type { LinearOp } from '../linear.js';
 import type { ResolvedWeightOnlyOptions } from './options.js';
 
@@ -15,10 +16,12 @@ export interface AwqStats {
   absMean: Float64Array;
 }
 
-/** Per input value name; inputs the collector could not observe (inside subgraphs) are absent. */
-export async function collectAwqStats(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, AwqStats>> {
+/** What AWQ asks for besides X^T X, per input. */
+export const awqExtraRequests = (tensor: string): StatRequest[] => [{ tensor, kind: 'channel-abs-mean', axis: -1 }];
+
+/** Per input value name, from collected statistics; inputs not observed are absent. */
+export function awqStatsOf(collected: InputStatistics | undefined, ops: readonly LinearOp[]): Map<string, AwqStats> {
   const out = new Map<string, AwqStats>();
-  const collected = await collectInputStatistics(model, ops, o, 'AWQ', (tensor) => [{ tensor, kind: 'channel-abs-mean', axis: -1 }]);
   if (!collected) return out;
   for (const op of ops) {
     const gram = collected.gram(op);
@@ -26,4 +29,9 @@ export async function collectAwqStats(model: Model, ops: readonly LinearOp[], o:
     if (gram && a) out.set(op.input.name, { gram, absMean: a.means });
   }
   return out;
+}
+
+/** Over the whole model in one run; inputs inside subgraphs are absent. */
+export async function collectAwqStats(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, AwqStats>> {
+  return awqStatsOf(await collectInputStatistics(model, ops, o, 'AWQ', awqExtraRequests), ops);
 }

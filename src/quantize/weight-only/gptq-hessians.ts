@@ -2,16 +2,20 @@
 import type { Model } from '../../ir/model.js';
 import type { LinearOp } from '../linear.js';
 import type { ResolvedWeightOnlyOptions } from './options.js';
-import { collectInputStatistics } from './input-statistics.js';
+import { collectInputStatistics, type InputStatistics } from './input-statistics.js';
 
-/** X^T X per input value name; inputs the collector could not observe (inside subgraphs) are absent. */
-export async function collectHessians(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, Float64Array>> {
+/** X^T X per input value name, from collected statistics; inputs not observed are absent. */
+export function hessiansOf(collected: InputStatistics | undefined, ops: readonly LinearOp[]): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
-  const collected = await collectInputStatistics(model, ops, o, 'GPTQ');
   if (!collected) return out;
   for (const op of ops) {
     const g = collected.gram(op);
     if (g) out.set(op.input.name, g);
   }
   return out;
+}
+
+/** X^T X per input value name over the whole model in one run; inputs inside subgraphs are absent. */
+export async function collectHessians(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, Float64Array>> {
+  return hessiansOf(await collectInputStatistics(model, ops, o, 'GPTQ'), ops);
 }

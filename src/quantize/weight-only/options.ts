@@ -63,6 +63,13 @@ export interface WeightOnlyOptions {
   /** GPTQ damping, as a fraction of the mean Hessian diagonal (default 0.01). */
   dampPercent?: number;
   /**
+   * GPTQ/AWQ calibration runs models with more than 1 GiB of weights layer by layer: parts of about
+   * this many weight bytes at a time (default 128 MiB, about one decoder layer at 1B scale), so
+   * memory holds one part's weights and statistics, not the model's. 0 runs every model whole.
+   * Smaller models run whole unless this is given.
+   */
+  partBytes?: number;
+  /**
    * Op types to quantize (default MatMul, Gemm, Gather). 'Gather' covers embedding tables, as
    * com.microsoft.GatherBlockQuantized (RTN; format matmulnbits only): in a language model the
    * table is often the largest single weight (262 MB of 4.4 GB in a 1.1B Llama), and a tied LM
@@ -104,6 +111,8 @@ export interface ResolvedWeightOnlyOptions {
   calibration?: Dataset | string;
   calibSize: number;
   dampPercent: number;
+  /** Weight bytes per part of layer-by-layer calibration; 0: the model runs whole; -1: not given (automatic). */
+  partBytes: number;
   exclude: string[];
   target: string;
   spill?: SpillFile;
@@ -133,6 +142,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   if (!Number.isInteger(calibSize) || calibSize < 1) throw new OptionError(`--calib-size ${String(calibSize)}: give a positive number of samples`);
   const dampPercent = o.dampPercent ?? 0.01;
   if (!(dampPercent > 0 && dampPercent < 1)) throw new OptionError(`--damp ${String(dampPercent)}: give a fraction between 0 and 1 (e.g. 0.01)`);
+  if (o.partBytes !== undefined && !(Number.isFinite(o.partBytes) && o.partBytes >= 0)) throw new OptionError(`partBytes ${String(o.partBytes)}: give a number of bytes (0 runs the model whole)`);
   const opTypes = o.opTypes ?? WEIGHT_ONLY_OP_TYPES;
   for (const t of opTypes) {
     if (!WEIGHT_ONLY_OP_TYPES.includes(t)) throw new OptionError(`--op-types: '${String(t)}' cannot be quantized weight-only; choose from ${WEIGHT_ONLY_OP_TYPES.join(', ')}`);
@@ -141,7 +151,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     opTypes: new Set(opTypes),
     bits,
     blockSize, layers, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format, activations,
-    calibration: o.calibration, calibSize, dampPercent, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    calibration: o.calibration, calibSize, dampPercent, partBytes: o.partBytes ?? -1, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
 

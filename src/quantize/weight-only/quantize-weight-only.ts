@@ -28,6 +28,8 @@ import { findLayerRule, formatLayerRule, type ResolvedLayerRule } from './layer-
 import { quantizeGptq } from './gptq.js';
 import { DenseProducts } from '../../runtime/dense-products.js';
 import { applyAwq, type AwqResult } from './awq.js';
+import type { StatisticsGroup } from './input-statistics.js';
+import { formatBytes } from '../../calibrate/data/read-file.js';
 import { toFloat16Activations } from './float16-activations.js';
 
 export type { WeightOnlyOptions } from './options.js';
@@ -78,6 +80,21 @@ function candidates(model: Model, o: ResolvedWeightOnlyOptions, log: DecisionLog
   return found;
 }
 
+/**
+ * The ops in the groups they are quantized in: RTN needs no data (one group); GPTQ and AWQ get
+ * their calibration's groups (input-statistics.ts, loaded only then), one per part of a model
+ * calibrated layer by layer.
+ */
+async function* calibrationGroups(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): AsyncGenerator<StatisticsGroup> {
+  if (o.algorithm === 'rtn' || !ops.length) {
+    yield { ops: [...ops] };
+    return;
+  }
+  const { statisticsByPart } = await import('./input-statistics.js');
+  const extra = o.algorithm === 'awq' ? (await import('./awq-stats.js')).awqExtraRequests : undefined;
+  yield* statisticsByPart(model, ops, o, o.algorithm.toUpperCase(), extra);
+}
+
 export async function quantizeWeightOnly(model: Model, options: WeightOnlyOptions = {}): Promise<QuantizeResult> {
   const o = resolveWeightOnlyOptions(options);
   const opset = model.opset('') ?? 0;
@@ -101,7 +118,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   }
   const found = candidates(result, o, log);
   const tables = found.tables;
-  let ops = found.linear;
+  const ops = found.linear;
   // Per-layer rules (--layer-weights): the first whose expression matches the node or weight name.
   const used = new Set<ResolvedLayerRule>();
   const choose = (node: Node, weight: string, K: number) => {
@@ -114,26 +131,12 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     return { spec, kind, blocks, why: rule ? ` (--layer-weights ${formatLayerRule(rule.rule)})` : '' };
   };
   const specOf = (op: LinearOp): BlockSpec => choose(op.node, op.weightValue.name, op.K).spec;
-  // The calibration machinery loads only when GPTQ or AWQ needs it.
-  const hessians = o.algorithm === 'gptq' && ops.length ? await (await import('./gptq-hessians.js')).collectHessians(result, ops, o) : undefined;
-  let awq: AwqResult | undefined;
-  if (o.algorithm === 'awq' && ops.length) {
-    const stats = await (await import('./awq-stats.js')).collectAwqStats(result, ops, o);
-    const dp = new DenseProducts();
-    try {
-      awq = await applyAwq(ops, stats, specOf, dp);
-    } finally {
-      await dp.release();
-    }
-    // The scaled weights are new tensors: read each MatMul again.
-    ops = ops.map((op) => analyzeLinear(op.node) as LinearOp);
-  }
   // A weight shared by several nodes is quantized once; its codes are kept until its last consumer.
   // AWQ's own copy of a weight others read is quantized for its node alone.
   // Consumers of one weight with different --layer-weights rules get one copy per spec.
   const keyOf = (op: LinearOp) => {
     const spec = specOf(op);
-    return `${op.weightValue.name}|${op.weightKey}|${spec.bits}:${spec.blockSize}${awq?.weights.has(op.node) ? `|${ops.indexOf(op)}` : ''}`;
+    return `${op.weightValue.name}|${op.weightKey}|${spec.bits}:${spec.blockSize}`;
   };
   const pending = new Map<string, number>();
   for (const op of ops) pending.set(keyOf(op), (pending.get(keyOf(op)) ?? 0) + 1);
@@ -148,44 +151,64 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     }
   };
   let usedContrib = false;
-  // GPTQ's matrix products run in ONNX Runtime: one set of sessions and work arrays for every layer.
-  const products = o.algorithm === 'gptq' && hessians?.size ? new DenseProducts() : undefined;
+  let done = 0;
+  const partNotes: NonNullable<StatisticsGroup['part']>[] = [];
+  // GPTQ's and AWQ's matrix products run in ONNX Runtime: one set of sessions and work arrays for every layer.
+  const products = o.algorithm !== 'rtn' && ops.length ? new DenseProducts() : undefined;
   try {
-    for (const [i, op] of ops.entries()) {
-      throwIfAborted(o.signal, 'weight-only quantization');
-      const graph = op.node.graph!;
-      const { spec, kind, blocks, why } = choose(op.node, op.weightValue.name, op.K);
+    for await (const group of calibrationGroups(result, ops, o)) {
+      let groupOps = group.ops;
       // GPTQ uses the first consumer's inputs for a shared weight.
-      const key = keyOf(op);
-      let q = cache.get(key);
-      let algo = o.algorithm;
-      if (!q) {
-        const h = o.algorithm === 'gptq' ? hessians?.get(op.input.name) : undefined;
-        if (o.algorithm === 'gptq' && !h) algo = 'rtn';
-        q = h ? await quantizeGptq(op.weight(), op.K, op.N, spec, h, products!, { dampPercent: o.dampPercent }) : quantizeRtn(awq?.weights.get(op.node) ?? op.weight(), op.K, op.N, spec);
-        // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
-        op.weightValue.constValue?.release();
+      const hessians = o.algorithm === 'gptq' ? (await import('./gptq-hessians.js')).hessiansOf(group.stats, groupOps) : undefined;
+      let awq: AwqResult | undefined;
+      if (o.algorithm === 'awq' && groupOps.length) {
+        const awqStats = await import('./awq-stats.js');
+        awq = await applyAwq(groupOps, awqStats.awqStatsOf(group.stats, groupOps), specOf, products!);
+        // The scaled weights are new tensors: read each MatMul again.
+        groupOps = groupOps.map((op) => analyzeLinear(op.node) as LinearOp);
       }
-      const left = pending.get(key)! - 1;
-      pending.set(key, left);
-      if (left > 0) cache.set(key, q);
-      else cache.delete(key);
-      const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, GPTQ not applied)`);
-      if (o.format === 'matmulnbits') {
-        const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
-        park(r.node);
-        log.quantized(r.node, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
-        usedContrib = true;
-      } else {
-        const r = emitBlockedDq(result, graph, op, q);
-        for (const h of r.helpers) park(h);
-        log.quantized(r.matmul, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
-        for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
+      if (group.part) partNotes.push(group.part);
+      for (const op of groupOps) {
+        throwIfAborted(o.signal, 'weight-only quantization');
+        const graph = op.node.graph!;
+        const { spec, kind, blocks, why } = choose(op.node, op.weightValue.name, op.K);
+        const key = keyOf(op);
+        const left = pending.get(key)! - 1;
+        pending.set(key, left);
+        const own = awq?.weights.get(op.node);
+        let q = own ? undefined : cache.get(key);
+        let algo = o.algorithm;
+        if (!q) {
+          const h = hessians?.get(op.input.name);
+          if (o.algorithm === 'gptq' && !h) algo = 'rtn';
+          q = h ? await quantizeGptq(op.weight(), op.K, op.N, spec, h, products!, { dampPercent: o.dampPercent }) : quantizeRtn(own ?? op.weight(), op.K, op.N, spec);
+          // Streaming: the float weight (read from external data) is dropped as soon as it is quantized.
+          op.weightValue.constValue?.release();
+          if (!own && left > 0) cache.set(key, q);
+        }
+        if (left <= 0) cache.delete(key);
+        const algoNote = awq?.notes.get(op.node) ?? (algo === o.algorithm ? algo.toUpperCase() : `RTN (no calibration statistics reached this input, ${o.algorithm.toUpperCase()} not applied)`);
+        if (o.format === 'matmulnbits') {
+          const r = emitMatMulNBits(result, graph, op, q, o.accuracyLevel);
+          park(r.node);
+          log.quantized(r.node, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, accuracy_level ${o.accuracyLevel}${r.biasFolded ? ', bias Add folded in' : ''}`);
+          usedContrib = true;
+        } else {
+          const r = emitBlockedDq(result, graph, op, q);
+          for (const h of r.helpers) park(h);
+          log.quantized(r.matmul, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
+          for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
+        }
+        progress.update(++done);
       }
-      progress.update(i + 1);
+      if (group.part) products?.forgetWork();
     }
   } finally {
     await products?.release();
+  }
+  if (partNotes.length) {
+    const kept = Math.max(...partNotes.map((p) => p.handedOnBytes));
+    log.note(`${o.algorithm.toUpperCase()} calibrated layer by layer: the model ran in ${partNotes.length} parts, one at a time, each part's statistics used and released before the next (at most ${formatBytes(kept)} of activations kept between parts)`);
   }
   for (const [i, lookup] of tables.entries()) {
     throwIfAborted(o.signal, 'weight-only quantization');
@@ -210,7 +233,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
       log.quantized(node, `${kind} embedding table${why} [${lookup.rows}x${lookup.width}], ${blocks} along each row, RTN${sharedTableNote(lookup.table)}`);
       usedContrib = true;
     }
-    progress.update(ops.length + i + 1);
+    progress.update(done + i + 1);
   }
   for (const r of o.layers) if (!used.has(r)) log.warn(`--layer-weights ${formatLayerRule(r.rule)} matched no quantized node or weight name (the regular expression is tested against names such as ${ops[0]?.node.name || tables[0]?.node.name || '?'} and ${ops[0]?.weightValue.name ?? tables[0]?.table.name ?? '?'})`);
   if (usedContrib && !result.opsetImports.has('com.microsoft')) result.opsetImports.set('com.microsoft', 1);
