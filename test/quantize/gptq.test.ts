@@ -118,10 +118,31 @@ describe('quantizeGptq', () => {
     }
   });
 
-  it('zeroes weights of inputs that never fire', async () => {
+  it('zeroes weights of inputs that never fire (also when the factor of that H is reused)', async () => {
     const h = Float64Array.from(xtx);
     for (let j = 0; j < K; j++) { h[3 * K + j] = 0; h[j * K + 3] = 0; }
-    const q = dequantizeBlocks(await quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h, dp));
-    for (let n = 0; n < N; n++) expect(Math.abs(q[3 * N + n]!)).toBeLessThan(0.02);
+    for (let call = 0; call < 2; call++) {
+      const q = dequantizeBlocks(await quantizeGptq(w, K, N, { bits: 4, blockSize: 32, symmetric: false }, h, dp));
+      for (let n = 0; n < N; n++) expect(Math.abs(q[3 * N + n]!)).toBeLessThan(0.02);
+    }
+  });
+
+  it('weights sharing an input (Q/K/V) reuse its factor and get the codes a fresh factorization gives', async () => {
+    const spec: BlockSpec = { bits: 4, blockSize: 16, symmetric: false };
+    const other = Float32Array.from(w, (v, i) => v * (1 + 0.3 * Math.sin(i)));
+    const h = Float64Array.from(xtx);
+    await quantizeGptq(w, K, N, spec, h, dp);
+    const reused = await quantizeGptq(other, K, N, spec, h, dp);
+    // Then another input: its own factor, not the one still held.
+    const h2 = Float64Array.from(xtx, (v, i) => (i % (K + 1) === 0 ? 2 * v : v));
+    const second = await quantizeGptq(other, K, N, spec, h2, dp);
+    const fresh = new DenseProducts();
+    try {
+      expect(Array.from((await quantizeGptq(other, K, N, spec, h, fresh)).codes)).toEqual(Array.from(reused.codes));
+      expect(Array.from((await quantizeGptq(other, K, N, spec, h2, fresh)).codes)).toEqual(Array.from(second.codes));
+      expect(Array.from(second.codes)).not.toEqual(Array.from(reused.codes));
+    } finally {
+      await fresh.release();
+    }
   });
 });

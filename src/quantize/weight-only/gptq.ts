@@ -26,6 +26,9 @@ export interface GptqOptions {
   batch?: number;
 }
 
+/** The H whose factor each DenseProducts' 'gptq.u' work array holds (the factor is O(K^3): reused, not redone). */
+const lastFactor = new WeakMap<DenseProducts, { xtx: Float64Array; K: number; damp: number; buffer: ArrayBufferLike }>();
+
 /** Rows per sub-batch inside a lazy batch. */
 const SUB = 16;
 
@@ -44,11 +47,20 @@ function batchRows(requested: number | undefined, blockSize: number): number {
 export async function quantizeGptq(w: Float32Array, K: number, N: number, spec: BlockSpec, xtx: Float64Array, dp: DenseProducts, options: GptqOptions = {}): Promise<BlockQuantized> {
   const W = dp.work('gptq.w', K * N);
   W.set(w);
-  const H = dp.work('gptq.h', K * K);
-  H.set(xtx);
-  clearDeadInputs(H, W, K, N);
+  const damp = options.dampPercent ?? 0.01;
   const U = dp.work('gptq.u', K * K);
-  await dampedInverseFactorInto(H, K, options.dampPercent ?? 0.01, U, dp);
+  const last = lastFactor.get(dp);
+  if (last && last.xtx === xtx && last.K === K && last.damp === damp && last.buffer === U.buffer) {
+    // Q/K/V (and gate/up) share their input, so their H: its factor is still in U.
+    for (let k = 0; k < K; k++) if (xtx[k * K + k] === 0) W.fill(0, k * N, (k + 1) * N);
+  } else {
+    lastFactor.delete(dp);
+    const H = dp.work('gptq.h', K * K);
+    H.set(xtx);
+    clearDeadInputs(H, W, K, N);
+    await dampedInverseFactorInto(H, K, damp, U, dp);
+    lastFactor.set(dp, { xtx, K, damp, buffer: U.buffer });
+  }
   const q = allocateBlocks(K, N, spec);
   const lo = new Float64Array(N);
   const hi = new Float64Array(N);
