@@ -31,11 +31,14 @@ function ttyProgress(): ProgressListener {
 function lineProgress(): ProgressListener {
   let stage = '';
   let quarter = -1;
+  let message: string | undefined;
   return (e: ProgressEvent) => {
     const q = e.total ? Math.min(4, Math.floor((4 * e.done) / e.total)) : -1;
-    if (e.stage === stage && q === quarter && !e.message) return;
+    // A line per quarter of a stage, and whenever the message changes (a new part of a model calibrated layer by layer).
+    if (e.stage === stage && q === quarter && e.message === message) return;
     stage = e.stage;
     quarter = q;
+    message = e.message;
     process.stderr.write(`${describe(e)}\n`);
   };
 }

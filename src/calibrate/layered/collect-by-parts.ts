@@ -12,6 +12,7 @@ import { tensorType, type TypeInfo } from '../../ir/types.js';
 import { dataTypeOfOrt } from '../../runtime/tensor-data.js';
 import type { TensorData } from '../../runtime/types.js';
 import { throwIfAborted } from '../../errors.js';
+import type { ProgressEvent } from '../../progress.js';
 import type { StatRequest } from '../types.js';
 import type { Batch, BatchOptions } from '../data/dataset.js';
 import type { DataSource } from '../data/open.js';
@@ -84,8 +85,10 @@ export async function* collectByParts(
     const capture = keep.filter((n) => produced.has(n));
     const next: Batch[] = [];
     const partModel = extractPart(model, part.nodes, inputs, capture);
+    const listener = options.onProgress;
     const stats = await collectStatistics(partModel, source, requestsFor(part), {
       ...options,
+      ...(listener ? { onProgress: (e: ProgressEvent) => listener({ ...e, message: e.message ?? `part ${i + 1} of ${parts.length}` }) } : {}),
       ...(i > 0 ? { data: {} } : {}),
       ...(keep.length ? {
         capture: {
