@@ -20,8 +20,8 @@ interface BenchFlags {
   ep: ExecutionProvider[];
   threads: number;
   batch: number;
-  runs: number;
-  warmup: number;
+  runs?: number;
+  warmup?: number;
   data?: string;
   memory: boolean;
   json?: boolean;
@@ -37,8 +37,8 @@ export function registerBench(program: Command): void {
     .option('--ep <list>', 'execution providers, comma-separated (cpu, cuda, tensorrt, webgpu, dml, coreml, qnn)', providerList, ['cpu'] as ExecutionProvider[])
     .option('--threads <n>', 'intra-op threads', positiveInt('--threads'), 1)
     .option('--batch <n>', 'samples per run', positiveInt('--batch'), 1)
-    .option('--runs <n>', 'timed runs per model, interleaved', positiveInt('--runs'), 50)
-    .option('--warmup <n>', 'warm-up runs per model', positiveInt('--warmup'), 10)
+    .option('--runs <n>', 'timed runs per model, interleaved (default 50; fewer for models whose run takes over 0.6 s, within about 30 s per model)', positiveInt('--runs'))
+    .option('--warmup <n>', 'warm-up runs per model (default 10; 1 when the runs are fewer)', positiveInt('--warmup'))
     .option('--data <file>', '.npz with real inputs (default: deterministic random inputs)')
     .option('--no-memory', 'skip the peak-memory probe (one short process per model)')
     .option('--json', 'print JSON (schema slimnet.bench/1, see docs/eval-json.md)')
@@ -57,7 +57,7 @@ export function registerBench(program: Command): void {
       }
       if (flags.failIf !== undefined) await validateFailIf(flags.failIf, BENCH_VARIABLES);
       const result = await benchmark(models, {
-        providers: flags.ep, threads: flags.threads, batch: flags.batch, runs: flags.runs, warmup: flags.warmup, data: flags.data, memory: flags.memory, onProgress: terminalProgress(),
+        providers: flags.ep, threads: flags.threads, batch: flags.batch, ...(flags.runs !== undefined ? { runs: flags.runs } : {}), ...(flags.warmup !== undefined ? { warmup: flags.warmup } : {}), data: flags.data, memory: flags.memory, onProgress: terminalProgress(),
       });
       const gates: GateResult[] = [];
       if (flags.minSpeedup !== undefined || flags.failIf !== undefined) {

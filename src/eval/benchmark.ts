@@ -76,6 +76,26 @@ function validate(o: BenchmarkOptions): void {
   }
 }
 
+const DEFAULT_RUNS = 50;
+const DEFAULT_WARMUP = 10;
+/** Time the default runs of one model may take: a megapixel model runs for seconds, 50 runs of it for minutes. */
+const MODEL_BUDGET_MS = 30_000;
+const MIN_RUNS = 5;
+
+/**
+ * Warm-up and timed runs: as given, else the defaults, fewer when one run is long (one untimed run
+ * of each model tells), with a note saying so.
+ */
+async function planRuns(timed: { session: Session; feeds: Feeds; ref: ModelRef }[], o: BenchmarkOptions, notes: string[]): Promise<{ warmup: number; runs: number }> {
+  if (o.runs !== undefined || o.warmup !== undefined || !timed.length) return { warmup: o.warmup ?? DEFAULT_WARMUP, runs: o.runs ?? DEFAULT_RUNS };
+  let slowest = 0;
+  for (const t of timed) slowest = Math.max(slowest, ...(await t.session.time(t.feeds, 1)));
+  const runs = Math.max(MIN_RUNS, Math.min(DEFAULT_RUNS, Math.floor(MODEL_BUDGET_MS / slowest)));
+  if (runs === DEFAULT_RUNS) return { warmup: DEFAULT_WARMUP, runs };
+  notes.push(`${runs} timed runs per model, not ${DEFAULT_RUNS}, after 1 warm-up: one run takes up to ${(slowest / 1000).toFixed(1)} s (--runs and --warmup to choose)`);
+  return { warmup: 1, runs };
+}
+
 export async function benchmark(models: (Model | string)[], options: BenchmarkOptions = {}): Promise<BenchmarkResult> {
   validate(options);
   if (!models.length) throw new OptionError('benchmark needs at least one model');
@@ -89,6 +109,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
   const notes: string[] = [];
   const warnings: string[] = [];
   const sessions: Session[] = [];
+  let runs = options.runs ?? DEFAULT_RUNS;
   try {
     const feeds: Feeds[] = [];
     const counts: number[] = [];
@@ -121,8 +142,10 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
         }
       }
     }
+    const plan = await planRuns(timed, options, notes);
+    runs = plan.runs;
     const stats = await measureSessions(timed.map((t) => t.session), timed.map((t) => t.feeds), {
-      warmup: options.warmup ?? 10, runs: options.runs ?? 50, signal: options.signal, onProgress: options.onProgress,
+      warmup: plan.warmup, runs: plan.runs, signal: options.signal, onProgress: options.onProgress,
     });
     timed.forEach((t, i) => {
       t.row.latency = stats[i]!;
@@ -150,5 +173,5 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
     for (const s of sessions) await s.release();
     if (!options.engine) await engine.close();
   }
-  return { rows, batch, threads, runs: options.runs ?? 50, hardware, warnings, notes };
+  return { rows, batch, threads, runs, hardware, warnings, notes };
 }

@@ -15,6 +15,26 @@ export const TIMING_BUDGET_MS = 3000;
 /** Paired rounds: at least this many, then checked every ROUND_CHUNK whether the answer is settled. */
 export const MIN_ROUNDS = 20;
 const ROUND_CHUNK = 10;
+/**
+ * Time one candidate's rounds may take when a run takes long (a megapixel model runs for seconds):
+ * its rounds are capped at this, but at least MIN_SLOW_ROUNDS. Fewer rounds widen the ratio's
+ * interval, so a close call stays "not clearly faster"; a 2x speed-up is still plain.
+ */
+export const SLOW_CANDIDATE_MS = 15_000;
+export const MIN_SLOW_ROUNDS = 6;
+/** A warm-up run longer than this is warm-up enough. */
+const SLOW_RUN_MS = 200;
+
+/**
+ * Paired rounds for one candidate when a round (reference + candidate) takes `roundMs`: `min`
+ * before the answer may be settled, `max` at most. `minRounds` (default MIN_ROUNDS) applies while
+ * it fits SLOW_CANDIDATE_MS; the timing budget may allow more rounds of small models.
+ */
+export function roundsFor(roundMs: number, candidates: number, minRounds = MIN_ROUNDS): { min: number; max: number } {
+  const wanted = Math.max(MIN_SLOW_ROUNDS, Math.min(minRounds, Math.floor(SLOW_CANDIDATE_MS / Math.max(roundMs, 1e-3))));
+  const max = Math.max(wanted, Math.min(200, Math.ceil(TIMING_BUDGET_MS / 2 / candidates / Math.max(roundMs, 1e-3))));
+  return { min: Math.min(MIN_ROUNDS, wanted), max };
+}
 
 /**
  * The timing can stop early when more rounds cannot change the answer: no candidate can still be
@@ -44,18 +64,21 @@ export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, r
   try {
     for (const i of order) sessions[i] = await engine.createSession(models[i]!, { intraOpThreads: 1, interOpThreads: 1 });
     const warm: number[] = [];
-    for (const s of sessions) warm.push(Math.min(...await s.time(feeds, 5)));
+    for (const s of sessions) {
+      const first = await s.time(feeds, 1);
+      warm.push(Math.min(...first, ...(first[0]! > SLOW_RUN_MS ? [] : await s.time(feeds, 4))));
+    }
     const out: { float: number[]; times: number[] }[] = [];
     for (let c = 1; c < sessions.length; c++) {
       const pair = [sessions[0]!, sessions[c]!];
-      const maxRuns = Math.max(minRounds, Math.min(200, Math.ceil(TIMING_BUDGET_MS / 2 / (sessions.length - 1) / Math.max(warm[0]! + warm[c]!, 1e-3))));
+      const rounds = roundsFor(warm[0]! + warm[c]!, sessions.length - 1, minRounds);
       const float: number[] = [];
       const times: number[] = [];
-      while (float.length < maxRuns) {
-        const [f, t] = await measureSessionTimes(pair, feeds, { warmup: 0, runs: Math.min(ROUND_CHUNK, maxRuns - float.length), ...(signal ? { signal } : {}) });
+      while (float.length < rounds.max) {
+        const [f, t] = await measureSessionTimes(pair, feeds, { warmup: 0, runs: Math.min(ROUND_CHUNK, rounds.max - float.length), ...(signal ? { signal } : {}) });
         float.push(...f!);
         times.push(...t!);
-        if (float.length >= MIN_ROUNDS && settled([ratioStats(times, float)])) break;
+        if (float.length >= rounds.min && settled([ratioStats(times, float)])) break;
       }
       out.push({ float, times });
     }

@@ -1,0 +1,22 @@
+/** How many paired rounds the timing takes: as before for fast models, capped for models that run for seconds. */
+import { describe, expect, it } from 'vitest';
+import { MIN_ROUNDS, MIN_SLOW_ROUNDS, SLOW_CANDIDATE_MS, roundsFor } from '../../src/tune/paired-timing.js';
+
+describe('paired timing rounds', () => {
+  it('a model of a millisecond gets at least MIN_ROUNDS rounds, more within the timing budget', () => {
+    const r = roundsFor(1, 1);
+    expect(r.min).toBe(MIN_ROUNDS);
+    expect(r.max).toBeGreaterThan(MIN_ROUNDS);
+    // A caller asking for more (the accuracy budget's finals) gets them.
+    expect(roundsFor(1, 1, 60).max).toBeGreaterThanOrEqual(60);
+  });
+
+  it('a megapixel model (seconds per round) is capped to the slow budget, never below MIN_SLOW_ROUNDS', () => {
+    const r = roundsFor(3000, 1, 60);
+    expect(r.max).toBe(MIN_SLOW_ROUNDS);
+    expect(r.min).toBe(MIN_SLOW_ROUNDS);
+    const mid = roundsFor(1000, 1, 60);
+    expect(mid.max * 1000).toBeLessThanOrEqual(SLOW_CANDIDATE_MS);
+    expect(mid.max).toBeGreaterThan(MIN_SLOW_ROUNDS);
+  });
+});
