@@ -5,15 +5,17 @@
  * KV cache in onnxruntime-node, float32 vs int4, 1 intra-op thread, rounds interleaved: prefill
  * time, decode tokens/s, next-token agreement on forced tokens. Skipped (with a note) when the
  * fixture has not been built: it is too large to build on demand.
- * SLIMNET_LM_DIR picks another decoder directory (e.g. fixtures/generated/lm-large-2).
+ * SLIMNET_LM_DIR picks another decoder directory (e.g. fixtures/generated/lm-large-2);
+ * SLIMNET_LM_ALGORITHMS=rtn,gptq,awq adds GPTQ and AWQ (calibrated on 32 random prompts of 64 tokens).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../src/onnx/io.js';
 import { modelSizeBytes } from '../../src/eval/hash.js';
-import { runDecoder, nextTokenAgreement, type DecoderRun } from '../lib/decoder.js';
+import { runDecoder, nextTokenAgreement, promptDataset, type DecoderRun } from '../lib/decoder.js';
+import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { runNodeMeasured } from '../lib/peak-rss.js';
 import type { Session } from '../../src/runtime/types.js';
 import type { BenchReport, BenchSuite } from '../types.js';
@@ -21,6 +23,8 @@ import type { BenchReport, BenchSuite } from '../types.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MB = 1024 * 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** Algorithms to quantize with (SLIMNET_LM_ALGORITHMS=rtn,gptq,awq; default rtn: GPTQ and AWQ take tens of minutes at 1.1B). */
+const ALGORITHMS = (process.env.SLIMNET_LM_ALGORITHMS ?? 'rtn').split(',').map((a) => a.trim()).filter(Boolean);
 
 export const suite: BenchSuite = {
   name: 'lm-decoder',
@@ -31,24 +35,38 @@ export const suite: BenchSuite = {
     if (!existsSync(input)) return { tables: [], metrics: {}, notes: [`skipped: ${input} is missing; build it with sh fixtures/lm/build.sh large (about 10 min, 4.4 GB)`] };
     const out = mkdtempSync(join(tmpdir(), 'slimnet-lm-bench-'));
     try {
-      const q4 = join(out, 'q4.onnx');
-      log('quantizing (CLI child process, weight-only int4 block 32)');
-      const r = runNodeMeasured([join(ROOT, 'bin', 'slimnet.js'), 'quantize', input, '-o', q4, '--mode', 'weight-only', '--weights', 'int4', '--block-size', '32', '--json'], { SLIMNET_FROM_SOURCE: '1' });
-      if (r.code !== 0) throw new Error(`quantize failed: ${r.stderr}`);
-      const report = JSON.parse(r.stdout) as { input: { bytes: number }; output: { bytes: number } };
-      const floatBytes = modelSizeBytes(loadModel(input), input);
+      const floatModel = loadModel(input);
+      // The fixture script writes the shapes next to the model.
+      const config = join(dir, 'config.json');
+      const vocab = existsSync(config) ? (JSON.parse(readFileSync(config, 'utf8')) as { config: { vocab: number } }).config.vocab : 32000;
+      const floatBytes = modelSizeBytes(floatModel, input);
+      // GPTQ and AWQ calibrate on random prompts (the weights are random too): 32 x 64 tokens, empty cache.
+      const calib = join(out, 'calib.npz');
+      const prompts = promptDataset(floatModel, vocab, 32, 64, 1);
+      writeFileSync(calib, encodeNpz(Object.fromEntries(prompts.inputNames.map((n) => [n, prompts.array(n)]))));
+      const quantized: { algorithm: string; path: string; seconds: number; peakMb: number | undefined; bytes: number; note: string }[] = [];
+      for (const algorithm of ALGORITHMS) {
+        const path = join(out, `${algorithm}.onnx`);
+        log(`quantizing with ${algorithm.toUpperCase()} (CLI child process, weight-only int4 block 32)`);
+        const r = runNodeMeasured([join(ROOT, 'bin', 'slimnet.js'), 'quantize', input, '-o', path, '--mode', 'weight-only', '--weights', 'int4', '--block-size', '32', '--algorithm', algorithm, ...(algorithm === 'rtn' ? [] : ['--calib', calib]), '--json'], { SLIMNET_FROM_SOURCE: '1' });
+        if (r.code !== 0) throw new Error(`quantize (${algorithm}) failed: ${r.stderr}`);
+        const report = JSON.parse(r.stdout) as { output: { bytes: number }; summary: { notes?: string[] } };
+        quantized.push({ algorithm, path, seconds: r.seconds, peakMb: r.peakMb, bytes: report.output.bytes, note: (report.summary.notes ?? []).find((n) => /layer by layer/.test(n)) ?? '' });
+      }
       log('generating with the KV cache, float32 and int4 interleaved (1 intra-op thread)');
       const session = { intraOpThreads: 1, interOpThreads: 1 };
-      const sessions: Session[] = [await engine.createSession(input, session), await engine.createSession(q4, session)];
-      const prompt = Array.from({ length: 16 }, (_, i) => (i * 7919 + 13) % 32000);
+      const sessions: Session[] = [await engine.createSession(input, session)];
+      const prompt = Array.from({ length: 16 }, (_, i) => (i * 7919 + 13) % vocab);
       const steps = quick ? 4 : 16;
-      const forced = Array.from({ length: steps }, (_, i) => (i * 104729 + 7) % 32000);
-      const runs: DecoderRun[][] = [[], []];
+      const forced = Array.from({ length: steps }, (_, i) => (i * 104729 + 7) % vocab);
+      const runs: DecoderRun[][] = [[]];
       const rounds = quick ? 1 : 3;
       try {
+        for (const q of quantized) { sessions.push(await engine.createSession(q.path, session)); runs.push([]); }
         for (let round = 0; round < rounds; round++) {
-          // Alternating the order each round, so neither model always runs on a warm cache.
-          const order = round % 2 ? [1, 0] : [0, 1];
+          // Alternating the order each round, so no model always runs on a warm cache.
+          const order = sessions.map((_, i) => i);
+          if (round % 2) order.reverse();
           for (const i of order) runs[i]!.push(await runDecoder(sessions[i]!, prompt, steps, forced));
         }
       } finally {
@@ -59,35 +77,39 @@ export const suite: BenchSuite = {
         decodeMs: median(rs.flatMap((x) => x.decodeMs)),
       }));
       const logitsVocab = runs[0]![0]!.logits.length / (prompt.length + steps);
-      const [ref, got] = [runs[0]![0]!.logits, runs[1]![0]!.logits];
-      const agreement = nextTokenAgreement(ref, got, logitsVocab);
-      let e = 0, r2 = 0;
-      for (let i = 0; i < ref.length; i++) { e += (ref[i]! - got[i]!) ** 2; r2 += ref[i]! ** 2; }
-      const logitError = Math.sqrt(e / r2);
+      const ref = runs[0]![0]!.logits;
+      const compare = (got: Float32Array) => {
+        let e = 0, r2 = 0;
+        for (let i = 0; i < ref.length; i++) { e += (ref[i]! - got[i]!) ** 2; r2 += ref[i]! ** 2; }
+        return { agreement: nextTokenAgreement(ref, got, logitsVocab), logitError: Math.sqrt(e / r2) };
+      };
       const tps = summary.map((s) => 1000 / s.decodeMs);
+      const metrics: Record<string, number> = { 'lm-large.fp32_decode_tps': tps[0]! };
+      const rows: (string | number)[][] = [['float32', '-', '-', floatBytes / MB, 1, summary[0]!.prefillMs, summary[0]!.decodeMs, tps[0]!, 1, '-', '-']];
+      const notes: string[] = [];
+      quantized.forEach((q, k) => {
+        const i = k + 1;
+        const { agreement, logitError } = compare(runs[i]![0]!.logits);
+        rows.push([`int4 b32 ${q.algorithm.toUpperCase()} (acc 4)`, q.seconds, q.peakMb ?? NaN, q.bytes / MB, q.bytes / floatBytes, summary[i]!.prefillMs, summary[i]!.decodeMs, tps[i]!, tps[i]! / tps[0]!, logitError, agreement]);
+        // RTN keeps the metric names the summary has always had.
+        const key = q.algorithm === 'rtn' ? 'lm-large.int4' : `lm-large.int4-${q.algorithm}`;
+        Object.assign(metrics, {
+          [`${key}.quantize_s`]: q.seconds, [`${key}.quantize_peak_mb`]: q.peakMb ?? NaN, [`${key}.size_ratio`]: q.bytes / floatBytes,
+          [`${key}.speedup`]: tps[i]! / tps[0]!, [`${key}.next_token_agreement`]: agreement, [`${key}.logit_rel_error`]: logitError,
+        });
+        if (q.algorithm === 'rtn') metrics['lm-large.int4_decode_tps'] = tps[i]!;
+        if (q.note) notes.push(`${q.algorithm.toUpperCase()}: ${q.note}`);
+      });
+      notes.push(`input counted with its external data: ${(floatBytes / MB).toFixed(1)} MB; quantize seconds and peak RSS are the CLI child process's`);
+      notes.push(`logit error and next-token agreement against float32 over the prompt and the forced tokens (random weights give nearly flat logits over ${vocab} tokens, so the argmax is fragile: a sanity check, not an accuracy figure)`);
       return {
         tables: [{
           title: `decoder ${dir.split('/').pop()}: prompt ${prompt.length}, ${steps} decode steps x ${rounds} rounds, 1 thread`,
-          columns: ['model', 'MB', 'size ratio', 'prefill ms', 'decode ms/token', 'tokens/s', 'speed-up'],
-          rows: [
-            ['float32', floatBytes / MB, 1, summary[0]!.prefillMs, summary[0]!.decodeMs, tps[0]!, 1],
-            ['int4 b32 (acc 4)', report.output.bytes / MB, report.output.bytes / floatBytes, summary[1]!.prefillMs, summary[1]!.decodeMs, tps[1]!, tps[1]! / tps[0]!],
-          ],
+          columns: ['model', 'quantize s', 'peak MB', 'MB', 'size ratio', 'prefill ms', 'decode ms/token', 'tokens/s', 'speed-up', 'logit error', 'agreement'],
+          rows,
         }],
-        metrics: {
-          'lm-large.int4.quantize_s': r.seconds,
-          'lm-large.int4.quantize_peak_mb': r.peakMb ?? NaN,
-          'lm-large.int4.size_ratio': report.output.bytes / floatBytes,
-          'lm-large.int4.speedup': tps[1]! / tps[0]!,
-          'lm-large.fp32_decode_tps': tps[0]!,
-          'lm-large.int4_decode_tps': tps[1]!,
-          'lm-large.int4.next_token_agreement': agreement,
-          'lm-large.int4.logit_rel_error': logitError,
-        },
-        notes: [
-          `quantize: ${r.seconds.toFixed(1)} s, peak RSS ${r.peakMb?.toFixed(0) ?? '?'} MB (CLI child process), input counted with its external data: ${(report.input.bytes / MB).toFixed(1)} MB`,
-          `float32 vs int4 over ${prompt.length + steps} positions: logit relative error ${logitError.toFixed(3)}, next-token agreement ${agreement.toFixed(3)} (random weights give nearly flat logits over 32000 tokens, so the argmax is fragile: a sanity check, not an accuracy figure)`,
-        ],
+        metrics,
+        notes,
       };
     } finally {
       rmSync(out, { recursive: true, force: true });
