@@ -127,6 +127,19 @@ describe('quantizeGptq', () => {
     }
   });
 
+  it('a wide weight quantized in slices of columns (an LM head) gets the codes, scales and zero points of one piece', async () => {
+    const spec: BlockSpec = { bits: 4, blockSize: 32, symmetric: false };
+    const whole = await quantizeGptq(w, K, N, spec, xtx, dp);
+    // 40 columns in slices of 16, 16 and 8.
+    const sliced = await quantizeGptq(w, K, N, spec, xtx, dp, { columns: 16 });
+    let differ = 0;
+    for (let i = 0; i < whole.codes.length; i++) if (whole.codes[i] !== sliced.codes[i]) differ++;
+    // Only the order of float64 sums in the products may differ (a code on a rounding edge).
+    expect(differ).toBeLessThanOrEqual(2);
+    expect(Array.from(sliced.scales)).toEqual(Array.from(whole.scales).map((v, i) => (Math.abs(v - sliced.scales[i]!) < 1e-6 * Math.abs(v) ? sliced.scales[i]! : v)));
+    expect(Array.from(sliced.zeroPoints!).filter((z, i) => z !== whole.zeroPoints![i]).length).toBeLessThanOrEqual(2);
+  });
+
   it('weights sharing an input (Q/K/V) reuse its factor and get the codes a fresh factorization gives', async () => {
     const spec: BlockSpec = { bits: 4, blockSize: 16, symmetric: false };
     const other = Float32Array.from(w, (v, i) => v * (1 + 0.3 * Math.sin(i)));

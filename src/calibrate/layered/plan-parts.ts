@@ -25,6 +25,15 @@ export interface Part {
 /** Parts grow up to this multiple of the budget while looking for a cheap cut. */
 const WINDOW = 4;
 
+/** Ops whose outputs describe shapes, not data. */
+const SHAPE_OPS = new Set(['Shape', 'Size']);
+
+/** A float constant of at least 2 dims and 1024 values: a layer's weight, not a scalar or a norm's vector. */
+function isWeight(v: Value): boolean {
+  const t = v.constValue;
+  return !!t && t.dims.length >= 2 && t.size >= 1024;
+}
+
 /** Reads of `n` that belong to the main graph (its subgraphs' own values excluded). */
 function mainReads(n: Node, g: Graph): Value[] {
   return [...nodeReads(n)].filter((v) => v.graph === g);
@@ -36,14 +45,24 @@ export function planParts(g: Graph, budget: number): Part[] {
   const reads = nodes.map((n) => mainReads(n, g));
   const lastUse = new Map<Value, number>();
   reads.forEach((vs, i) => { for (const v of vs) lastUse.set(v, i); });
-  // Activations alive across the cut after node i (produced at or before i, read after i).
+  // Activations alive across the cut after node i that carry the model's data: those computed
+  // from a weight (the embedding lookup, the projections) or from such values. Rotary tables, the
+  // mask and shape arithmetic are computed from the inputs and constants alone: small, and read by
+  // every layer, so they cross every cut alike and do not count. Inside attention the layer's input
+  // still waits for its residual Add while the heads are in flight; just after a residual Add only
+  // the hidden state crosses.
+  const heavy = new Set<Value>();
+  nodes.forEach((n, i) => {
+    if (SHAPE_OPS.has(n.opType)) return;
+    if (reads[i]!.some((v) => heavy.has(v) || isWeight(v))) for (const o of n.outputs) heavy.add(o);
+  });
   const crossing: number[] = [];
   let alive = 0;
   const dies = new Map<number, number>();
   nodes.forEach((n, i) => {
     for (const o of n.outputs) {
       const last = lastUse.get(o);
-      if (last === undefined || last <= i) continue;
+      if (!heavy.has(o) || last === undefined || last <= i) continue;
       alive++;
       dies.set(last, (dies.get(last) ?? 0) + 1);
     }
@@ -89,13 +108,13 @@ export function planParts(g: Graph, budget: number): Part[] {
     if (cut < nodes.length - 1) cuts.push(cut);
   }
   const parts: Part[] = [];
-  let start = 0;
+  let first = 0;
   for (const end of [...cuts, nodes.length - 1]) {
-    const members = nodes.slice(start, end + 1);
+    const members = nodes.slice(first, end + 1);
     const inside = new Set(members.flatMap((n) => n.outputs));
     const partReads = new Set<string>();
     const weights = new Set<Value>();
-    for (let k = start; k <= end; k++) {
+    for (let k = first; k <= end; k++) {
       for (const v of reads[k]!) {
         if (v.constValue) weights.add(v);
         else if (!inside.has(v)) partReads.add(v.name);
@@ -103,7 +122,7 @@ export function planParts(g: Graph, budget: number): Part[] {
     }
     const handsOn = [...inside].filter((v) => (lastUse.get(v) ?? -1) > end).map((v) => v.name);
     parts.push({ nodes: members, reads: [...partReads], handsOn, weightBytes: [...weights].reduce((s, v) => s + v.constValue!.byteLength, 0) });
-    start = end + 1;
+    first = end + 1;
   }
   return parts;
 }

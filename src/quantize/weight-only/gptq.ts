@@ -11,7 +11,7 @@
  * ONNX Runtime's float64 GEMM (runtime/dense-products.ts, linalg-inverse-factor.ts): a 4096 x 4096
  * layer takes seconds instead of minutes, with the same result up to the order of float64 sums.
  */
-import { allocateBlocks, decode, encode, fitBlock, type BlockQuantized, type BlockSpec } from './block-quant.js';
+import { allocateBlocks, blockCount, decode, encode, fitBlock, type BlockQuantized, type BlockSpec } from './block-quant.js';
 import { clearDeadInputs } from '../../linalg.js';
 import { copyBlock, type DenseProducts } from '../../runtime/dense-products.js';
 import { dampedInverseFactorInto } from '../../linalg-inverse-factor.js';
@@ -24,7 +24,11 @@ export interface GptqOptions {
    * not depend on it beyond float rounding; tests make it small to run several batches.
    */
   batch?: number;
+  /** Output columns quantized at a time (default 4096); the result does not depend on it. */
+  columns?: number;
 }
+
+const COLUMNS = 4096;
 
 /** The H whose factor each DenseProducts' 'gptq.u' work array holds (the factor is O(K^3): reused, not redone). */
 const lastFactor = new WeakMap<DenseProducts, { xtx: Float64Array; K: number; damp: number; buffer: ArrayBufferLike }>();
@@ -45,6 +49,25 @@ function batchRows(requested: number | undefined, blockSize: number): number {
  * work arrays for the next layer.
  */
 export async function quantizeGptq(w: Float32Array, K: number, N: number, spec: BlockSpec, xtx: Float64Array, dp: DenseProducts, options: GptqOptions = {}): Promise<BlockQuantized> {
+  const columns = options.columns ?? COLUMNS;
+  if (N <= columns) return quantizeColumns(w, K, N, spec, xtx, dp, options);
+  // Output columns are independent given H: a wide weight (an LM head, 32000 columns) goes in
+  // slices, so its float64 work arrays stay K x `columns` (a whole 2048 x 32000 head took 1 GB).
+  const q = allocateBlocks(K, N, spec);
+  const kb = blockCount(K, spec.blockSize);
+  for (let n0 = 0; n0 < N; n0 += columns) {
+    const m = Math.min(columns, N - n0);
+    const slice = new Float32Array(K * m);
+    for (let k = 0; k < K; k++) slice.set(w.subarray(k * N + n0, k * N + n0 + m), k * m);
+    const part = await quantizeColumns(slice, K, m, spec, xtx, dp, options);
+    q.codes.set(part.codes, n0 * K);
+    q.scales.set(part.scales, n0 * kb);
+    if (q.zeroPoints) q.zeroPoints.set(part.zeroPoints!, n0 * kb);
+  }
+  return q;
+}
+
+async function quantizeColumns(w: Float32Array, K: number, N: number, spec: BlockSpec, xtx: Float64Array, dp: DenseProducts, options: GptqOptions): Promise<BlockQuantized> {
   const W = dp.work('gptq.w', K * N);
   W.set(w);
   const damp = options.dampPercent ?? 0.01;
