@@ -7,7 +7,7 @@
  * weights are clamped in place; plain RTN afterwards reproduces the searched codes exactly (it
  * sees the same clamped block), so the quantizer itself stays RTN.
  */
-import { dequantizeBlocks, quantizeRtn, type BlockSpec } from './block-quant.js';
+import type { BlockSpec } from './block-quant.js';
 import type { DenseProducts } from '../../runtime/dense-products.js';
 
 const RATIOS = Array.from({ length: 11 }, (_, i) => 1 - i * 0.05);
@@ -31,18 +31,9 @@ export async function clipWeights(w: Float32Array, K: number, N: number, spec: B
     const hi = new Float64Array(N);
     for (let a = 0; a < B; a++) for (let n = 0; n < N; n++) { const m = Math.abs(w[(k0 + a) * N + n]!); if (m > hi[n]!) hi[n] = m; }
     const lo = hi.map((m) => -m);
-    const block = new Float32Array(B * N);
     // d [B, R * N]: row a holds the error of block row a for every ratio, ratio by ratio.
     const d = dp.work('clip.d', B * R * N);
-    for (const [ri, r] of RATIOS.entries()) {
-      for (let a = 0; a < B; a++) for (let n = 0; n < N; n++) {
-        const v = w[(k0 + a) * N + n]!;
-        const l = r * lo[n]!, u = r * hi[n]!;
-        block[a * N + n] = v < l ? l : v > u ? u : v;
-      }
-      const deq = dequantizeBlocks(quantizeRtn(block, B, N, spec));
-      for (let a = 0; a < B; a++) for (let n = 0; n < N; n++) d[a * R * N + ri * N + n] = w[(k0 + a) * N + n]! - deq[a * N + n]!;
-    }
+    for (const [ri, r] of RATIOS.entries()) clampedRoundTrip(w, k0, B, N, r, hi, spec, d, R * N, ri * N);
     // H d in one product (H is symmetric, so H^T d = H d), then err(r, n) = d_rn^T H d_rn.
     const hd = { rows: B, cols: R * N, data: dp.work('clip.hd', B * R * N) };
     await dp.product({ rows: B, cols: B, data: h }, { rows: B, cols: R * N, data: d }, hd);
@@ -63,4 +54,55 @@ export async function clipWeights(w: Float32Array, K: number, N: number, spec: B
     }
   }
   return pairs ? clipped / pairs : 0;
+}
+
+/**
+ * For one quantization block (rows k0..k0+B of `w` [K, N]) clamped to +-r hi[n] per column: the
+ * error w - deq(RTN(clamped)) of every value, written to `d` at row stride `stride` from column
+ * `offset`. The same arithmetic as quantizeRtn then dequantizeBlocks (fitBlock's float64 scale
+ * for the zero point, its float32 copy for the codes), without their allocations and N-major
+ * layout: as those two calls, this was the rest of AWQ's time at 1B scale.
+ */
+export function clampedRoundTrip(w: Float32Array, k0: number, B: number, N: number, r: number, hi: Float64Array, spec: BlockSpec, d: Float64Array, stride: number, offset: number): void {
+  const qmax = (1 << spec.bits) - 1;
+  const half = 1 << (spec.bits - 1);
+  // Row by row (w is row-major): fitBlock's range per column, which always holds 0.
+  const mn = new Float64Array(N), mx = new Float64Array(N);
+  for (let a = 0; a < B; a++) {
+    const row = (k0 + a) * N;
+    for (let n = 0; n < N; n++) {
+      const u = r * hi[n]!;
+      const x = w[row + n]!;
+      const v = Math.fround(x < -u ? -u : x > u ? u : x);
+      if (v < mn[n]!) mn[n] = v;
+      if (v > mx[n]!) mx[n] = v;
+    }
+  }
+  const scale = new Float64Array(N), zp = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    if (spec.symmetric) {
+      const neg = -mn[n]! >= mx[n]!;
+      const mag = neg ? -mn[n]! : mx[n]!;
+      scale[n] = Math.fround(mag > 0 ? mag / (neg ? half : half - 1) : 1);
+      zp[n] = half;
+    } else {
+      const range = mx[n]! - mn[n]!;
+      const wide = range > 0 ? range / qmax : 1;
+      scale[n] = Math.fround(wide);
+      const z = Math.round(-mn[n]! / wide);
+      zp[n] = z < 0 ? 0 : z > qmax ? qmax : z;
+    }
+  }
+  for (let a = 0; a < B; a++) {
+    const row = (k0 + a) * N;
+    const out = a * stride + offset;
+    for (let n = 0; n < N; n++) {
+      const u = r * hi[n]!;
+      const x = w[row + n]!;
+      const v = Math.fround(x < -u ? -u : x > u ? u : x);
+      let c = Math.round(v / scale[n]!) + zp[n]!;
+      c = c < 0 ? 0 : c > qmax ? qmax : c;
+      d[out + n] = x - Math.fround((c - zp[n]!) * scale[n]!);
+    }
+  }
 }
