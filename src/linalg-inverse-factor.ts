@@ -58,10 +58,11 @@ async function inverseCholesky(a: Float64Array, lda: number, a0: number, n: numb
  * not positive definite. `leaf`: the largest block factored in JS (tests make it small to run the
  * recursion on small matrices).
  */
-export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: Float64Array, dp: DenseProducts, leaf = LEAF): Promise<boolean> {
+export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: Float64Array, dp: DenseProducts, leaf = LEAF, consumeInput = false): Promise<boolean> {
   const last = n * n - 1;
-  const rev = dp.work('factor.reversed', n * n);
-  for (let i = 0; i <= last; i++) rev[i] = h[last - i]!;
+  // A caller whose h is a scratch copy lets it be reversed in place (one n x n array less: 254 MB at n = 5632).
+  const rev = consumeInput ? h.reverse() : dp.work('factor.reversed', n * n);
+  if (!consumeInput) for (let i = 0; i <= last; i++) rev[i] = h[last - i]!;
   u.fill(0);
   if (!(await inverseCholesky(rev, n, 0, n, u, n, 0, dp, leaf, 0))) return false;
   // U[p][q] = X[n-1-p][n-1-q]: the reversal of every element, in place.
@@ -69,8 +70,12 @@ export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: 
   return true;
 }
 
-/** linalg.ts's dampedInverseFactor with the products in ONNX Runtime, into `u` (K x K). */
-export async function dampedInverseFactorInto(h: Float64Array, K: number, dampPercent: number, u: Float64Array, dp: DenseProducts, leaf = LEAF): Promise<void> {
-  for (const hd of dampedCopies(h, K, dampPercent, dp.work('factor.damped', K * K))) if (await upperCholeskyOfInverseInto(hd, K, u, dp, leaf)) return;
+/**
+ * linalg.ts's dampedInverseFactor with the products in ONNX Runtime, into `u` (K x K); `h` is not
+ * modified. `deadToOne`: zero diagonal entries count as 1 (clearDeadInputs without its copy of h).
+ */
+export async function dampedInverseFactorInto(h: Float64Array, K: number, dampPercent: number, u: Float64Array, dp: DenseProducts, leaf = LEAF, deadToOne = false): Promise<void> {
+  // Each damped copy is scratch (the next one is made from h again): reversed in place.
+  for (const hd of dampedCopies(h, K, dampPercent, dp.work('factor.damped', K * K), deadToOne)) if (await upperCholeskyOfInverseInto(hd, K, u, dp, leaf, true)) return;
   throw new Error(NOT_POSITIVE_DEFINITE);
 }

@@ -154,13 +154,16 @@ export function clearDeadInputs(h: Float64Array, w: Float64Array, K: number, N: 
  * the caller asks again (GPTQ's and SparseGPT's damping, until H factors). Written into `into`
  * when given (K x K), else into a new array.
  */
-export function* dampedCopies(h: Float64Array, K: number, dampPercent: number, into?: Float64Array): Generator<Float64Array> {
+export function* dampedCopies(h: Float64Array, K: number, dampPercent: number, into?: Float64Array, deadToOne = false): Generator<Float64Array> {
+  // deadToOne: a zero diagonal entry (an input that never fires) counts as 1, as clearDeadInputs
+  // would have set it, without a copy of h to set it in.
+  const diag = (k: number) => (deadToOne && h[k * K + k] === 0 ? 1 : h[k * K + k]!);
   let mean = 0;
-  for (let k = 0; k < K; k++) mean += h[k * K + k]!;
+  for (let k = 0; k < K; k++) mean += diag(k);
   mean = mean / K || 1;
   for (let damp = dampPercent; damp < 10; damp *= 10) {
     const hd = into ? (into.set(h), into) : Float64Array.from(h);
-    for (let k = 0; k < K; k++) hd[k * K + k]! += damp * mean;
+    for (let k = 0; k < K; k++) hd[k * K + k] = diag(k) + damp * mean;
     yield hd;
   }
 }

@@ -12,7 +12,6 @@
  * layer takes seconds instead of minutes, with the same result up to the order of float64 sums.
  */
 import { allocateBlocks, blockCount, decode, encode, fitBlock, type BlockQuantized, type BlockSpec } from './block-quant.js';
-import { clearDeadInputs } from '../../linalg.js';
 import { copyBlock, type DenseProducts } from '../../runtime/dense-products.js';
 import { dampedInverseFactorInto } from '../../linalg-inverse-factor.js';
 
@@ -72,16 +71,14 @@ async function quantizeColumns(w: Float32Array, K: number, N: number, spec: Bloc
   W.set(w);
   const damp = options.dampPercent ?? 0.01;
   const U = dp.work('gptq.u', K * K);
+  // Inputs that never fire: their rows are zeroed here and their diagonal counts as 1 in the
+  // factor (clearDeadInputs, without a K x K copy of H: 254 MB at K = 5632).
+  for (let k = 0; k < K; k++) if (xtx[k * K + k] === 0) W.fill(0, k * N, (k + 1) * N);
   const last = lastFactor.get(dp);
-  if (last && last.xtx === xtx && last.K === K && last.damp === damp && last.buffer === U.buffer) {
-    // Q/K/V (and gate/up) share their input, so their H: its factor is still in U.
-    for (let k = 0; k < K; k++) if (xtx[k * K + k] === 0) W.fill(0, k * N, (k + 1) * N);
-  } else {
+  // Q/K/V (and gate/up) share their input, so their H: its factor may still be in U.
+  if (!(last && last.xtx === xtx && last.K === K && last.damp === damp && last.buffer === U.buffer)) {
     lastFactor.delete(dp);
-    const H = dp.work('gptq.h', K * K);
-    H.set(xtx);
-    clearDeadInputs(H, W, K, N);
-    await dampedInverseFactorInto(H, K, damp, U, dp);
+    await dampedInverseFactorInto(xtx, K, damp, U, dp, undefined, true);
     lastFactor.set(dp, { xtx, K, damp, buffer: U.buffer });
   }
   const q = allocateBlocks(K, N, spec);
