@@ -199,6 +199,10 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
           log.quantized(r.matmul, `${kind} weights${why} [${op.K}x${op.N}], ${blocks}, ${algoNote}, blocked DequantizeLinear`);
           for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
         }
+        // A float weight nothing reads any more goes now, not at the final cleanup: AWQ's scaled
+        // weights are in memory, not in external data (a 1.1B decoder's would add up to 4 GB).
+        const wv = op.weightValue;
+        if (wv.uses.length === 0 && wv.isInitializer && !wv.isGraphInput && !wv.isGraphOutput) wv.graph?.removeInitializer(wv);
         progress.update(++done);
       }
       if (group.part) products?.forgetWork();
