@@ -200,9 +200,13 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
           for (const h of r.helpers) log.quantized(h, `part of the weight-only form of ${r.matmul.name}`);
         }
         // A float weight nothing reads any more goes now, not at the final cleanup: AWQ's scaled
-        // weights are in memory, not in external data (a 1.1B decoder's would add up to 4 GB).
+        // weights are in memory, not in external data (a 1.1B decoder's would add up to 4 GB),
+        // and the ops analyzed before AWQ still point at the value: its tensor is let go too.
         const wv = op.weightValue;
-        if (wv.uses.length === 0 && wv.isInitializer && !wv.isGraphInput && !wv.isGraphOutput) wv.graph?.removeInitializer(wv);
+        if (wv.uses.length === 0 && wv.isInitializer && !wv.isGraphInput && !wv.isGraphOutput) {
+          wv.graph?.removeInitializer(wv);
+          wv.constValue = undefined;
+        }
         progress.update(++done);
       }
       if (group.part) products?.forgetWork();
