@@ -5,8 +5,7 @@
  * The same process serves load checks (load-check.ts): a crash there stays in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ExecutionProvider, Feeds, OptimizationLevel } from './types.js';
 import { CancelledError, RuntimeError } from '../errors.js';
 import { isInterrupted, onInterrupt } from './interrupt.js';
@@ -44,17 +43,25 @@ export class ProbeExit extends RuntimeError {
   }
 }
 
+/** A native stack frame, a separator or V8's GC trace: what a fatal error prints around its message. */
+const NOT_A_MESSAGE = /^(\d+: 0x|-----|<---|\[\d+:0x)/;
+
+/** The last line of a dead process's stderr that says something ('FATAL ERROR: ...'), not a stack frame. */
+function lastMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !NOT_A_MESSAGE.test(l));
+  return lines.pop() ?? '';
+}
+
 /**
- * One model in a fresh process (see memory-probe-child.ts): the process boundary also keeps a
+ * One model in a fresh process (see memory-probe-child.mjs): the process boundary also keeps a
  * native crash of ONNX Runtime (a segfault at load) from taking slimnet down with it. Rejects with
  * ProbeExit when the process dies without replying, CancelledError on an interrupt.
  */
 export async function runProbe(request: ProbeRequest): Promise<ProbeReply> {
   if (isInterrupted()) throw new CancelledError('model probe cancelled');
-  const fromSource = import.meta.url.endsWith('.ts');
-  const child = fileURLToPath(new URL(fromSource ? './memory-probe-child.ts' : './memory-probe-child.js', import.meta.url));
-  const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
-  const proc = fork(child, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // Plain JavaScript beside this file, from the sources as from dist/: node starts it without tsx.
+  const child = fileURLToPath(new URL('./memory-probe-child.mjs', import.meta.url));
+  const proc = fork(child, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   liveProbes.add(proc);
   proc.once('exit', () => liveProbes.delete(proc));
   let stderr = '';
@@ -68,7 +75,7 @@ export async function runProbe(request: ProbeRequest): Promise<ProbeReply> {
     proc.once('exit', (code, signal) => {
       // Ctrl-C in a terminal reaches the whole process group: the probe may die of it first.
       if (signal === 'SIGINT') reject(new CancelledError('model probe interrupted'));
-      else reject(new ProbeExit(stage, signal, code, stderr.trim().split('\n').pop() ?? ''));
+      else reject(new ProbeExit(stage, signal, code, lastMessage(stderr)));
     });
     proc.once('error', (err) => reject(new RuntimeError(`model probe could not start: ${err.message}`)));
     // A send that fails (the process already died) is reported by its 'exit', with the signal.
