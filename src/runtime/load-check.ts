@@ -75,7 +75,7 @@ export async function checkLoadsInChild(model: Model, what: string, options: Loa
     let source: string | Uint8Array;
     if (dir) {
       source = join(dir, 'model.onnx');
-      saveModel(model, source, { externalData: true });
+      saveModel(model, source, { externalData: true, copy: true });
     } else {
       source = modelToBytes(model);
     }
