@@ -80,7 +80,7 @@ export async function checkLoadsInChild(model: Model, what: string, options: Loa
       source = modelToBytes(model);
     }
     const fix = options.fix ?? 'keep the ops involved as they were with --exclude, or report the model to slimnet';
-    const reply = await runProbe({ source, provider: 'cpu', threads: 1, runs: feeds ? 1 : 0, feeds: feeds ?? {}, level }).catch((err: unknown) => {
+    const reply = await runProbe({ source, provider: 'cpu', threads: 1, runs: feeds ? 1 : 0, feeds: feeds ?? {}, level, reuse: true }).catch((err: unknown) => {
       if (!(err instanceof ProbeExit)) throw err;
       const how = err.signal ? `crashed (${err.signal})` : `exited with code ${err.code}`;
       throw new RuntimeError(`${what}: ONNX Runtime ${how} while ${err.stage} it at graph optimization level '${level}' (its default) in a check process; nothing was written. ${fix[0]!.toUpperCase()}${fix.slice(1)}${err.stderrTail ? ` (ONNX Runtime: ${err.stderrTail})` : ''}`);

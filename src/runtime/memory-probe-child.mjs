@@ -44,7 +44,10 @@ function toOrt(feeds) {
 /** Forked with an IPC channel (runProbe), so process.send exists. */
 const send = /** @type {(message: ProbeReply | { loaded: true }, callback?: () => void) => void} */ (process.send?.bind(process));
 
-process.once('message', async (/** @type {ProbeRequest} */ req) => {
+// A load check (`reuse`) waits for the next model; a memory probe measures one model and exits.
+// Either way the process ends with its parent (the IPC channel closes).
+process.on('disconnect', () => process.exit(0));
+process.on('message', async (/** @type {ProbeRequest} */ req) => {
   /** @type {ProbeReply} */
   let reply;
   try {
@@ -66,5 +69,5 @@ process.once('message', async (/** @type {ProbeRequest} */ req) => {
   } catch (err) {
     reply = { ok: false, error: /** @type {Error} */ (err).message.split('\n')[0] ?? '' };
   }
-  send(reply, () => process.exit(0));
+  send(reply, () => { if (!req.reuse) process.exit(0); });
 });
