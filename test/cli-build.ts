@@ -10,7 +10,7 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** Where runs keep their copies; one directory per vitest process, removed when it ends. */
 export const TEST_CLI_DIR = '.slimnet-test-cli';
@@ -25,9 +25,9 @@ function esbuildOf(root: string): Esbuild {
   return createRequire(fromRoot.resolve('tsx/package.json'))('esbuild') as Esbuild;
 }
 
-function sources(dir: string): string[] {
+function sources(dir: string, kind = /\.tsx?$/): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? sources(join(dir, e.name), kind) : kind.test(e.name) && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
 }
 
 /**
@@ -48,6 +48,8 @@ export async function buildTestCli(root: string, out: string): Promise<string> {
     sourcemap: true,
     logLevel: 'error',
   });
+  // Plain JavaScript in src/ (the probe child) is used as it is.
+  for (const f of sources(join(root, 'src'), /\.mjs$/)) copyFileSync(f, join(out, 'dist', relative(root, f)));
   mkdirSync(join(out, 'bin'));
   copyFileSync(join(root, 'bin', 'slimnet.js'), join(out, 'bin', 'slimnet.js'));
   // ESM whatever the nearest package.json above says.

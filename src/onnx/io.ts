@@ -82,6 +82,11 @@ export interface SaveOptions {
    * exceed protobuf's 2 GB limit always use external data.
    */
   externalData?: boolean | { location?: string; threshold?: number };
+  /**
+   * A copy (a temporary file for a check): the model's external tensors keep reading from the
+   * files they were read from, instead of moving to the new data file (which may go away).
+   */
+  copy?: boolean;
 }
 
 export interface SaveResult {
@@ -164,6 +169,7 @@ export function stageModel(model: Model, path: string, options: SaveOptions = {}
       result: { path: abs, bytes: bytes.length, externalDataPath: dataPath, externalDataBytes: dataFile.size, notes },
       commit: () => {
         commitAll(files);
+        if (options.copy) return;
         for (const [t, loc] of moved) t.relocate(loc);
         model.baseDir = dirname(abs);
       },

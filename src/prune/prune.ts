@@ -10,6 +10,7 @@ import { runPasses } from '../ir/passes/pass.js';
 import { CLEANUP_PASSES, constantsToInitializers, describeFolding, foldConstants, removeUnused } from '../ir/passes/index.js';
 import { restoreFloat16Storage } from '../quantize/float16-storage.js';
 import { Engine } from '../runtime/engine.js';
+import { checkLoadsInChild } from '../runtime/load-check.js';
 import { modelHash } from '../onnx/hash.js';
 import { OptionError } from '../errors.js';
 import { resolvePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './options.js';
@@ -78,7 +79,10 @@ export async function prune(model: Model, options: PruneOptions): Promise<PruneR
     const restored = restoreFloat16Storage(outcome.model, folded, { round: true }).length;
     if (restored) notes.push(`${restored} weight(s) stored in float16 again, as in the model given (pruned values rounded to float16)`);
     runPasses(outcome.model, CLEANUP_PASSES);
-    return { model: outcome.model, plan: outcome.plan, summary: summarize(model, outcome, o, [...notes, ...outcome.notes], search) };
+    // Before the caller times or evaluates it in-process (the CLI's check): a native crash of ORT on
+    // the pruned graph is an error here. (Sensitivity and --max-drop ran their trials in-process.)
+    const loaded = await checkLoadsInChild(outcome.model, 'the pruned model', o.onProgress ? { onProgress: o.onProgress } : {});
+    return { model: outcome.model, plan: outcome.plan, summary: summarize(model, outcome, o, [...notes, ...outcome.notes, loaded.note], search) };
   } finally {
     if (!o0.engine) await engine.close();
   }

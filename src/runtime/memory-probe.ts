@@ -5,8 +5,7 @@
  * The same process serves load checks (load-check.ts): a crash there stays in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ExecutionProvider, Feeds, OptimizationLevel } from './types.js';
 import { CancelledError, RuntimeError } from '../errors.js';
 import { isInterrupted, onInterrupt } from './interrupt.js';
@@ -24,6 +23,12 @@ export interface ProbeRequest {
   feeds: Feeds;
   /** ONNX Runtime's graph optimization level; default 'all' (its own default). */
   level?: OptimizationLevel;
+  /**
+   * Load checks: the process may have served checks before and waits for the next one after
+   * (a new process costs Node's start and ONNX Runtime's import, most of a check on a small
+   * model). Peak memory always gets a fresh process.
+   */
+  reuse?: boolean;
 }
 
 export type ProbeReply = { ok: true; baselineRssBytes: number; peakRssBytes: number } | { ok: false; error: string };
@@ -44,39 +49,100 @@ export class ProbeExit extends RuntimeError {
   }
 }
 
+/** A native stack frame, a separator or V8's GC trace: what a fatal error prints around its message. */
+const NOT_A_MESSAGE = /^(\d+: 0x|-----|<---|\[\d+:0x)/;
+
+/** The last line of a dead process's stderr that says something ('FATAL ERROR: ...'), not a stack frame. */
+function lastMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !NOT_A_MESSAGE.test(l));
+  return lines.pop() ?? '';
+}
+
 /**
- * One model in a fresh process (see memory-probe-child.ts): the process boundary also keeps a
- * native crash of ONNX Runtime (a segfault at load) from taking slimnet down with it. Rejects with
- * ProbeExit when the process dies without replying, CancelledError on an interrupt.
+ * One model in a fresh process (see memory-probe-child.mjs), or with `reuse` in the idle one of an
+ * earlier check: the process boundary also keeps a native crash of ONNX Runtime (a segfault at
+ * load) from taking slimnet down with it. Rejects with ProbeExit when the process dies without
+ * replying, CancelledError on an interrupt.
  */
 export async function runProbe(request: ProbeRequest): Promise<ProbeReply> {
   if (isInterrupted()) throw new CancelledError('model probe cancelled');
-  const fromSource = import.meta.url.endsWith('.ts');
-  const child = fileURLToPath(new URL(fromSource ? './memory-probe-child.ts' : './memory-probe-child.js', import.meta.url));
-  const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
-  const proc = fork(child, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  liveProbes.add(proc);
-  proc.once('exit', () => liveProbes.delete(proc));
+  const proc = (request.reuse && takeIdle()) || startProbe();
   let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
   let stage: 'loading' | 'running' = 'loading';
+  let replied = false;
+  const onData = (d: Buffer) => { stderr += d.toString(); };
+  let onMessage = (_m: ProbeReply | { loaded: true }) => undefined as void;
+  let onExit = (_code: number | null, _signal: NodeJS.Signals | null) => undefined as void;
+  let onError = (_err: Error) => undefined as void;
+  proc.stderr?.on('data', onData);
   return new Promise<ProbeReply>((resolve, reject) => {
-    proc.on('message', (m: ProbeReply | { loaded: true }) => {
+    onMessage = (m) => {
       if ('loaded' in m) stage = 'running';
-      else resolve(m);
-    });
-    proc.once('exit', (code, signal) => {
+      else { replied = true; resolve(m); }
+    };
+    onExit = (code, signal) => {
       // Ctrl-C in a terminal reaches the whole process group: the probe may die of it first.
       if (signal === 'SIGINT') reject(new CancelledError('model probe interrupted'));
-      else reject(new ProbeExit(stage, signal, code, stderr.trim().split('\n').pop() ?? ''));
-    });
-    proc.once('error', (err) => reject(new RuntimeError(`model probe could not start: ${err.message}`)));
+      else reject(new ProbeExit(stage, signal, code, lastMessage(stderr)));
+    };
+    onError = (err) => reject(new RuntimeError(`model probe could not start: ${err.message}`));
+    proc.on('message', onMessage);
+    proc.once('exit', onExit);
+    proc.once('error', onError);
     // A send that fails (the process already died) is reported by its 'exit', with the signal.
     proc.send(request, () => undefined);
   }).catch((err: unknown) => {
     // Ctrl-C reaches the probe too (same process group), or the interrupt killed it.
     throw isInterrupted() ? new CancelledError('model probe cancelled') : err;
-  }).finally(() => { if (proc.exitCode === null) proc.kill(); });
+  }).finally(() => {
+    proc.off('message', onMessage);
+    proc.off('exit', onExit);
+    proc.off('error', onError);
+    proc.stderr?.off('data', onData);
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    if (request.reuse && replied && !isInterrupted()) park(proc);
+    else proc.kill();
+  });
+}
+
+/** Plain JavaScript beside this file, from the sources as from dist/: node starts it without tsx. */
+function startProbe(): ChildProcess {
+  const child = fileURLToPath(new URL('./memory-probe-child.mjs', import.meta.url));
+  const proc = fork(child, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  liveProbes.add(proc);
+  proc.once('exit', () => {
+    liveProbes.delete(proc);
+    if (idle?.proc === proc) idle = undefined;
+  });
+  return proc;
+}
+
+/** How long a check process waits for the next check before it ends. */
+const IDLE_MS = 5000;
+/** The check process between two checks; it keeps neither this process alive nor its memory for long. */
+let idle: { proc: ChildProcess; timer: NodeJS.Timeout } | undefined;
+
+/** Waits for the next check, unreferenced: the process may exit meanwhile (the child then sees its channel close and exits). */
+function park(proc: ChildProcess): void {
+  if (idle) {
+    proc.kill();
+    return;
+  }
+  proc.unref();
+  proc.channel?.unref();
+  (proc.stderr as { unref?: () => void } | null)?.unref?.();
+  idle = { proc, timer: setTimeout(() => proc.kill(), IDLE_MS).unref() };
+}
+
+function takeIdle(): ChildProcess | undefined {
+  const taken = idle;
+  idle = undefined;
+  if (!taken || !taken.proc.connected) return undefined;
+  clearTimeout(taken.timer);
+  taken.proc.ref();
+  taken.proc.channel?.ref();
+  (taken.proc.stderr as { ref?: () => void } | null)?.ref?.();
+  return taken.proc;
 }
 
 export async function measurePeakMemory(source: string | Uint8Array, feeds: Feeds, options: { provider?: ExecutionProvider; threads?: number; runs?: number } = {}): Promise<PeakMemory> {

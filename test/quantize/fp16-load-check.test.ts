@@ -5,7 +5,7 @@
  * naming the model and the level, with nothing written.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/onnx/io.js';
@@ -16,6 +16,7 @@ import { asFloat32 } from '../../src/runtime/tensor-data.js';
 import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
 import { ROOT, slimnetArgv, slimnetEnv } from '../helpers.js';
 import { spawn } from 'node:child_process';
+import { crashCheckProcesses } from '../check-processes.js';
 
 const FIXTURE = join(ROOT, 'fixtures', 'models', 'torch_vit_encoder.onnx');
 const engine = new Engine({ intraOpThreads: 1 });
@@ -29,29 +30,6 @@ async function logits(model: Model): Promise<Float32Array> {
   } finally {
     await s.release();
   }
-}
-
-function parentOf(pid: string): string | undefined {
-  try {
-    return /^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-  } catch {
-    return undefined; // gone meanwhile
-  }
-}
-
-/** Check processes started under this one (the CLI's), on Linux (/proc). */
-function checkProcesses(): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let cmd = '';
-    try { cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8'); } catch { continue; }
-    if (!cmd.includes('memory-probe-child')) continue;
-    for (let p: string | undefined = parentOf(d); p && p !== '0' && p !== '1'; p = parentOf(p)) {
-      if (p === String(process.pid)) { pids.push(Number(d)); break; }
-    }
-  }
-  return pids;
 }
 
 /** The CLI, without blocking this process (its check process is killed meanwhile). */
@@ -85,8 +63,8 @@ describe('fp16 on the nn.TransformerEncoder ViT export', () => {
     try {
       const out = join(dir, 'vit_fp16.onnx');
       // A real SIGSEGV delivered to the real check process, as a native crash of ONNX Runtime would.
-      const killer = setInterval(() => { for (const pid of checkProcesses()) process.kill(pid, 'SIGSEGV'); }, 20);
-      const r = await slimnetAsync(['quantize', FIXTURE, '--mode', 'fp16', '-o', out]).finally(() => clearInterval(killer));
+      const stop = crashCheckProcesses();
+      const r = await slimnetAsync(['quantize', FIXTURE, '--mode', 'fp16', '-o', out]).finally(stop);
       expect(r.code).toBe(6);
       expect(r.stderr).toMatch(/the float16 model: ONNX Runtime crashed \(SIGSEGV\) while (loading|running) it at graph optimization level 'all'.*nothing was written/);
       expect(existsSync(out)).toBe(false);

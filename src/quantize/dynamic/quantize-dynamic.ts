@@ -27,6 +27,7 @@ import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
 import { attentionBlocker, toQAttention } from './attention.js';
 import { quantizeEmbedding } from './embedding.js';
 import { analyzeEmbedding } from '../embedding-table.js';
+import { checkLoadsInChild } from '../../runtime/load-check.js';
 
 export type { DynamicQuantizeOptions } from './options.js';
 
@@ -153,5 +154,9 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
   if (atRisk.length) {
     summary.warnings.push(`${atRisk.length} op(s) keep plain int8 weights (--weights int8) whose u8 x s8 pairs can saturate in the int16 sums of ${target.name}'s kernels and lose accuracy there; the default (--weights auto) stores them exactly`);
   }
+  // Nothing loads the dynamic model in this process: the check process is the first ORT to see it.
+  throwIfAborted(o.signal, 'dynamic quantization');
+  const check = await checkLoadsInChild(result, 'the quantized model', { ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  summary.notes.push(check.note);
   return { model: result, summary, settings: dynamicSettings(o, target.name) };
 }

@@ -28,6 +28,7 @@ import { describeTarget, resolveTarget, type Target } from '../../target/resolve
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { prepareRecovery, recoveryData } from './recovery/recovery.js';
 import { timingFeeds } from './timing-feeds.js';
+import { checkLoadsInChild } from '../../runtime/load-check.js';
 import { DYNAMIC_OPS, dequantizeDynamic, givenAfterPreprocess } from './requantize.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
@@ -187,6 +188,10 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
     if (latency?.verdict) plan.notes.push(`placement ${latency.verdict}`);
     if (budget) plan.notes.push(`accuracy budget: ${budget.verdict}${budget.keptFloat.length ? `; kept in float: ${budget.keptFloat.join(', ')}` : ''}`);
     throwIfAborted(options.signal, 'quantization');
+    // The written model at ORT's default level, in a process of its own, before this process makes
+    // a session of it (timing, the speed check): a native crash of ORT is then an error, not ours.
+    // (The placement and budget searches have timed their candidates in-process already.)
+    const loadCheck = await checkLoadsInChild(q, 'the quantized model', options.onProgress ? { onProgress: options.onProgress } : {});
     progress.update(3, 'speed check in ONNX Runtime');
     if (measure && !latency) latency = await measureLatency(pre, candidate, timing, sample);
     if (latency && opts.timingBatch > 1) latency.batch = opts.timingBatch;
@@ -214,7 +219,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
       sizeBeforeBytes: storedTensorBytes(model),
       sizeAfterBytes: storedTensorBytes(q),
       warnings: [...plan.warnings, ...check.warnings],
-      notes: plan.notes,
+      notes: [...plan.notes, loadCheck.note],
     };
     const decisions: QuantDecisions = {
       placement: candidate.placement,

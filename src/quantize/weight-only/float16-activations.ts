@@ -8,15 +8,16 @@
 import type { Model } from '../../ir/model.js';
 import type { Engine } from '../../runtime/engine.js';
 import { storedTensorBytes } from '../../onnx/tensors.js';
-import { convertToFp16 } from '../fp16/convert.js';
+import { convertToFp16Unchecked } from '../fp16/convert.js';
 import type { QuantizeSummary } from '../types.js';
 
 const NOTHING_TO_CONVERT = /^no floating-point tensors/;
 
 /** Converts the weight-only model; adds what the conversion did to the weight-only summary. */
 export async function toFloat16Activations(model: Model, summary: QuantizeSummary, engine: Engine | undefined, signal: AbortSignal | undefined): Promise<Model> {
-  // No ORT optimizer pass: the weight-only graph is already what ORT will fuse at load time.
-  const r = await convertToFp16(model, { preprocess: false, ...(engine ? { engine } : {}), ...(signal ? { signal } : {}) });
+  // No ORT optimizer pass: the weight-only graph is already what ORT will fuse at load time. No load
+  // check either: weight-only checks the model it writes, float16 or not.
+  const r = await convertToFp16Unchecked(model, { preprocess: false, ...(engine ? { engine } : {}), ...(signal ? { signal } : {}) });
   const weightOps = r.summary.quantized.filter((d) => d.op === 'com.microsoft.MatMulNBits' || d.op === 'com.microsoft.GatherBlockQuantized').length;
   const casts = r.summary.quantized.filter((d) => d.op === 'Cast' && /boundary/.test(d.detail)).length;
   const kept = new Map<string, number>();
