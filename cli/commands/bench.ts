@@ -37,7 +37,7 @@ export function registerBench(program: Command): void {
     .option('--ep <list>', 'execution providers, comma-separated (cpu, cuda, tensorrt, webgpu, dml, coreml, qnn)', providerList, ['cpu'] as ExecutionProvider[])
     .option('--threads <n>', 'intra-op threads', positiveInt('--threads'), 1)
     .option('--batch <n>', 'samples per run', positiveInt('--batch'), 1)
-    .option('--runs <n>', 'timed runs per model, interleaved (default 50; fewer for models whose run takes over 0.6 s, within about 30 s per model)', positiveInt('--runs'))
+    .option('--runs <n>', 'timed runs per model, interleaved (default 50; fewer, after 1 warm-up, when 50 runs would take over 30 s)', positiveInt('--runs'))
     .option('--warmup <n>', 'warm-up runs per model (default 10; 1 when the runs are fewer)', positiveInt('--warmup'))
     .option('--data <file>', '.npz with real inputs (default: deterministic random inputs)')
     .option('--no-memory', 'skip the peak-memory probe (one short process per model)')

@@ -31,7 +31,7 @@ interface EvalFlags {
   report?: string;
   layers?: boolean;
   speed: boolean;
-  runs: number;
+  runs?: number;
   threads: number;
   ep: ExecutionProvider[];
   maxDrop?: string;
@@ -72,7 +72,7 @@ export function registerEval(program: Command): void {
     .option('--layers', 'rank the layers to blame (QDQ candidates; on by default with --report)')
     .option('--no-layers', 'skip the per-layer analysis')
     .option('--no-speed', 'do not time the two models')
-    .option('--runs <n>', 'timed runs per model', positiveInt('--runs'), 30)
+    .option('--runs <n>', 'timed runs per model (default 30 after 10 warm-up runs; fewer, after 1, when a run takes over a second: about 30 s per model)', positiveInt('--runs'))
     .option('--threads <n>', 'intra-op threads for timing', positiveInt('--threads'), 1)
     .option('--ep <list>', 'execution provider for timing', providerList, ['cpu'] as ExecutionProvider[])
     .option('--max-drop <x>', 'fail (exit 10) when the drop exceeds x points, or x% relative (e.g. 0.5 or 1%)')

@@ -15,7 +15,7 @@ import { CancelledError, InvalidModelError, OptionError, UnsupportedOpError, err
 import type { ProgressListener } from '../progress.js';
 import { detectHardware, type HardwareInfo } from '../target/hardware.js';
 import { checkSaturation } from './saturation.js';
-import { measureSessions, type LatencyStats } from '../tune/latency.js';
+import { measureSessions, runsWithinBudget, type LatencyStats } from '../tune/latency.js';
 import { modelRef, type ModelRef } from './model-runs.js';
 import { modelSizeBytes } from './hash.js';
 import { dataFeeds, syntheticFeeds } from './bench-feeds.js';
@@ -78,22 +78,15 @@ function validate(o: BenchmarkOptions): void {
 
 const DEFAULT_RUNS = 50;
 const DEFAULT_WARMUP = 10;
-/** Time the default runs of one model may take: a megapixel model runs for seconds, 50 runs of it for minutes. */
-const MODEL_BUDGET_MS = 30_000;
-const MIN_RUNS = 5;
 
-/**
- * Warm-up and timed runs: as given, else the defaults, fewer when one run is long (one untimed run
- * of each model tells), with a note saying so.
- */
-async function planRuns(timed: { session: Session; feeds: Feeds; ref: ModelRef }[], o: BenchmarkOptions, notes: string[]): Promise<{ warmup: number; runs: number }> {
+/** Warm-up and timed runs: as given, else the defaults, fewer when one run (an untimed one of each model) is long. */
+async function planRuns(timed: { session: Session; feeds: Feeds }[], o: BenchmarkOptions, notes: string[]): Promise<{ warmup: number; runs: number }> {
   if (o.runs !== undefined || o.warmup !== undefined || !timed.length) return { warmup: o.warmup ?? DEFAULT_WARMUP, runs: o.runs ?? DEFAULT_RUNS };
   let slowest = 0;
   for (const t of timed) slowest = Math.max(slowest, ...(await t.session.time(t.feeds, 1)));
-  const runs = Math.max(MIN_RUNS, Math.min(DEFAULT_RUNS, Math.floor(MODEL_BUDGET_MS / slowest)));
-  if (runs === DEFAULT_RUNS) return { warmup: DEFAULT_WARMUP, runs };
-  notes.push(`${runs} timed runs per model, not ${DEFAULT_RUNS}, after 1 warm-up: one run takes up to ${(slowest / 1000).toFixed(1)} s (--runs and --warmup to choose)`);
-  return { warmup: 1, runs };
+  const plan = runsWithinBudget(slowest, { runs: DEFAULT_RUNS, warmup: DEFAULT_WARMUP });
+  if (plan.note) notes.push(plan.note);
+  return plan;
 }
 
 export async function benchmark(models: (Model | string)[], options: BenchmarkOptions = {}): Promise<BenchmarkResult> {

@@ -9,7 +9,7 @@ import type { ExecutionProvider } from '../runtime/types.js';
 import type { DataSource } from '../calibrate/data/open.js';
 import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { analyzeLayers, type LayerAnalysisOptions } from './per-layer.js';
-import { measureInterleaved } from '../tune/latency.js';
+import { measureInterleaved, runsWithinBudget } from '../tune/latency.js';
 import { dataFeeds } from './bench-feeds.js';
 import { detectHardware } from '../target/hardware.js';
 import { checkSaturation } from './saturation.js';
@@ -31,6 +31,9 @@ export interface CompareOptions extends Omit<EvaluateOptions, 'engine'> {
   engine?: Engine;
 }
 
+const DEFAULT_RUNS = 30;
+const DEFAULT_WARMUP = 10;
+
 export async function compareModels(reference: Model | string, candidate: Model | string, data: DataSource, options: CompareOptions = {}): Promise<EvalReport> {
   const engine = options.engine ?? new Engine({ signal: options.signal });
   try {
@@ -42,11 +45,20 @@ export async function compareModels(reference: Model | string, candidate: Model 
       const s = typeof options.speed === 'object' ? options.speed : {};
       const provider = s.provider ?? 'cpu';
       const threads = s.threads ?? 1;
-      const runs = s.runs ?? 30;
       const { feeds } = await dataFeeds(data, ref.model, 1);
-      const [r, c] = await measureInterleaved([ref.path ?? ref.model, cand.path ?? cand.model], feeds, {
-        engine, runs, warmup: s.warmup ?? 10, signal: options.signal, onProgress: options.onProgress,
-        session: { providers: [provider], strictProviders: true, intraOpThreads: threads, interOpThreads: 1 },
+      const session = { providers: [provider], strictProviders: true, intraOpThreads: threads, interOpThreads: 1 };
+      const models = [ref.path ?? ref.model, cand.path ?? cand.model];
+      let plan = { runs: s.runs ?? DEFAULT_RUNS, warmup: s.warmup ?? DEFAULT_WARMUP };
+      if (s.runs === undefined && s.warmup === undefined) {
+        // One untimed run of each tells whether the defaults fit the time budget (a megapixel model runs for seconds).
+        const first = await measureInterleaved(models, feeds, { engine, runs: 1, warmup: 0, signal: options.signal, session });
+        const budgeted = runsWithinBudget(Math.max(...first.map((x) => x.medianMs)), plan);
+        if (budgeted.note) result.notes.push(budgeted.note);
+        plan = { runs: budgeted.runs, warmup: budgeted.warmup };
+      }
+      const runs = plan.runs;
+      const [r, c] = await measureInterleaved(models, feeds, {
+        engine, runs, warmup: plan.warmup, signal: options.signal, onProgress: options.onProgress, session,
       });
       speed = { provider, threads, batch: 1, runs, reference: r!, candidate: c!, speedup: r!.medianMs / c!.medianMs };
     }

@@ -29,6 +29,20 @@ export interface InterleavedOptions {
   onProgress?: ProgressListener;
 }
 
+/** Time the default timed runs of one model may take: a megapixel model runs for seconds, 50 runs of it for minutes. */
+export const RUNS_BUDGET_MS = 30_000;
+const MIN_BUDGET_RUNS = 5;
+
+/**
+ * Warm-up and timed runs for a model whose (first) run took `slowestMs`: the defaults, or, when
+ * they would take over RUNS_BUDGET_MS, fewer runs (at least 5) after a single warm-up; `note` says so.
+ */
+export function runsWithinBudget(slowestMs: number, defaults: { runs: number; warmup: number }): { runs: number; warmup: number; note?: string } {
+  const runs = Math.max(MIN_BUDGET_RUNS, Math.min(defaults.runs, Math.floor(RUNS_BUDGET_MS / Math.max(slowestMs, 1e-3))));
+  if (runs >= defaults.runs) return defaults;
+  return { runs, warmup: 1, note: `${runs} timed runs per model, not ${defaults.runs}, after 1 warm-up: one run takes up to ${(slowestMs / 1000).toFixed(1)} s (--runs and --warmup to choose)` };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
