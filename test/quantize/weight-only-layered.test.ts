@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel, modelToBytes } from '../../src/onnx/io.js';
+import { forEachTensor } from '../../src/onnx/tensors.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { planParts } from '../../src/calibrate/layered/plan-parts.js';
 import { quantizeWeightOnly } from '../../src/quantize/weight-only/quantize-weight-only.js';
@@ -53,5 +54,13 @@ describe('layer-by-layer calibration', () => {
     expect(layered.summary.notes.find((n) => /layer by layer/.test(n))).toMatch(/ran in 3 parts/);
     expect(layered.summary.quantized.filter((d) => /folded into .*up_proj/.test(d.detail)).length).toBe(2);
     expect(Buffer.compare(Buffer.from(modelToBytes(layered.model)), Buffer.from(modelToBytes(whole.model)))).toBe(0);
+  });
+
+  it('AWQ keeps no weight read from external data once it is quantized (memory stays flat in the number of layers)', async () => {
+    const input = loadModel(DECODER);
+    await quantizeWeightOnly(input, { algorithm: 'awq', calibration, engine, partBytes: 250_000 });
+    const cached: string[] = [];
+    forEachTensor(input, (t) => { if (t.externalLocation && !t.isExternal) cached.push(t.name); });
+    expect(cached).toEqual([]);
   });
 });

@@ -123,6 +123,9 @@ function replaceScaled(v: Value, f: (data: Float32Array) => void): void {
   const data = Float32Array.from(t.toFloat32());
   f(data);
   v.constValue = Tensor.fromTyped(DataType.FLOAT, [...t.dims], data, t.name);
+  // The bytes the old tensor read from external data: ops analyzed before AWQ still hold that
+  // tensor, which would keep them (a 1.1B decoder's layers, one after another).
+  t.release();
 }
 
 /** Divides column j of a row-major weight by s[j]. */
