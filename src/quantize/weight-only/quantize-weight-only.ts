@@ -216,7 +216,6 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
         }
         progress.update(++done);
       }
-      if (group.part) products?.forgetWork();
     }
   } finally {
     await products?.release();
