@@ -38,6 +38,9 @@ async function inverseCholesky(a: Float64Array, lda: number, a0: number, n: numb
   const m = n - h;
   if (!(await inverseCholesky(a, lda, a0, h, x, ldx, x0, dp, leaf, depth + 1))) return false;
   const x11 = { rows: h, cols: h, data: copyBlock(x, ldx, x0, x0, h, h, w('x11', h * h)) };
+  // Dense X11 with zeros above the diagonal: when x and a share a buffer (in place), A11's upper
+  // triangle is still there.
+  for (let i = 0; i < h; i++) x11.data.fill(0, i * h + i + 1, (i + 1) * h);
   const a21 = { rows: m, cols: h, data: copyBlock(a, lda, a0 + h, a0, m, h, w('a21', m * h)) };
   const a22 = { rows: m, cols: m, data: copyBlock(a, lda, a0 + h, a0 + h, m, m, w('a22', m * m)) };
   const l21 = { rows: m, cols: h, data: w('l21', m * h) };
@@ -58,13 +61,19 @@ async function inverseCholesky(a: Float64Array, lda: number, a0: number, n: numb
  * not positive definite. `leaf`: the largest block factored in JS (tests make it small to run the
  * recursion on small matrices).
  */
-export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: Float64Array, dp: DenseProducts, leaf = LEAF, consumeInput = false): Promise<boolean> {
+export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: Float64Array, dp: DenseProducts, leaf = LEAF): Promise<boolean> {
   const last = n * n - 1;
-  // A caller whose h is a scratch copy lets it be reversed in place (one n x n array less: 254 MB at n = 5632).
-  const rev = consumeInput ? h.reverse() : dp.work('factor.reversed', n * n);
-  if (!consumeInput) for (let i = 0; i <= last; i++) rev[i] = h[last - i]!;
-  u.fill(0);
+  // h === u: in place (h is a scratch copy the caller gives up): reversed where it is, and the
+  // factor written over it, one n x n array in all (254 MB at n = 5632). Every block of A is read
+  // before X is written over it, and only the lower triangles are.
+  const inPlace = h === u;
+  const rev = inPlace ? h.reverse() : dp.work('factor.reversed', n * n);
+  if (!inPlace) {
+    for (let i = 0; i <= last; i++) rev[i] = h[last - i]!;
+    u.fill(0);
+  }
   if (!(await inverseCholesky(rev, n, 0, n, u, n, 0, dp, leaf, 0))) return false;
+  if (inPlace) for (let i = 0; i < n; i++) u.fill(0, i * n + i + 1, (i + 1) * n);
   // U[p][q] = X[n-1-p][n-1-q]: the reversal of every element, in place.
   u.reverse();
   return true;
@@ -75,7 +84,7 @@ export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: 
  * modified. `deadToOne`: zero diagonal entries count as 1 (clearDeadInputs without its copy of h).
  */
 export async function dampedInverseFactorInto(h: Float64Array, K: number, dampPercent: number, u: Float64Array, dp: DenseProducts, leaf = LEAF, deadToOne = false): Promise<void> {
-  // Each damped copy is scratch (the next one is made from h again): reversed in place.
-  for (const hd of dampedCopies(h, K, dampPercent, dp.work('factor.damped', K * K), deadToOne)) if (await upperCholeskyOfInverseInto(hd, K, u, dp, leaf, true)) return;
+  // Each damped copy is made in u and factored in place (the next one is made from h again).
+  for (const hd of dampedCopies(h, K, dampPercent, u, deadToOne)) if (await upperCholeskyOfInverseInto(hd, K, u, dp, leaf)) return;
   throw new Error(NOT_POSITIVE_DEFINITE);
 }

@@ -88,7 +88,7 @@ export class DenseProducts {
     let s = this.sessions.get(kind);
     if (!s) {
       // One thread, as every slimnet measurement and the rest of quantization use.
-      s = ort.InferenceSession.create(kernel(kind), { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+      s = ort.InferenceSession.create(kernel(kind), { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'], enableCpuMemArena: false });
       this.sessions.set(kind, s);
     }
     return s;

@@ -1,7 +1,7 @@
 /** GPTQ's linear algebra and its error compensation, on matrices built in code. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { choleskyLowerInto, invertLowerTransposedInto, upperCholeskyOfInverse } from '../../src/linalg.js';
-import { upperCholeskyOfInverseInto } from '../../src/linalg-inverse-factor.js';
+import { choleskyLowerInto, dampedInverseFactor, invertLowerTransposedInto, upperCholeskyOfInverse } from '../../src/linalg.js';
+import { dampedInverseFactorInto, upperCholeskyOfInverseInto } from '../../src/linalg-inverse-factor.js';
 import { DenseProducts } from '../../src/runtime/dense-products.js';
 import { quantizeGptq } from '../../src/quantize/weight-only/gptq.js';
 import { dequantizeBlocks, quantizeRtn, type BlockSpec } from '../../src/quantize/weight-only/block-quant.js';
@@ -73,6 +73,17 @@ describe('GPTQ linear algebra', () => {
     for (const leaf of [4, 5]) {
       const u = new Float64Array(n * n).fill(7);
       expect(await upperCholeskyOfInverseInto(xtx, n, u, dp, leaf)).toBe(true);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < n * n; i++) { worst = Math.max(worst, Math.abs(u[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
+      expect(worst / scale).toBeLessThan(1e-9);
+    }
+  });
+
+  it('in place (the damped copy of H in the factor\'s own array, GPTQ\'s way) gives the same factor', async () => {
+    const ref = dampedInverseFactor(xtx, n, 0.01);
+    for (const leaf of [4, 5, 1000]) {
+      const u = new Float64Array(n * n).fill(7);
+      await dampedInverseFactorInto(xtx, n, 0.01, u, dp, leaf);
       let worst = 0, scale = 0;
       for (let i = 0; i < n * n; i++) { worst = Math.max(worst, Math.abs(u[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
       expect(worst / scale).toBeLessThan(1e-9);
