@@ -1,10 +1,9 @@
 /**
  * Where to cut a model's main graph for layer-by-layer calibration. Each part holds about `budget`
- * bytes of weights; within a window past that (up to 4x), the cut goes where the fewest activations
- * cross it (the first of equals).
- * In a decoder that is just after a residual Add (the hidden state, plus the rotary tables and the
- * mask every layer reads): never inside attention or an MLP, whose projections then stay in one
- * part together with the ops AWQ folds their scales into.
+ * bytes of weights; within a window past that (up to 4x), the cut goes where the fewest
+ * data-carrying activations cross it (the first of equals). In a decoder that is just after a
+ * residual Add, where only the hidden state crosses: never inside attention or an MLP, whose
+ * projections then stay in one part together with the ops AWQ folds their scales into.
  */
 import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
