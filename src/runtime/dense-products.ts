@@ -105,9 +105,7 @@ export class DenseProducts {
 
   /**
    * A work array of at least `length` values under `name`, kept for the next call: the same
-   * products run for every layer, and memory already touched is reused instead of faulted in again
-   * (dropping them between the layers of a 1.1B decoder raised its peak RSS: the next layer's
-   * arrays were allocated before the garbage collector had freed the last one's).
+   * products run for every layer, and memory already touched is reused instead of faulted in again.
    * Its contents are whatever the last user left.
    */
   work(name: string, length: number): Float64Array {
@@ -137,6 +135,11 @@ export class DenseProducts {
   /** y = a^T e (a k x m, e k x n, y m x n). */
   product(a: Mat, e: Mat, y: Mat): Promise<void> {
     return this.run('product', { a, e }, { y });
+  }
+
+  /** Drops the work arrays (the next calls allocate them again; collect garbage before they do). */
+  forgetWork(): void {
+    this.scratch.clear();
   }
 
   /** Releases the sessions and the work arrays. */

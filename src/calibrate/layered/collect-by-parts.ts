@@ -12,6 +12,7 @@ import { tensorType, type TypeInfo } from '../../ir/types.js';
 import { dataTypeOfOrt } from '../../runtime/tensor-data.js';
 import type { TensorData } from '../../runtime/types.js';
 import { throwIfAborted } from '../../errors.js';
+import { collectGarbage } from '../../runtime/collect-garbage.js';
 import type { ProgressEvent } from '../../progress.js';
 import type { StatRequest } from '../types.js';
 import type { Batch, BatchOptions } from '../data/dataset.js';
@@ -73,6 +74,9 @@ export async function* collectByParts(
   let types = new Map<string, TensorData['type']>();
   for (const [i, part] of parts.entries()) {
     throwIfAborted(options.signal, 'calibration');
+    // What the caller did with the last part (its statistics, GPTQ's work arrays) is garbage now:
+    // collected before this part allocates, or both would be resident at once.
+    if (i > 0) collectGarbage();
     const inputs = new Map<string, TypeInfo | undefined>();
     // The first part takes every graph input a part reads: the data is bound to it once.
     const names = i === 0 ? [...new Set([...model.graph.inputs.map((v) => v.name).filter((n) => readLater[0]!.has(n)), ...part.reads])] : part.reads;

@@ -216,6 +216,9 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
         }
         progress.update(++done);
       }
+      // Layer by layer: this part's work arrays go with its statistics (collected before the next
+      // part runs, collect-by-parts.ts); the next part may need smaller ones.
+      if (group.part) products?.forgetWork();
     }
   } finally {
     await products?.release();
