@@ -17,8 +17,6 @@ export interface Part {
   reads: string[];
   /** Values the part produces that later parts read. */
   handsOn: string[];
-  /** Bytes of the initializers the part reads. */
-  weightBytes: number;
 }
 
 /** Parts grow up to this multiple of the budget while looking for a cheap cut. */
@@ -112,15 +110,13 @@ export function planParts(g: Graph, budget: number): Part[] {
     const members = nodes.slice(first, end + 1);
     const inside = new Set(members.flatMap((n) => n.outputs));
     const partReads = new Set<string>();
-    const weights = new Set<Value>();
     for (let k = first; k <= end; k++) {
       for (const v of reads[k]!) {
-        if (v.constValue) weights.add(v);
-        else if (!inside.has(v)) partReads.add(v.name);
+        if (!v.constValue && !inside.has(v)) partReads.add(v.name);
       }
     }
     const handsOn = [...inside].filter((v) => (lastUse.get(v) ?? -1) > end).map((v) => v.name);
-    parts.push({ nodes: members, reads: [...partReads], handsOn, weightBytes: [...weights].reduce((s, v) => s + v.constValue!.byteLength, 0) });
+    parts.push({ nodes: members, reads: [...partReads], handsOn });
     first = end + 1;
   }
   return parts;

@@ -1,8 +1,6 @@
 /** The statistics GPTQ needs: X^T X of every quantized MatMul's input (input-statistics.ts). */
-import type { Model } from '../../ir/model.js';
 import type { LinearOp } from '../linear.js';
-import type { ResolvedWeightOnlyOptions } from './options.js';
-import { collectInputStatistics, type InputStatistics } from './input-statistics.js';
+import type { InputStatistics } from './input-statistics.js';
 
 /** X^T X per input value name, from collected statistics; inputs not observed are absent. */
 export function hessiansOf(collected: InputStatistics | undefined, ops: readonly LinearOp[]): Map<string, Float64Array> {
@@ -13,9 +11,4 @@ export function hessiansOf(collected: InputStatistics | undefined, ops: readonly
     if (g) out.set(op.input.name, g);
   }
   return out;
-}
-
-/** X^T X per input value name over the whole model in one run; inputs inside subgraphs are absent. */
-export async function collectHessians(model: Model, ops: readonly LinearOp[], o: ResolvedWeightOnlyOptions): Promise<Map<string, Float64Array>> {
-  return hessiansOf(await collectInputStatistics(model, ops, o, 'GPTQ'), ops);
 }
