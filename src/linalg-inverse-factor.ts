@@ -14,6 +14,9 @@
 import { choleskyLowerInto, dampedCopies, invertLowerTransposedInto, NOT_POSITIVE_DEFINITE } from './linalg.js';
 import { copyBlock, type DenseProducts } from './runtime/dense-products.js';
 
+/** Prefix of the names of the work arrays the factor takes from the DenseProducts. */
+export const FACTOR_WORK = 'factor';
+
 /** Blocks up to this size are factored in JS (a 128 x 128 factor and inverse take ~1 ms). */
 const LEAF = 128;
 
@@ -23,7 +26,7 @@ const LEAF = 128;
  * stride `ldx`). False when A is not positive definite.
  */
 async function inverseCholesky(a: Float64Array, lda: number, a0: number, n: number, x: Float64Array, ldx: number, x0: number, dp: DenseProducts, leaf: number, depth: number): Promise<boolean> {
-  const w = (role: string, length: number) => dp.work(`factor${depth}.${role}`, length);
+  const w = (role: string, length: number) => dp.work(`${FACTOR_WORK}${depth}.${role}`, length);
   if (n <= leaf) {
     const blk = copyBlock(a, lda, a0, a0, n, n, w('a', n * n));
     const l = w('l', n * n);
@@ -67,7 +70,7 @@ export async function upperCholeskyOfInverseInto(h: Float64Array, n: number, u: 
   // factor written over it, one n x n array in all (254 MB at n = 5632). Every block of A is read
   // before X is written over it, and only the lower triangles are.
   const inPlace = h === u;
-  const rev = inPlace ? h.reverse() : dp.work('factor.reversed', n * n);
+  const rev = inPlace ? h.reverse() : dp.work(`${FACTOR_WORK}.reversed`, n * n);
   if (!inPlace) {
     for (let i = 0; i <= last; i++) rev[i] = h[last - i]!;
     u.fill(0);

@@ -137,9 +137,12 @@ export class DenseProducts {
     return this.run('product', { a, e }, { y });
   }
 
-  /** Drops the work arrays (the next calls allocate them again; collect garbage before they do). */
-  forgetWork(): void {
-    this.scratch.clear();
+  /**
+   * Drops the work arrays, or those whose name starts with `prefix` (the next calls allocate them
+   * again; collect garbage before they do).
+   */
+  forgetWork(prefix = ''): void {
+    for (const name of [...this.scratch.keys()]) if (name.startsWith(prefix)) this.scratch.delete(name);
   }
 
   /** Releases the sessions and the work arrays. */

@@ -6,8 +6,12 @@
  * few members slimnet uses, so this file imports neither of them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { collectGarbage } from './collect-garbage.js';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
 import type { ExecutionProvider, TensorData, ValueMeta } from './types.js';
+
+/** Encoded models this large are collected as soon as a session has been made of them. */
+const LARGE_MODEL_BYTES = 64 * 2 ** 20;
 
 /** An onnxruntime-common Tensor, as far as the host uses it. */
 export interface HostTensor {
@@ -149,6 +153,17 @@ export function hostSessions(backend: Backend): void {
     return times;
   }
 
+  /**
+   * The encoded model is garbage once the runtime has its own copy, but this thread allocates
+   * little JS memory, so V8 could keep it for a long time: a 1B decoder's parts (180-450 MB each,
+   * encoded twice per part) piled up to a GB here. A large one is let go and collected at once.
+   */
+  const releaseModelBytes = (req: Extract<WorkerRequest, { op: 'create' }>) => {
+    if (!('bytes' in req.source) || req.source.bytes.byteLength < LARGE_MODEL_BYTES) return;
+    (req.source as { bytes?: Uint8Array }).bytes = undefined;
+    collectGarbage();
+  };
+
   const reply = (msg: WorkerResponse, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(msg, transfer);
 
   parentPort!.on('message', async (req: WorkerRequest) => {
@@ -156,6 +171,7 @@ export function hostSessions(backend: Backend): void {
       switch (req.op) {
         case 'create':
           reply({ id: req.id, ok: true, result: await create(req) });
+          releaseModelBytes(req);
           break;
         case 'run': {
           const { result, transfer } = await run(req);

@@ -8,6 +8,8 @@
  */
 import type { Model } from '../../ir/model.js';
 import { extractPart } from '../../ir/extract.js';
+import type { Node } from '../../ir/node.js';
+import { nodeReads } from '../../ir/passes/topological-sort.js';
 import { tensorType, type TypeInfo } from '../../ir/types.js';
 import { dataTypeOfOrt } from '../../runtime/tensor-data.js';
 import type { TensorData } from '../../runtime/types.js';
@@ -51,6 +53,23 @@ class HandedOn implements ReadyBatches {
   }
 }
 
+/**
+ * The nodes of a part that compute something asked for (a statistic's tensor, a value handed on):
+ * in the last part of a decoder the LM head only has its input observed, and running it would
+ * load its 262 MB weight and produce 131 MB of logits per batch for nothing.
+ */
+function neededNodes(nodes: readonly Node[], wanted: readonly string[]): Node[] {
+  const needed = new Set(wanted);
+  const kept: Node[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (!n.outputs.some((o) => needed.has(o.name))) continue;
+    kept.push(n);
+    for (const v of nodeReads(n)) needed.add(v.name);
+  }
+  return kept.reverse();
+}
+
 export interface PartStatistics {
   part: Part;
   index: number;
@@ -88,9 +107,10 @@ export async function* collectByParts(
     const keep = [...readLater[i]!];
     const capture = keep.filter((n) => produced.has(n));
     const next: Batch[] = [];
-    const partModel = extractPart(model, part.nodes, inputs, capture);
+    const requests = requestsFor(part);
+    const partModel = extractPart(model, neededNodes(part.nodes, [...requests.map((r) => r.tensor), ...capture]), inputs, capture);
     const listener = options.onProgress;
-    const stats = await collectStatistics(partModel, source, requestsFor(part), {
+    const stats = await collectStatistics(partModel, source, requests, {
       ...options,
       ...(listener ? { onProgress: (e: ProgressEvent) => listener({ ...e, message: e.message ?? `part ${i + 1} of ${parts.length}` }) } : {}),
       ...(i > 0 ? { data: {} } : {}),

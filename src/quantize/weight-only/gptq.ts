@@ -13,7 +13,8 @@
  */
 import { allocateBlocks, blockCount, decode, encode, fitBlock, type BlockQuantized, type BlockSpec } from './block-quant.js';
 import { copyBlock, type DenseProducts } from '../../runtime/dense-products.js';
-import { dampedInverseFactorInto } from '../../linalg-inverse-factor.js';
+import { dampedInverseFactorInto, FACTOR_WORK } from '../../linalg-inverse-factor.js';
+import { collectGarbage } from '../../runtime/collect-garbage.js';
 
 export interface GptqOptions {
   /** Damping added to the diagonal, as a fraction of its mean (default 0.01). */
@@ -28,9 +29,14 @@ export interface GptqOptions {
 }
 
 const COLUMNS = 4096;
+/** Inputs this wide have factor work arrays worth a collection to free at once (64 MB and up). */
+const LARGE_K = 2048;
 
-/** The H whose factor each DenseProducts' 'gptq.u' work array holds (the factor is O(K^3): reused, not redone). */
-const lastFactor = new WeakMap<DenseProducts, { xtx: Float64Array; K: number; damp: number; buffer: ArrayBufferLike }>();
+/**
+ * The H whose factor a 'gptq.u' work array holds, by its buffer (the factor is O(K^3): reused, not
+ * redone). Keyed weakly by the buffer, so that dropping the work array (forgetWork) lets it go.
+ */
+const lastFactor = new WeakMap<ArrayBufferLike, { xtx: Float64Array; K: number; damp: number }>();
 
 /** Rows per sub-batch inside a lazy batch. */
 const SUB = 16;
@@ -67,20 +73,24 @@ export async function quantizeGptq(w: Float32Array, K: number, N: number, spec: 
 }
 
 async function quantizeColumns(w: Float32Array, K: number, N: number, spec: BlockSpec, xtx: Float64Array, dp: DenseProducts, options: GptqOptions): Promise<BlockQuantized> {
-  const W = dp.work('gptq.w', K * N);
-  W.set(w);
   const damp = options.dampPercent ?? 0.01;
   const U = dp.work('gptq.u', K * K);
+  const last = lastFactor.get(U.buffer);
+  // Q/K/V (and gate/up) share their input, so their H: its factor may still be in U.
+  if (!(last && last.xtx === xtx && last.K === K && last.damp === damp)) {
+    lastFactor.delete(U.buffer);
+    await dampedInverseFactorInto(xtx, K, damp, U, dp, undefined, true);
+    lastFactor.set(U.buffer, { xtx, K, damp });
+    // The factor's own work arrays (1.7 K^2 values: 420 MB at K = 5632) are not needed again
+    // until the next H: freed before W's arrays are taken, they never add to them.
+    dp.forgetWork(FACTOR_WORK);
+    if (K >= LARGE_K) collectGarbage();
+  }
+  const W = dp.work('gptq.w', K * N);
+  W.set(w);
   // Inputs that never fire: their rows are zeroed here and their diagonal counts as 1 in the
   // factor (clearDeadInputs, without a K x K copy of H: 254 MB at K = 5632).
   for (let k = 0; k < K; k++) if (xtx[k * K + k] === 0) W.fill(0, k * N, (k + 1) * N);
-  const last = lastFactor.get(dp);
-  // Q/K/V (and gate/up) share their input, so their H: its factor may still be in U.
-  if (!(last && last.xtx === xtx && last.K === K && last.damp === damp && last.buffer === U.buffer)) {
-    lastFactor.delete(dp);
-    await dampedInverseFactorInto(xtx, K, damp, U, dp, undefined, true);
-    lastFactor.set(dp, { xtx, K, damp, buffer: U.buffer });
-  }
   const q = allocateBlocks(K, N, spec);
   const lo = new Float64Array(N);
   const hi = new Float64Array(N);

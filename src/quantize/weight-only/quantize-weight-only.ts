@@ -216,9 +216,15 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
         }
         progress.update(++done);
       }
-      // Layer by layer: this part's work arrays go with its statistics (collected before the next
-      // part runs, collect-by-parts.ts); the next part may need smaller ones.
-      if (group.part) products?.forgetWork();
+      // Layer by layer: this part's statistics and work arrays go before the next part runs
+      // (collected there, collect-by-parts.ts). Released explicitly: this frame's variables
+      // (group, hessians, awq) still point at them while the next part is calibrated.
+      if (group.part) {
+        hessians?.clear();
+        awq?.weights.clear();
+        group.stats?.stats.release();
+        products?.forgetWork();
+      }
     }
   } finally {
     await products?.release();
