@@ -79,5 +79,11 @@ describe('gram statistic (in the runtime)', () => {
         expect(s.gram[i * W + j]).toBeCloseTo(ref, 3);
       }
     }
+    // The rows it summed, over batches of uneven size (2 + 2 + 1 samples of C x H rows each).
+    expect(s.gram.length).toBe(W * W);
+    expect(s.rows).toBe(N * C * H);
+    const batched = (await collectStatistics(model({ kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 }), ds(), [req], { engine, data: { batchSize: 2 } })).get(req)!;
+    expect(batched.batches).toBe(3);
+    expect(batched.rows).toBe(N * C * H);
   });
 });

@@ -38,10 +38,10 @@ export class GramReducer implements Reducer {
     if (request.conv && request.features % request.conv.group !== 0) throw new RangeError(`gram of '${request.tensor}': ${request.features} channels do not split into ${request.conv.group} groups`);
   }
 
-  /** Bytes of the matrix the runtime hands back per batch. */
+  /** Bytes of the matrix the runtime hands back per batch (and of its row count). */
   get derivedBytes(): number {
     const { groups, size } = gramSize(this.request);
-    return 4 * groups * size * size;
+    return 4 * (groups * size * size + (this.request.conv ? 0 : size));
   }
 
   /** Adds the nodes computing this batch's Gram matrix ([groups, K, K]) from `x`, named `output`. */
@@ -83,7 +83,12 @@ export class GramReducer implements Reducer {
     }
     if (!r.conv) {
       const t = b.op('Transpose', [rows], { perm: [1, 0] });
-      return b.op('MatMul', [t, rows], {}, { outputNames: [output] });
+      const gram = b.op('MatMul', [t, rows]);
+      // One more row holding the number of rows in the batch: X^T X of fewer rows than features
+      // is singular, and GPTQ fitted to it can do worse than plain rounding (quantize-weight-only.ts says so).
+      const count = b.op('Cast', [b.op('Gather', [b.op('Shape', [rows]), b.initializer(`${output}_first`, Tensor.int64([], [0]))])], { to: 1 });
+      const countRow = b.op('Expand', [b.op('Reshape', [count, int64(`${output}_one_by_one`, [1, 1])]), int64(`${output}_row`, [1, size])]);
+      return b.op('Concat', [gram, countRow], { axis: 0 }, { outputNames: [output] });
     }
     const t = b.op('Transpose', [rows], { perm: [0, 1, 3, 2] });
     const perSample = b.op('MatMul', [rows, t]);
@@ -102,9 +107,11 @@ export class GramReducer implements Reducer {
   }
 
   result(): GramStat {
-    const groups = this.request.conv?.group ?? 1;
-    const size = Math.round(Math.sqrt(this.gram.length / groups));
-    return { kind: 'gram', tensor: this.request.tensor, groups, size, bias: this.request.bias ?? false, gram: this.gram, batches: this.batches };
+    const { groups, size } = gramSize(this.request);
+    const values = groups * size * size;
+    const stat: GramStat = { kind: 'gram', tensor: this.request.tensor, groups, size, bias: this.request.bias ?? false, gram: this.gram.subarray(0, values), batches: this.batches };
+    if (!this.request.conv && this.gram.length > values) stat.rows = this.gram[values]!;
+    return stat;
   }
 }
 

@@ -118,6 +118,8 @@ export interface GramStat {
   /** groups x size x size, row-major, symmetric; sums over every row of every sample (not normalized). */
   gram: Float64Array;
   batches: number;
+  /** Rows summed (samples x positions) for rows of a last axis; absent for convolution patches. */
+  rows?: number;
 }
 
 export type StatResult = MinMaxStat | HistogramStat | ChannelMinMaxStat | ChannelL2Stat | ChannelMeanStat | ChannelAbsMeanStat | XtxStat | GramStat;

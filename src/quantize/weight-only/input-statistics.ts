@@ -25,6 +25,8 @@ export interface InputStatistics {
   stats: Statistics;
   /** X^T X of `op`'s input, or undefined when it was not observed. */
   gram(op: LinearOp): Float64Array | undefined;
+  /** The rows (samples x positions) X^T X of `op`'s input was summed over, when known. */
+  rows(op: LinearOp): number | undefined;
 }
 
 /** Models with more weight bytes than this are calibrated layer by layer by default. */
@@ -49,15 +51,19 @@ function requestsFor(ops: readonly LinearOp[], extra: Extra): { features: Map<st
 }
 
 function wrap(stats: Statistics, features: Map<string, number>, algorithm: string): InputStatistics {
+  const statOf = (op: LinearOp) => {
+    const k = features.get(op.input.name);
+    return k === undefined ? undefined : stats.get({ tensor: op.input.name, kind: 'gram', features: k });
+  };
   return {
     stats,
     gram(op) {
-      const k = features.get(op.input.name);
-      const s = k === undefined ? undefined : stats.get({ tensor: op.input.name, kind: 'gram', features: k });
+      const s = statOf(op);
       if (!s) return undefined;
       if (s.size !== op.K) throw new DataError(`${algorithm}: input '${op.input.name}' of ${op.node.name} has ${s.size} features, but its weight has K=${op.K}`);
       return s.gram;
     },
+    rows: (op) => statOf(op)?.rows,
   };
 }
 

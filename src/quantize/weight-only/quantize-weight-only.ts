@@ -160,6 +160,8 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
   let usedContrib = false;
   let done = 0;
   const partNotes: NonNullable<StatisticsGroup['part']>[] = [];
+  /** GPTQ's layers whose X^T X was summed over fewer rows than it has inputs (singular). */
+  const fewRows: { op: string; rows: number; K: number }[] = [];
   // GPTQ's and AWQ's matrix products run in ONNX Runtime: one set of sessions and work arrays for every layer.
   const products = o.algorithm !== 'rtn' && ops.length ? new DenseProducts() : undefined;
   try {
@@ -167,6 +169,7 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
       let groupOps = group.ops;
       // GPTQ uses the first consumer's inputs for a shared weight.
       const hessians = o.algorithm === 'gptq' ? (await import('./gptq-hessians.js')).hessiansOf(group.stats, groupOps) : undefined;
+      if (hessians) for (const op of groupOps) { const rows = group.stats?.rows(op); if (rows !== undefined && rows < op.K) fewRows.push({ op: op.node.name || op.node.opType, rows, K: op.K }); }
       let awq: AwqResult | undefined;
       if (o.algorithm === 'awq' && groupOps.length) {
         const awqStats = await import('./awq-stats.js');
@@ -228,6 +231,11 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
     }
   } finally {
     await products?.release();
+  }
+  if (fewRows.length) {
+    const worst = fewRows.reduce((a, b) => (b.K / b.rows > a.K / a.rows ? b : a));
+    const need = Math.max(...fewRows.map((f) => f.K));
+    log.note(`GPTQ: ${fewRows.length} of ${ops.length} weights saw fewer calibration rows than they have inputs (${worst.op}: ${worst.rows} rows for K=${worst.K}), so their X^T X is singular and GPTQ may round them worse than RTN would; calibrate on at least ${need} rows (samples x tokens: more or longer samples, --calib-size)`);
   }
   if (partNotes.length) {
     const kept = Math.max(...partNotes.map((p) => p.handedOnBytes));
