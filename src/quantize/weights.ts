@@ -50,7 +50,31 @@ export function symmetricWeightScales(absMax: Float64Array, type: 'int8' | 'uint
 }
 
 /** Integer weights for given scales (round half to even, saturating like QuantizeLinear). */
+/**
+ * Weights already quantized, per float tensor: the placement search builds several candidates
+ * from the same weights, most with the same scales (ResNet-50: 0.75 s of rounding per candidate).
+ */
+const quantized = new WeakMap<Tensor, { axis: number | null; type: 'int8' | 'uint8'; scales: Float32Array; zeroPoints: Int32Array; q: Tensor }[]>();
+
+const sameArray = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** `t` rounded to integers with scales `ws` along `axis`. Its data may be shared: never modify it in place. */
 export function quantizeWeight(t: Tensor, axis: number | null, ws: WeightScales, type: 'int8' | 'uint8'): Tensor {
+  const done = quantized.get(t) ?? [];
+  const hit = done.find((d) => d.axis === axis && d.type === type && sameArray(d.scales, ws.scales) && sameArray(d.zeroPoints, ws.zeroPoints));
+  // A tensor of its own (an initializer takes its name), on the same integers.
+  if (hit) return hit.q.reshaped([...hit.q.dims]);
+  const q = roundWeight(t, axis, ws, type);
+  // A few variants per tensor at most (scales raised for a bias, another encoding).
+  quantized.set(t, [...done.slice(-3), { axis, type, scales: ws.scales.slice(), zeroPoints: ws.zeroPoints.slice(), q }]);
+  return q;
+}
+
+function roundWeight(t: Tensor, axis: number | null, ws: WeightScales, type: 'int8' | 'uint8'): Tensor {
   const values = t.toFloat32();
   const { outer, channels, inner } = split(t.dims, axis);
   const [lo, hi] = type === 'int8' ? [-128, 127] : [0, 255];
