@@ -15,7 +15,8 @@ import { nodeReads } from './passes/topological-sort.js';
 /**
  * `nodes` (main-graph nodes, in order) as a model. `inputs` declares the part's inputs, in order, with
  * their types: every value read from outside the part that is not an initializer (graph inputs or
- * other parts' outputs) must be among them; others may be (inputs the part only passes on). `outputs`
+ * other parts' outputs) must be among them; others may be (inputs the part only passes on, or
+ * initializers to be fed instead of stored). `outputs`
  * names the values the part hands on. Throws when a node reads something else (a bug in the caller).
  */
 export function extractPart(model: Model, nodes: readonly Node[], inputs: ReadonlyMap<string, TypeInfo | undefined>, outputs: readonly string[]): Model {
@@ -26,6 +27,8 @@ export function extractPart(model: Model, nodes: readonly Node[], inputs: Readon
   // Every named input is declared, read by the part or not (the first part takes all the data).
   const outside = new Map<string, Value>();
   for (const v of main.inputs) outside.set(v.name, v);
+  // An initializer may be declared an input too (type inference without the weights: discover.ts).
+  for (const [name, v] of main.initializers) if (!outside.has(name)) outside.set(name, v);
   for (const n of main.nodes) for (const o of n.outputs) outside.set(o.name, o);
   for (const [name, type] of inputs) {
     const v = outside.get(name);
