@@ -43,8 +43,23 @@ export interface KernelSums {
   dims?: readonly number[];
 }
 
+/**
+ * Pair maxima already computed, per weight array: on a saturating target the placement search
+ * asks again for every candidate (ResNet-50: about 1 s each). Weights are never changed in place.
+ */
+const pairMaxima = new WeakMap<Float32Array, Map<string, Float64Array>>();
+
 /** Pair maxima per scale channel: the kernel's channels, grouped consecutively onto the scales. */
 function pairMaxPerScale(values: Float32Array, dims: readonly number[], axis: number | null, sums: KernelSums): Float64Array {
+  const key = JSON.stringify([dims, axis, sums.order, sums.axis, sums.dims]);
+  let known = pairMaxima.get(values);
+  if (!known) pairMaxima.set(values, (known = new Map()));
+  let out = known.get(key);
+  if (!out) known.set(key, (out = computePairMaxPerScale(values, dims, axis, sums)));
+  return out;
+}
+
+function computePairMaxPerScale(values: Float32Array, dims: readonly number[], axis: number | null, sums: KernelSums): Float64Array {
   const order = sums.order === 'widened' ? 'any' : sums.order;
   const kernel = channelPairMax(values, sums.dims ?? dims, sums.axis === undefined ? axis : sums.axis, order);
   const channels = axis === null ? 1 : dims[axis]!;
