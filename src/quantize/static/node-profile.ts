@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Model } from '../../ir/model.js';
 import { loadModel } from '../../onnx/io.js';
 import type { Engine } from '../../runtime/engine.js';
-import type { Feeds } from '../../runtime/types.js';
+import type { Feeds, Session } from '../../runtime/types.js';
 
 export interface NodeProfile {
   /** ORT node name -> kernel time per run (ms, trimmed mean over the runs, profiler overhead removed). */
@@ -72,8 +72,16 @@ export function nodeTimesFromEvents(events: ProfileEvent[], skipRuns = 0): { tim
   return { times, runs: measured };
 }
 
-/** Profiles `model` on `feeds`: `warmup` runs, then `runs` measured runs. */
-export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, runs: number, warmup = 3): Promise<NodeProfile> {
+/** Mean of the middle of `ceil(runs / 2)` warm unprofiled runs: what profileNodes compares its kernel times with. */
+export async function plainRunMs(session: Session, feeds: Feeds, runs: number, warmup: number): Promise<number> {
+  return trimmedMean((await session.time(feeds, warmup + Math.ceil(runs / 2))).slice(warmup));
+}
+
+/**
+ * Profiles `model` on `feeds`: `warmup` runs, then `runs` measured runs. `runMs`: its unprofiled
+ * run time when the caller measured it already (plainRunMs), which saves a session.
+ */
+export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, runs: number, warmup = 3, runMs?: number): Promise<NodeProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'slimnet-profile-'));
   try {
     const session = await engine.createSession(model, {
@@ -85,12 +93,13 @@ export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, r
     } finally {
       await session.release();
     }
-    const plain = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
-    let runMs: number;
-    try {
-      runMs = trimmedMean((await plain.time(feeds, warmup + Math.ceil(runs / 2))).slice(warmup));
-    } finally {
-      await plain.release();
+    if (runMs === undefined) {
+      const plain = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
+      try {
+        runMs = await plainRunMs(plain, feeds, runs, warmup);
+      } finally {
+        await plain.release();
+      }
     }
     const file = readdirSync(dir).find((f) => f.startsWith('profile') && f.endsWith('.json'));
     const events = file ? JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[] : [];

@@ -26,7 +26,7 @@ import { planRecovered } from './recovery/plan-recovered.js';
 import { applyQdqPlan } from './apply-qdq.js';
 import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
-import { profileNodes, type NodeProfile } from './node-profile.js';
+import { plainRunMs, profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
 import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough } from './candidate-fidelity.js';
 import { outputSqnr } from '../../tune/output-fidelity.js';
@@ -104,11 +104,18 @@ interface SearchOptions {
   signal?: AbortSignal;
 }
 
-async function medianRunMs(engine: Engine, model: Model, feeds: Feeds): Promise<number> {
+/**
+ * The float model's run time, first roughly (the median of 3 runs after a warm-up: it sizes the
+ * profiles), then as profileNodes measures it, in the same session (which saves it one).
+ */
+async function floatRunTimes(engine: Engine, model: Model, feeds: Feeds): Promise<{ roughMs: number; profileRuns: number; plainMs?: number }> {
   const s = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
   try {
-    const t = (await s.time(feeds, 4)).slice(1).sort((a, b) => a - b);
-    return t[1]!;
+    const roughMs = (await s.time(feeds, 4)).slice(1).sort((a, b) => a - b)[1]!;
+    const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(roughMs, 1e-3))));
+    // onnxruntime-web has no profiler: no profiles to compare with.
+    if (engine.runtime === 'wasm') return { roughMs, profileRuns };
+    return { roughMs, profileRuns, plainMs: await plainRunMs(s, feeds, profileRuns, 0) };
   } finally {
     await s.release();
   }
@@ -130,14 +137,13 @@ export async function searchPlacement(
   if (!bases.some((c) => quantizedCount(c.plan) > 0)) return { chosen: bases[0]! };
 
   // Step 2: per-region costs from ORT's profiler (onnxruntime-web has none: whole candidates only).
-  const floatRunMs = await medianRunMs(engine, pre, feeds).catch(rejected);
-  const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(floatRunMs, 1e-3))));
+  const { roughMs: floatRunMs, profileRuns, plainMs } = await floatRunTimes(engine, pre, feeds).catch(rejected);
   const decisions: RegionDecision[] = [];
   let floatProfile: NodeProfile | undefined;
   for (const base of engine.runtime === 'wasm' ? [] : bases) {
     throwIfAborted(options.signal, 'quantization');
     if (quantizedCount(base.plan) === 0) continue;
-    floatProfile ??= await profileNodes(engine, pre, feeds, profileRuns).catch(rejected);
+    floatProfile ??= await profileNodes(engine, pre, feeds, profileRuns, 3, plainMs).catch(rejected);
     add(await regionalCandidate(pre, ranges, opts, engine, feeds, base, floatProfile, profileRuns, decisions));
   }
   // Step 3: each candidate alternates with the float model (timeBatch). Where a session's memory
