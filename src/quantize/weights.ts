@@ -49,10 +49,10 @@ export function symmetricWeightScales(absMax: Float64Array, type: 'int8' | 'uint
   return { scales, zeroPoints: new Int32Array(absMax.length).fill(type === 'uint8' ? 128 : 0) };
 }
 
-/** Integer weights for given scales (round half to even, saturating like QuantizeLinear). */
 /**
  * Weights already quantized, per float tensor: the placement search builds several candidates
  * from the same weights, most with the same scales (ResNet-50: 0.75 s of rounding per candidate).
+ * Held as long as the float tensor is (the int8 copy is a quarter of its size).
  */
 const quantized = new WeakMap<Tensor, { axis: number | null; type: 'int8' | 'uint8'; scales: Float32Array; zeroPoints: Int32Array; q: Tensor }[]>();
 
@@ -62,7 +62,10 @@ const sameArray = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return true;
 };
 
-/** `t` rounded to integers with scales `ws` along `axis`. Its data may be shared: never modify it in place. */
+/**
+ * Integer weights for given scales (round half to even, saturating like QuantizeLinear). Their
+ * data may be shared with an earlier call's: never modify it in place.
+ */
 export function quantizeWeight(t: Tensor, axis: number | null, ws: WeightScales, type: 'int8' | 'uint8'): Tensor {
   const done = quantized.get(t) ?? [];
   const hit = done.find((d) => d.axis === axis && d.type === type && sameArray(d.scales, ws.scales) && sameArray(d.zeroPoints, ws.zeroPoints));
@@ -74,6 +77,7 @@ export function quantizeWeight(t: Tensor, axis: number | null, ws: WeightScales,
   return q;
 }
 
+/** Integer weights for given scales (round half to even, saturating like QuantizeLinear). */
 function roundWeight(t: Tensor, axis: number | null, ws: WeightScales, type: 'int8' | 'uint8'): Tensor {
   const values = t.toFloat32();
   const { outer, channels, inner } = split(t.dims, axis);
