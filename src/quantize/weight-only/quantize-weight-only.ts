@@ -169,7 +169,12 @@ export async function quantizeWeightOnly(model: Model, options: WeightOnlyOption
       let groupOps = group.ops;
       // GPTQ uses the first consumer's inputs for a shared weight.
       const hessians = o.algorithm === 'gptq' ? (await import('./gptq-hessians.js')).hessiansOf(group.stats, groupOps) : undefined;
-      if (hessians) for (const op of groupOps) { const rows = group.stats?.rows(op); if (rows !== undefined && rows < op.K) fewRows.push({ op: op.node.name || op.node.opType, rows, K: op.K }); }
+      if (hessians) {
+        for (const op of groupOps) {
+          const rows = group.stats?.rows(op);
+          if (rows !== undefined && rows < op.K) fewRows.push({ op: op.node.name || op.node.opType, rows, K: op.K });
+        }
+      }
       let awq: AwqResult | undefined;
       if (o.algorithm === 'awq' && groupOps.length) {
         const awqStats = await import('./awq-stats.js');
