@@ -217,7 +217,23 @@ export function modelMessage(model: Model, sink?: TensorSink): ModelMsg {
   return msg;
 }
 
-/** Encodes the model with all tensors inline, or through `sink` for external data. */
-export function encodeModel(model: Model, sink?: TensorSink): Uint8Array {
-  return onnxTypes().ModelProto.encode(modelMessage(model, sink) as never).finish();
+/** Where the encoded bytes go: a Buffer of exactly `length` bytes (protobufjs writes strings with Buffer methods). */
+export type EncodeAlloc = (length: number) => Buffer;
+
+/**
+ * Encodes the model with all tensors inline, or through `sink` for external data; `alloc` supplies
+ * the output buffer (by default fresh memory).
+ */
+export function encodeModel(model: Model, sink?: TensorSink, alloc?: EncodeAlloc): Uint8Array {
+  const writer = onnxTypes().ModelProto.encode(modelMessage(model, sink) as never);
+  if (!alloc) return writer.finish();
+  // protobufjs's finish() asks the writer's class for the buffer; lend it ours for this one call.
+  const writerClass = writer.constructor as unknown as { alloc: EncodeAlloc };
+  const own = writerClass.alloc;
+  writerClass.alloc = alloc;
+  try {
+    return writer.finish();
+  } finally {
+    writerClass.alloc = own;
+  }
 }

@@ -17,6 +17,7 @@ import { RuntimeError, OptionError, CancelledError, SlimnetError } from '../erro
 import { runErrorMessage, sessionLoadError } from './ort-errors.js';
 import { isInterrupted, onInterrupt } from './interrupt.js';
 import { prepareModel } from './model-source.js';
+import { EncodeBuffer } from './encode-buffer.js';
 import { KNOWN_PROVIDERS, providerStatus } from './providers.js';
 import { checkWasmOptions, checkWasmThreads, wasmProviders } from './wasm-options.js';
 import { externalDataFiles } from './external-data.js';
@@ -79,6 +80,8 @@ export class Engine {
   private nextId = 1;
   private nextSid = 1;
   private liveSessions = 0;
+  /** Reused for the encoded models sent to the worker (encode-buffer.ts). */
+  private readonly encodeBuffer = new EncodeBuffer();
   readonly id = nextEngineId++;
   /** Which ONNX Runtime package hosts this engine's sessions. */
   readonly runtime: Runtime;
@@ -246,21 +249,23 @@ export class Engine {
       source = { path: model };
     } else {
       const ir = typeof model === 'string' ? loadModel(model) : model;
-      const prepared = prepareModel(ir, opts.extraOutputs);
+      const prepared = prepareModel(ir, opts.extraOutputs, this.encodeBuffer.alloc);
       source = prepared.source;
       aliases = prepared.aliases;
       cleanup = prepared.cleanup;
     }
     const sid = this.nextSid++;
     const { extraOutputs: _ignored, ...sessionOpts } = opts;
-    let created: Omit<SessionInfo, 'notes'> & { failed: string[] };
+    let created: Omit<SessionInfo, 'notes'> & { failed: string[]; returned?: ArrayBuffer };
     try {
       const wasm = this.runtime === 'wasm' ? this.prepareWasm(sessionOpts, source) : undefined;
       const transfer = 'bytes' in source ? [source.bytes.buffer as ArrayBuffer] : [];
+      const returnBytes = 'bytes' in source && this.encodeBuffer.owns(source.bytes);
       created = await this.request(
-        { op: 'create', sid, source, providers: usable, options: wasm?.options ?? sessionOpts, ...(wasm?.externalData.length ? { externalData: wasm.externalData } : {}) },
+        { op: 'create', sid, source, providers: usable, options: wasm?.options ?? sessionOpts, ...(wasm?.externalData.length ? { externalData: wasm.externalData } : {}), ...(returnBytes ? { returnBytes } : {}) },
         transfer,
       );
+      if (created.returned) this.encodeBuffer.giveBack(created.returned);
     } catch (err) {
       // Our own checks (thread count, missing external data file) already name the way out.
       if (err instanceof SlimnetError && !(err instanceof RuntimeError)) throw err;
@@ -356,6 +361,7 @@ export class Engine {
     await Promise.all([this.idle(), helper?.close()]);
     const w = this.worker;
     this.worker = null;
+    this.encodeBuffer.clear();
     liveEngines.delete(this);
     await w?.terminate();
   }

@@ -11,7 +11,7 @@ import { Node } from '../ir/node.js';
 import { Value } from '../ir/value.js';
 import { DataType } from '../ir/data-type.js';
 import { tensorType } from '../ir/types.js';
-import { encodeModel } from '../onnx/encode.js';
+import { encodeModel, type EncodeAlloc } from '../onnx/encode.js';
 import { saveModel } from '../onnx/io.js';
 import { removeOnExit } from '../onnx/atomic-write.js';
 import { forEachTensor, storedTensorBytes } from '../onnx/tensors.js';
@@ -43,7 +43,8 @@ function isInt4(t: DataType | undefined): boolean {
   return t === DataType.INT4 || t === DataType.UINT4;
 }
 
-export function prepareModel(model: Model, extraOutputs: string[] = []): PreparedModel {
+/** `alloc`: where the encoded bytes go (an Engine's reusable buffer); fresh memory by default. */
+export function prepareModel(model: Model, extraOutputs: string[] = [], alloc?: EncodeAlloc): PreparedModel {
   const g = model.graph;
   for (const o of g.outputs) {
     if (isInt4(knownElemType(o))) {
@@ -79,7 +80,7 @@ export function prepareModel(model: Model, extraOutputs: string[] = []): Prepare
   g.outputs.push(...addedOutputs);
   try {
     if (storedTensorBytes(model) < BYTES_LIMIT) {
-      return { source: { bytes: encodeModel(model) }, aliases, cleanup: () => {} };
+      return { source: { bytes: encodeModel(model, undefined, alloc) }, aliases, cleanup: () => {} };
     }
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-'));
     const guard = removeOnExit(dir);

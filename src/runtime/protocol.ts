@@ -19,7 +19,8 @@ export interface ExternalDataFile {
 }
 
 export type WorkerRequest =
-  | { op: 'create'; id: number; sid: number; source: ModelSource; providers: ExecutionProvider[]; options: SessionOptions; externalData?: ExternalDataFile[] }
+  /** `returnBytes`: send the model's buffer back with the answer (the Engine reuses it, encode-buffer.ts). */
+  | { op: 'create'; id: number; sid: number; source: ModelSource; providers: ExecutionProvider[]; options: SessionOptions; externalData?: ExternalDataFile[]; returnBytes?: boolean }
   | { op: 'run'; id: number; sid: number; feeds: Feeds; fetch?: string[] }
   | { op: 'time'; id: number; sid: number; feeds: Feeds; iterations: number }
   | { op: 'endProfiling'; id: number; sid: number }

@@ -169,10 +169,14 @@ export function hostSessions(backend: Backend): void {
   parentPort!.on('message', async (req: WorkerRequest) => {
     try {
       switch (req.op) {
-        case 'create':
-          reply({ id: req.id, ok: true, result: await create(req) });
-          releaseModelBytes(req);
+        case 'create': {
+          const result = await create(req);
+          // The runtime has its own copy now: the Engine's reusable buffer goes back to it.
+          const back = req.returnBytes && 'bytes' in req.source ? req.source.bytes.buffer as ArrayBuffer : undefined;
+          reply({ id: req.id, ok: true, result: back ? { ...result as object, returned: back } : result }, back ? [back] : []);
+          if (!back) releaseModelBytes(req);
           break;
+        }
         case 'run': {
           const { result, transfer } = await run(req);
           reply({ id: req.id, ok: true, result }, transfer);
