@@ -49,29 +49,48 @@ export function settled(stats: RatioStats[]): boolean {
 }
 
 /**
+ * Decides, from the open sessions of a first batch (`sessions[0]` the reference), which candidates
+ * are worth timing (one entry per candidate); used to check accuracy on the sessions the timing
+ * creates anyway rather than on sessions of their own (each costs about what a run of 10 does).
+ */
+export type Screen = (sessions: Session[]) => Promise<boolean[]>;
+
+/**
  * One batch of paired rounds on fresh sessions (created in `models` order, or reversed). Each
  * candidate alternates with the float model on its own (float, candidate, float, ...), as a model
  * that runs again and again would: with every candidate in one round, each run found the caches
  * holding the other models, which penalized the float model and its 4x larger weights (the
  * Fashion-MNIST ResNet measured 1.2x faster in int8 that way, 0.97x alone). Up to half the timing
  * budget, stopping early once the answer is settled. Returns, per candidate, its times and the
- * float times of the same rounds.
+ * float times of the same rounds (undefined for a candidate `screen` dropped).
  */
-export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, reversed: boolean, signal: AbortSignal | undefined, minRounds = MIN_ROUNDS): Promise<{ float: number[]; times: number[] }[]> {
+export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, reversed: boolean, signal: AbortSignal | undefined, minRounds = MIN_ROUNDS, screen?: Screen): Promise<({ float: number[]; times: number[] } | undefined)[]> {
   const order = models.map((_, i) => i);
   if (reversed) order.reverse();
-  const sessions: Session[] = new Array(models.length);
+  const sessions: (Session | undefined)[] = new Array(models.length);
   try {
     for (const i of order) sessions[i] = await engine.createSession(models[i]!, { intraOpThreads: 1, interOpThreads: 1 });
+    const keep = screen ? await screen(sessions as Session[]) : models.slice(1).map(() => true);
+    for (let c = 1; c < sessions.length; c++) {
+      if (keep[c - 1]) continue;
+      await sessions[c]!.release();
+      sessions[c] = undefined;
+    }
     const warm: number[] = [];
     for (const s of sessions) {
+      if (!s) continue;
       const first = await s.time(feeds, 1);
       warm.push(Math.min(...first, ...(first[0]! > SLOW_RUN_MS ? [] : await s.time(feeds, 4))));
     }
-    const out: { float: number[]; times: number[] }[] = [];
-    for (let c = 1; c < sessions.length; c++) {
+    const timed = keep.filter(Boolean).length;
+    const out: ({ float: number[]; times: number[] } | undefined)[] = [];
+    for (let c = 1, w = 1; c < sessions.length; c++) {
+      if (!sessions[c]) {
+        out.push(undefined);
+        continue;
+      }
       const pair = [sessions[0]!, sessions[c]!];
-      const rounds = roundsFor(warm[0]! + warm[c]!, sessions.length - 1, minRounds);
+      const rounds = roundsFor(warm[0]! + warm[w++]!, timed, minRounds);
       const float: number[] = [];
       const times: number[] = [];
       while (float.length < rounds.max) {
@@ -92,11 +111,13 @@ export async function timeBatch(engine: Engine, models: Model[], feeds: Feeds, r
 export const SMALL_MODEL_MS = 5;
 
 export interface PairedTiming {
-  /** Per batch (one, or two for small models), per candidate: its times and the float times of the same rounds. */
+  /** Candidates timed (indices into models[1..]): all of them, or those `screen` kept. The arrays below follow this order. */
+  timed: number[];
+  /** Per batch (one, or two for small models), per timed candidate: its times and the float times of the same rounds. */
   batches: { float: number[]; times: number[] }[][];
-  /** Per candidate, the ratio statistics of its worse batch (higher median). */
+  /** Per timed candidate, the ratio statistics of its worse batch (higher median). */
   worse: RatioStats[];
-  /** Per candidate, the median of its times over all batches (ms). */
+  /** Per timed candidate, the median of its times over all batches (ms). */
   medianMs: number[];
   /** Every float time measured (ms). */
   floatTimes: number[];
@@ -107,14 +128,19 @@ export interface PairedTiming {
  * when the reference runs under SMALL_MODEL_MS (`floatRunMs`, or the first batch's median), a second
  * batch of fresh sessions created in the opposite order; each candidate is judged by its worse batch.
  * `minRounds`: rounds a candidate gets when its answer is not settled even if that overruns the
- * timing budget (large models, large timing batches).
+ * timing budget (large models, large timing batches). `screen`: which candidates to time, decided
+ * on the first batch's sessions.
  */
-export async function timePaired(engine: Engine, models: Model[], feeds: Feeds, signal: AbortSignal | undefined, floatRunMs?: number, minRounds = MIN_ROUNDS): Promise<PairedTiming> {
+export async function timePaired(engine: Engine, models: Model[], feeds: Feeds, signal: AbortSignal | undefined, floatRunMs?: number, minRounds = MIN_ROUNDS, screen?: Screen): Promise<PairedTiming> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  const batches = [await timeBatch(engine, models, feeds, false, signal, minRounds)];
-  if ((floatRunMs ?? median(batches[0]!.flatMap((c) => c.float))) < SMALL_MODEL_MS) batches.push(await timeBatch(engine, models, feeds, true, signal, minRounds));
-  const n = models.length - 1;
-  const worse = Array.from({ length: n }, (_, c) => batches.map((b) => ratioStats(b[c]!.times, b[c]!.float)).reduce((a, b) => (b.median > a.median ? b : a)));
-  const medianMs = Array.from({ length: n }, (_, c) => median(batches.flatMap((b) => b[c]!.times)));
-  return { batches, worse, medianMs, floatTimes: batches.flatMap((b) => b.flatMap((c) => c.float)) };
+  const first = await timeBatch(engine, models, feeds, false, signal, minRounds, screen);
+  const timed = first.flatMap((b, c) => (b ? [c] : []));
+  const batches = [timed.map((c) => first[c]!)];
+  if (timed.length && (floatRunMs ?? median(batches[0]!.flatMap((c) => c.float))) < SMALL_MODEL_MS) {
+    const again = await timeBatch(engine, [models[0]!, ...timed.map((c) => models[c + 1]!)], feeds, true, signal, minRounds);
+    batches.push(again.map((b) => b!));
+  }
+  const worse = timed.map((_, k) => batches.map((b) => ratioStats(b[k]!.times, b[k]!.float)).reduce((a, b) => (b.median > a.median ? b : a)));
+  const medianMs = timed.map((_, k) => median(batches.flatMap((b) => b[k]!.times)));
+  return { timed, batches, worse, medianMs, floatTimes: batches.flatMap((b) => b.flatMap((c) => c.float)) };
 }

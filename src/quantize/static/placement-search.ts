@@ -17,7 +17,7 @@ import { cloneModel } from '../../ir/clone.js';
 import { runPasses } from '../../ir/passes/index.js';
 import { QUANTIZED_CLEANUP_PASSES } from '../cleanup.js';
 import type { Engine } from '../../runtime/engine.js';
-import type { Feeds } from '../../runtime/types.js';
+import type { Feeds, Session } from '../../runtime/types.js';
 import type { TensorRange } from '../../calibrate/types.js';
 import { CancelledError, RuntimeError, errorMessage, throwIfAborted } from '../../errors.js';
 import { PLACEMENT_PROFILES, type Placement, type ResolvedStaticOptions } from './options.js';
@@ -29,7 +29,7 @@ import type { QuantPlan } from './plan.js';
 import { plainRunMs, profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
 import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough } from './candidate-fidelity.js';
-import { outputSqnr } from '../../tune/output-fidelity.js';
+import { sessionOutputs, sqnrAgainst } from '../../tune/output-fidelity.js';
 import { MARGIN, pickFastest, type RatioStats } from '../../tune/latency-decision.js';
 import { measureLatency } from './candidate-timing.js';
 import { timePaired } from '../../tune/paired-timing.js';
@@ -152,17 +152,23 @@ export async function searchPlacement(
   // float graph once ORT has folded its Cast/Mul pairs: float's own times stand for it here; it is
   // built and timed only when chosen.
   throwIfAborted(options.signal, 'quantization');
-  // Speed may only choose among candidates about as accurate as the best one.
-  const sqnr = await outputSqnr(engine, pre, candidates.map((c) => c.model), feeds).catch(rejected);
+  // Speed may only choose among candidates about as accurate as the best one: their output SQNR,
+  // from the sessions the timing opens anyway.
+  let sqnr: number[] = [];
+  const screen = async (sessions: Session[]) => {
+    const float = await sessionOutputs(sessions[0]!, [feeds]);
+    for (const s of sessions.slice(1)) sqnr.push(sqnrAgainst(float, await sessionOutputs(s, [feeds])));
+    const best = Math.max(...sqnr);
+    return sqnr.map((x) => accurateEnough(x, best));
+  };
+  const { timed, batches, worse, medianMs, floatTimes } = await timePaired(engine, [pre, ...candidates.map((c) => c.model)], feeds, options.signal, floatRunMs, undefined, screen).catch(rejected);
   const bestSqnr = Math.max(...sqnr);
   const inaccurate = candidates.map((c, i) => ({ label: c.label, sqnrDb: sqnr[i]! })).filter((c) => !accurateEnough(c.sqnrDb, bestSqnr));
-  const accurateSqnr = sqnr.filter((x) => accurateEnough(x, bestSqnr));
-  candidates = candidates.filter((_, i) => accurateEnough(sqnr[i]!, bestSqnr));
-  const models = [pre, ...candidates.map((c) => c.model)];
-  const { batches, worse, medianMs, floatTimes } = await timePaired(engine, models, feeds, options.signal, floatRunMs).catch(rejected);
+  candidates = timed.map((i) => candidates[i]!);
+  sqnr = timed.map((i) => sqnr[i]!);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   // Each candidate is judged by its worse batch.
-  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: medianMs[i]!, sqnrDb: accurateSqnr[i]!, ratio: worse[i]! }));
+  const timings: PlacementTiming[] = candidates.map((c, i) => ({ label: c.label, medianMs: medianMs[i]!, sqnrDb: sqnr[i]!, ratio: worse[i]! }));
   const contenders = candidates.map((c, i) => ({ stats: timings[i]!.ratio!, quantized: quantizedCount(c.plan) }));
   const pick = pickFastest(contenders);
   const storage = pick >= 0 ? undefined : buildCandidate(pre, ranges, opts, 'storage');

@@ -18,7 +18,7 @@ import type { Feeds } from '../../runtime/types.js';
 import type { WeightPolicy } from '../weight-encoding.js';
 import type { ResolvedStaticOptions } from './options.js';
 import { buildCandidate } from './placement-search.js';
-import { outputSqnr } from '../../tune/output-fidelity.js';
+import { modelOutputs, outputSqnr } from '../../tune/output-fidelity.js';
 
 /** Output SQNR the faster store may cost against uint8 weights everywhere. */
 export const MAX_OUTPUT_LOSS_DB = 1;
@@ -42,8 +42,10 @@ export async function chooseWeightStore(pre: Model, ranges: Map<string, TensorRa
   const candidates = exact.plan.weights.filter((w) => w.encoding === 'uint8').sort((a, b) => (b.safeLossDb ?? 0) - (a.safeLossDb ?? 0));
   if (!candidates.length) return undefined;
   const overridesWith = (uint8: number) => new Map<string, WeightPolicy>(candidates.map((w, i) => [w.tensor, i < uint8 ? 'uint8' : 'int8-safe']));
-  const sqnrWith = async (uint8: number) => (await outputSqnr(engine, pre, [buildCandidate(pre, ranges, { ...opts, weightOverrides: overridesWith(uint8) }, 'full').model], samples))[0]!;
-  const [reference] = await outputSqnr(engine, pre, [exact.model], samples);
+  // The float outputs once, for every model the bisection builds.
+  const floatOutputs = await modelOutputs(engine, pre, samples);
+  const sqnrWith = async (uint8: number) => (await outputSqnr(engine, floatOutputs, [buildCandidate(pre, ranges, { ...opts, weightOverrides: overridesWith(uint8) }, 'full').model], samples))[0]!;
+  const [reference] = await outputSqnr(engine, floatOutputs, [exact.model], samples);
   const floor = reference! - MAX_OUTPUT_LOSS_DB;
   // Bisection on how many weights keep uint8: the fewest whose model stays within the budget.
   let lo = 0;
