@@ -26,7 +26,7 @@ import { planRecovered } from './recovery/plan-recovered.js';
 import { applyQdqPlan } from './apply-qdq.js';
 import { lowerIntegerForms, lowerToQOperator } from './qoperator.js';
 import type { QuantPlan } from './plan.js';
-import { plainRunMs, profileNodes, type NodeProfile } from './node-profile.js';
+import { profileNodes, type NodeProfile } from './node-profile.js';
 import { regionalCandidate, type RegionDecision } from './region-search.js';
 import { ACCURATE_DB, MAX_SQNR_LOSS_DB, accurateEnough } from './candidate-fidelity.js';
 import { sessionOutputs, sqnrAgainst } from '../../tune/output-fidelity.js';
@@ -104,24 +104,6 @@ interface SearchOptions {
   signal?: AbortSignal;
 }
 
-/**
- * The float model's run time, first roughly (the median of 3 runs after a warm-up: it sizes the
- * profiles), then as profileNodes measures it, in the same session (which saves it one).
- */
-async function floatRunTimes(engine: Engine, model: Model, feeds: Feeds): Promise<{ roughMs: number; profileRuns: number; plainMs?: number }> {
-  const s = await engine.createSession(model, { intraOpThreads: 1, interOpThreads: 1 });
-  try {
-    const roughMs = (await s.time(feeds, 4)).slice(1).sort((a, b) => a - b)[1]!;
-    const profileRuns = Math.max(10, Math.min(300, Math.round(PROFILE_BUDGET_MS / Math.max(roughMs, 1e-3))));
-    // onnxruntime-web has no profiler: no profiles to compare with.
-    if (engine.runtime === 'wasm') return { roughMs, profileRuns };
-    return { roughMs, profileRuns, plainMs: await plainRunMs(s, feeds, profileRuns, 0) };
-  } finally {
-    await s.release();
-  }
-}
-
-
 export async function searchPlacement(
   pre: Model, ranges: Map<string, TensorRange>, opts: ResolvedStaticOptions, engine: Engine, feeds: Feeds, options: SearchOptions = {},
 ): Promise<{ chosen: Candidate; latency?: LatencyCheck }> {
@@ -137,15 +119,16 @@ export async function searchPlacement(
   if (!bases.some((c) => quantizedCount(c.plan) > 0)) return { chosen: bases[0]! };
 
   // Step 2: per-region costs from ORT's profiler (onnxruntime-web has none: whole candidates only).
-  const { roughMs: floatRunMs, profileRuns, plainMs } = await floatRunTimes(engine, pre, feeds).catch(rejected);
   const decisions: RegionDecision[] = [];
   let floatProfile: NodeProfile | undefined;
   for (const base of engine.runtime === 'wasm' ? [] : bases) {
     throwIfAborted(options.signal, 'quantization');
     if (quantizedCount(base.plan) === 0) continue;
-    floatProfile ??= await profileNodes(engine, pre, feeds, profileRuns, 3, plainMs).catch(rejected);
-    add(await regionalCandidate(pre, ranges, opts, engine, feeds, base, floatProfile, profileRuns, decisions));
+    floatProfile ??= await profileNodes(engine, pre, feeds, { budgetMs: PROFILE_BUDGET_MS }).catch(rejected);
+    add(await regionalCandidate(pre, ranges, opts, engine, feeds, base, floatProfile, floatProfile.runs, decisions));
   }
+  // Without a profile, the timing measures the float model's run time itself.
+  const floatRunMs = floatProfile?.runMs;
   // Step 3: each candidate alternates with the float model (timeBatch). Where a session's memory
   // landed moves a small model's time by several percent for good: under 5 ms, two batches of
   // fresh sessions created in opposite orders, and a candidate must win in both. 'storage' is the
