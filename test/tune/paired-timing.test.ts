@@ -1,6 +1,7 @@
 /** How many paired rounds the timing takes: as before for fast models, capped for models that run for seconds. */
 import { describe, expect, it } from 'vitest';
-import { MIN_ROUNDS, MIN_SLOW_ROUNDS, SLOW_CANDIDATE_MS, roundsFor } from '../../src/tune/paired-timing.js';
+import { MIN_ROUNDS, MIN_SLOW_ROUNDS, SLOW_CANDIDATE_MS, plainAnswer, roundsFor } from '../../src/tune/paired-timing.js';
+import { ratioStats } from '../../src/tune/latency-decision.js';
 
 describe('paired timing rounds', () => {
   it('a model of a millisecond gets at least MIN_ROUNDS rounds, more within the timing budget', () => {
@@ -19,4 +20,14 @@ describe('paired timing rounds', () => {
     expect(mid.max * 1000).toBeLessThanOrEqual(SLOW_CANDIDATE_MS);
     expect(mid.max).toBeGreaterThan(MIN_SLOW_ROUNDS);
   });
+
+  it('ten rounds settle a plain answer only (1.25x faster or 10% slower across the interval)', () => {
+    const float = Array.from({ length: 10 }, (_, i) => 45 + (i % 3));
+    const at = (ratio: number, spread: number) => ratioStats(float.map((f, i) => f * ratio * (1 + spread * ((i % 5) - 2))), float);
+    expect(plainAnswer(at(0.31, 0.02))).toBe(true); // ResNet-50 int8 here: 3.2x
+    expect(plainAnswer(at(1.3, 0.02))).toBe(true);
+    expect(plainAnswer(at(0.9, 0.02))).toBe(false); // 1.1x: needs MIN_ROUNDS
+    expect(plainAnswer(at(0.78, 0.05))).toBe(false); // fast, but its interval reaches past 0.8
+  });
 });
+

@@ -7,10 +7,13 @@ import type { Engine } from '../../runtime/engine.js';
 import type { Feeds, Session } from '../../runtime/types.js';
 import { measureSessionTimes } from '../../tune/latency.js';
 import { ratioStats } from '../../tune/latency-decision.js';
-import { MIN_ROUNDS, TIMING_BUDGET_MS } from '../../tune/paired-timing.js';
+import { MIN_ROUNDS, ROUND_CHUNK, TIMING_BUDGET_MS } from '../../tune/paired-timing.js';
+
+/** Width of the ratio's 95% interval, relative to the ratio, at which the timing stops. */
+const PRECISE = 0.05;
 import { rejected, type Candidate, type LatencyCheck, type PlacementTiming } from './placement-search.js';
 
-/** Times the float and one quantized model (about 2 s of paired rounds, 20 to 400). */
+/** Times the float and one quantized model (paired rounds, 20 to 400 within about 2 s, fewer once the ratio is precise). */
 export async function measureLatency(pre: Model, candidate: Candidate, engine: Engine, feeds: Feeds): Promise<LatencyCheck> {
   const sessions: Session[] = [];
   try {
@@ -24,11 +27,20 @@ export async function measureLatency(pre: Model, candidate: Candidate, engine: E
     for (const m of [pre, candidate.model]) sessions.push(await engine.createSession(m, { intraOpThreads: 1, interOpThreads: 1 }));
     let roundMs = 0;
     for (const s of sessions) roundMs += Math.min(...await s.time(feeds, 5));
-    const runs = Math.max(MIN_ROUNDS, Math.min(400, Math.ceil((TIMING_BUDGET_MS * 2) / 3 / Math.max(roundMs, 1e-3))));
-    const [f, q] = await measureSessionTimes(sessions, feeds, { warmup: 0, runs });
+    const maxRuns = Math.max(MIN_ROUNDS, Math.min(400, Math.ceil((TIMING_BUDGET_MS * 2) / 3 / Math.max(roundMs, 1e-3))));
+    const f: number[] = [];
+    const q: number[] = [];
+    // Rounds until the ratio is known to a few percent (its 95% interval within 5% of it).
+    while (f.length < maxRuns) {
+      const [fs, qs] = await measureSessionTimes(sessions, feeds, { warmup: 0, runs: Math.min(f.length ? ROUND_CHUNK : MIN_ROUNDS, maxRuns - f.length) });
+      f.push(...fs!);
+      q.push(...qs!);
+      const r = ratioStats(q, f);
+      if (r.high - r.low <= PRECISE * r.median) break;
+    }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    const timing: PlacementTiming = { label: candidate.label, medianMs: median(q!), ratio: ratioStats(q!, f!) };
-    return { floatMs: median(f!), quantizedMs: timing.medianMs, speedup: median(f!) / timing.medianMs, candidates: [timing], chosen: candidate.label, runs };
+    const timing: PlacementTiming = { label: candidate.label, medianMs: median(q), ratio: ratioStats(q, f) };
+    return { floatMs: median(f), quantizedMs: timing.medianMs, speedup: median(f) / timing.medianMs, candidates: [timing], chosen: candidate.label, runs: f.length };
   }
 }
 
