@@ -4,6 +4,9 @@
  * on a real model (what it returns and explains, not how fast it is).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/data-type.js';
 import type { Model } from '../../src/ir/model.js';
@@ -13,7 +16,7 @@ import { resolveStaticOptions } from '../../src/quantize/static/options.js';
 import { nameNodes } from '../../src/quantize/static/preprocess.js';
 import { planRegions } from '../../src/quantize/static/regions.js';
 import { clearlyFaster, pickFastest, ratioStats } from '../../src/tune/latency-decision.js';
-import { nodeTimesFromEvents, profileNodes } from '../../src/quantize/static/node-profile.js';
+import { nodeTimesFromEvents, profileNodes, readProfileEvents } from '../../src/quantize/static/node-profile.js';
 import { chargeCosts, labelQdqNodes, nodeKey } from '../../src/quantize/static/region-costs.js';
 import { buildCandidate, searchPlacement } from '../../src/quantize/static/placement-search.js';
 import { settled } from '../../src/tune/paired-timing.js';
@@ -124,6 +127,25 @@ describe('node profiles', () => {
     const { times, runs } = nodeTimesFromEvents(events, 1);
     expect(runs).toBe(2);
     expect(times.get('conv')).toBeCloseTo(0.021, 6); // runs 2 (20 + 2 us) and 3 (20 us), in ms
+  });
+
+  it('reads the events of a real ORT profile line by line as JSON.parse would, and other layouts as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimnet-profile-test-'));
+    try {
+      const s = await engine.createSession(twoRegions().model, { intraOpThreads: 1, profilePrefix: join(dir, 'p') });
+      await s.time(feeds(), 5);
+      await s.endProfiling();
+      await s.release();
+      const text = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!), 'utf8');
+      const parsed = (JSON.parse(text) as { cat: string; name: string; ts: number; dur: number }[]).map(({ cat, name, ts, dur }) => ({ cat, dur, ts, name }));
+      expect(parsed.filter((e) => e.name.endsWith('_kernel_time')).length).toBeGreaterThan(5 * 3);
+      expect(readProfileEvents(text)).toEqual(parsed);
+      // Another layout (fields reordered, pretty-printed): the whole text is parsed as JSON.
+      const other = JSON.stringify(parsed.map(({ name, ts, dur, cat }) => ({ name, ts, dur, cat })), null, 1);
+      expect(readProfileEvents(other)).toEqual(JSON.parse(other));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('charges every node ORT ran to a planned node or quantized tensor', async () => {

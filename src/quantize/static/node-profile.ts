@@ -29,11 +29,35 @@ export interface NodeProfile {
   runs: number;
 }
 
-interface ProfileEvent {
+export interface ProfileEvent {
   cat?: string;
   name?: string;
   ts?: number;
   dur?: number;
+}
+
+/**
+ * ORT writes one event per line, its fixed fields first: '{"cat" : "Node","pid" :1,"tid" :2,
+ * "dur" :403,"ts" :10468,"ph" : "X","name" :"conv_kernel_time","args" : {...}}'.
+ */
+const EVENT_LINE = /^\{"cat" : "(\w+)","pid" :\d+,"tid" :\d+,"dur" :(\d+),"ts" :(\d+),"ph" : "X","name" :"((?:[^"\\]|\\.)*)"/gm;
+
+/**
+ * The events of an ORT profile (cat, name, ts, dur; not their args). Read line by line: a 250-run
+ * profile of a ViT block is 18 MB, and JSON.parse of all of it (every event's args: shapes, memory
+ * counters) took 0.9 s here, most of a small model's profile. Any other layout (another ORT
+ * version) is parsed as JSON.
+ */
+export function readProfileEvents(text: string): ProfileEvent[] {
+  const events: ProfileEvent[] = [];
+  for (const m of text.matchAll(EVENT_LINE)) {
+    const name = m[4]!.includes('\\') ? JSON.parse(`"${m[4]}"`) as string : m[4]!;
+    events.push({ cat: m[1]!, dur: Number(m[2]), ts: Number(m[3]), name });
+  }
+  // Every event has a "cat": as many as were read, or the layout is not the one expected.
+  let cats = 0;
+  for (let i = text.indexOf('"cat"'); i >= 0; i = text.indexOf('"cat"', i + 1)) cats++;
+  return events.length === cats ? events : (JSON.parse(text) as ProfileEvent[]);
 }
 
 /**
@@ -101,7 +125,7 @@ export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, r
       await session.release();
     }
     const file = readdirSync(dir).find((f) => f.startsWith('profile') && f.endsWith('.json'));
-    const events = file ? JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[] : [];
+    const events = file ? readProfileEvents(readFileSync(join(dir, file), 'utf8')) : [];
     const { times, runs: profiled } = nodeTimesFromEvents(events, warmup);
     const total = [...times.values()].reduce((a, b) => a + b, 0);
     const overheadMs = times.size ? Math.max(0, (total - runMs) / times.size) : 0;
