@@ -7,10 +7,12 @@
  *    model, node by node; a connected int8 region whose kernels plus its own Q/DQ and layout
  *    changes do not beat the same nodes in float goes back to float, and slow kernels at the edges
  *    of the others are peeled off: one more candidate per profile.
- * 3. Every candidate is timed against the float model in paired, alternating rounds, in two
- *    batches of fresh sessions (stopping early once more rounds cannot change the answer); the
- *    fastest that is clearly faster than float in both (latency-decision.ts) wins. When none is, 'storage' is written (all float, constants
- *    stored as int8 and folded back by ORT at load): never slower than float.
+ * 3. The sessions that time the candidates first run each once: a candidate more than
+ *    MAX_SQNR_LOSS_DB less accurate than the best is not timed. The others are timed against the
+ *    float model in paired, alternating rounds (two batches of fresh sessions for small models),
+ *    stopping early once more rounds cannot change the answer (paired-timing.ts); the fastest that
+ *    is clearly faster than float (latency-decision.ts) wins. When none is, 'storage' is written
+ *    (all float, constants stored as int8 and folded back by ORT at load): never slower than float.
  */
 import type { Model } from '../../ir/model.js';
 import { cloneModel } from '../../ir/clone.js';
