@@ -8,12 +8,16 @@ import type { Feeds, Session } from '../../runtime/types.js';
 import { measureSessionTimes } from '../../tune/latency.js';
 import { ratioStats } from '../../tune/latency-decision.js';
 import { MIN_ROUNDS, ROUND_CHUNK, TIMING_BUDGET_MS } from '../../tune/paired-timing.js';
+import { rejected, type Candidate, type LatencyCheck, type PlacementTiming } from './placement-search.js';
 
 /** Width of the ratio's 95% interval, relative to the ratio, at which the timing stops. */
 const PRECISE = 0.05;
-import { rejected, type Candidate, type LatencyCheck, type PlacementTiming } from './placement-search.js';
 
-/** Times the float and one quantized model (paired rounds, 20 to 400 within about 2 s, fewer once the ratio is precise). */
+/**
+ * Times the float and one quantized model: paired rounds, 10 at a time, until the ratio's 95%
+ * interval is within 5% of it, or up to 400 rounds within about 2 s (MIN_ROUNDS however long a
+ * round takes).
+ */
 export async function measureLatency(pre: Model, candidate: Candidate, engine: Engine, feeds: Feeds): Promise<LatencyCheck> {
   const sessions: Session[] = [];
   try {
@@ -30,9 +34,8 @@ export async function measureLatency(pre: Model, candidate: Candidate, engine: E
     const maxRuns = Math.max(MIN_ROUNDS, Math.min(400, Math.ceil((TIMING_BUDGET_MS * 2) / 3 / Math.max(roundMs, 1e-3))));
     const f: number[] = [];
     const q: number[] = [];
-    // Rounds until the ratio is known to a few percent (its 95% interval within 5% of it).
     while (f.length < maxRuns) {
-      const [fs, qs] = await measureSessionTimes(sessions, feeds, { warmup: 0, runs: Math.min(f.length ? ROUND_CHUNK : MIN_ROUNDS, maxRuns - f.length) });
+      const [fs, qs] = await measureSessionTimes(sessions, feeds, { warmup: 0, runs: Math.min(ROUND_CHUNK, maxRuns - f.length) });
       f.push(...fs!);
       q.push(...qs!);
       const r = ratioStats(q, f);
