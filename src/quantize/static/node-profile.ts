@@ -99,8 +99,15 @@ export function nodeTimesFromEvents(events: ProfileEvent[], skipRuns = 0): { tim
 }
 
 /**
+ * A small model's profile is written, read and scanned per run (70 KB per run of a ViT block), and
+ * that cost more than the runs: 120 runs keep each node's trimmed mean over 72 of them, well inside
+ * the 5% a region must win by (REGION_MARGIN), in about 0.5 s where 250 runs took 1.5 s (vit_tiny).
+ */
+const MAX_PROFILE_RUNS = 120;
+
+/**
  * Profiles `model` on `feeds`: `warmup` runs, then `runs` measured runs (a count, or as many as fit
- * in `budgetMs` at the warm-up's pace, 10 to 300). Then, in the same session with the profiler
+ * in `budgetMs` at the warm-up's pace, 10 to MAX_PROFILE_RUNS). Then, in the same session with the profiler
  * stopped (ORT records nothing after endProfiling: measured on ResNet-50, 44.90 ms per run there
  * against 44.92 ms in a session of its own), `ceil(runs / 2)` plain runs give the run time the
  * kernel times are compared with.
@@ -117,7 +124,7 @@ export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, r
     let runMs: number;
     try {
       const warm = await session.time(feeds, warmup);
-      measured = typeof runs === 'number' ? runs : Math.max(10, Math.min(300, Math.round(runs.budgetMs / Math.max(Math.min(...warm), 1e-3))));
+      measured = typeof runs === 'number' ? runs : Math.max(10, Math.min(MAX_PROFILE_RUNS, Math.round(runs.budgetMs / Math.max(Math.min(...warm), 1e-3))));
       await session.time(feeds, measured);
       await session.endProfiling();
       runMs = trimmedMean((await session.time(feeds, 1 + Math.ceil(measured / 2))).slice(1));
