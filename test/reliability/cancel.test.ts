@@ -67,8 +67,11 @@ describe('cancellation', () => {
   it('Ctrl-C at several points of slimnet quantize exits 130, with nothing left and the input unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slimnet-sigint-'));
     const before = readFileSync(MODEL);
-    const runs = await Promise.all([1200, 2500, 4000].map((ms, i) =>
-      runInterrupted(['quantize', MODEL, '-o', join(dir, `q${i}.onnx`), '--calib', CALIB, '--plan-out', join(dir, `plan${i}.json`)], ms)));
+    // While it loads, while it calibrates, while the placement search times candidates, and while
+    // the check process loads the model it is about to write (-v prints each stage as it starts).
+    const points = [1200, /calibrate \d+\/\d+/, /planning placements/, /in a check process/];
+    const runs = await Promise.all(points.map((at, i) =>
+      runInterrupted(['quantize', MODEL, '-o', join(dir, `q${i}.onnx`), '--calib', CALIB, '--plan-out', join(dir, `plan${i}.json`), '-v'], at)));
     for (const r of runs) {
       // Under heavy load the signal can land while Node is still starting, before any handler
       // exists: the kernel ends the process by SIGINT (a shell sees 130). Anything else, a

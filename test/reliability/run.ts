@@ -85,16 +85,24 @@ export function runWithShell(setup: string, args: string[]): Promise<RunResult> 
   });
 }
 
-/** Starts the CLI and sends it `signal` after `delayMs`; resolves when it has exited. */
-export function runInterrupted(args: string[], delayMs: number, signal: NodeJS.Signals = 'SIGINT'): Promise<RunResult & { ms: number }> {
+/**
+ * Starts the CLI and sends it `signal` after `at` ms, or as soon as its stderr matches `at` (a
+ * progress line of -v: the same stage on a fast machine as on a slow one); resolves when it has exited.
+ */
+export function runInterrupted(args: string[], at: number | RegExp, signal: NodeJS.Signals = 'SIGINT'): Promise<RunResult & { ms: number }> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const child = spawn(process.execPath, slimnetArgv(args), { env: slimnetEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let sent = false;
+    const send = () => { if (!sent) { sent = true; child.kill(signal); } };
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill(signal), delayMs);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (at instanceof RegExp && at.test(stderr)) send();
+    });
+    const timer = typeof at === 'number' ? setTimeout(send, at) : undefined;
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       resolve({ code, signal: sig, stdout, stderr, ms: Date.now() - t0 });
