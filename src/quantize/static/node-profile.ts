@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Model } from '../../ir/model.js';
 import { loadModel } from '../../onnx/io.js';
 import type { Engine } from '../../runtime/engine.js';
+import { GRAPH_ONLY_CONFIG } from '../../runtime/graph-only-config.js';
 import type { Feeds } from '../../runtime/types.js';
 
 export interface NodeProfile {
@@ -117,8 +118,7 @@ export async function profileNodes(engine: Engine, model: Model, feeds: Feeds, r
   try {
     const session = await engine.createSession(model, {
       intraOpThreads: 1, interOpThreads: 1, profilePrefix: join(dir, 'profile'), optimizedModelPath: join(dir, 'optimized.onnx'),
-      // Only the optimized graph's nodes are read back: its weights go to a file of their own, never read.
-      config: { 'session.optimized_model_external_initializers_file_name': 'weights.bin', 'session.optimized_model_external_initializers_min_size_in_bytes': '1024' },
+      config: { ...GRAPH_ONLY_CONFIG },
     });
     let measured: number;
     let runMs: number;

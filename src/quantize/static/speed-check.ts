@@ -13,6 +13,7 @@ import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { loadModel } from '../../onnx/io.js';
 import type { Engine } from '../../runtime/engine.js';
+import { GRAPH_ONLY_CONFIG } from '../../runtime/graph-only-config.js';
 import { RuntimeError } from '../../errors.js';
 import type { QuantPlan } from './plan.js';
 import { lintQdqGroup } from './fusion-lint.js';
@@ -59,7 +60,7 @@ const isQdq = (n: Node) => n.opType === 'QuantizeLinear' || n.opType === 'Dequan
 function optimizedGraph(engine: Engine, model: Model): Promise<Model> {
   const dir = mkdtempSync(join(tmpdir(), 'slimnet-speed-'));
   const path = join(dir, 'optimized.onnx');
-  return engine.createSession(model, { graphOptimizationLevel: 'extended', optimizedModelPath: path, providers: ['cpu'] })
+  return engine.createSession(model, { graphOptimizationLevel: 'extended', optimizedModelPath: path, providers: ['cpu'], config: { ...GRAPH_ONLY_CONFIG } })
     .then(async (s) => {
       await s.release();
       return loadModel(path); // read into memory: the file goes away below
