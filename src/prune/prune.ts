@@ -10,7 +10,7 @@ import { runPasses } from '../ir/passes/pass.js';
 import { CLEANUP_PASSES, constantsToInitializers, describeFolding, foldConstants, removeUnused } from '../ir/passes/index.js';
 import { restoreFloat16Storage } from '../quantize/float16-storage.js';
 import { Engine } from '../runtime/engine.js';
-import { checkLoadsInChild } from '../runtime/load-check.js';
+import { checkLoadsInChild, prepareLoadCheck } from '../runtime/load-check.js';
 import { modelHash } from '../onnx/hash.js';
 import { OptionError } from '../errors.js';
 import { resolvePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './options.js';
@@ -33,6 +33,7 @@ interface Outcome {
 
 export async function prune(model: Model, options: PruneOptions): Promise<PruneResult> {
   const o0 = resolvePruneOptions(options);
+  prepareLoadCheck();
   const engine = o0.engine ?? new Engine();
   const o: ResolvedPruneOptions = { ...o0, engine };
   try {

@@ -13,7 +13,7 @@ import { modelToBytes, saveModel, PROTOBUF_LIMIT } from '../onnx/io.js';
 import { forEachTensor, storedTensorBytes } from '../onnx/tensors.js';
 import { syntheticFeeds } from '../eval/bench-feeds.js';
 import { RuntimeError, SlimnetError } from '../errors.js';
-import { ProbeExit, runProbe } from './memory-probe.js';
+import { ProbeExit, prewarmProbe, runProbe } from './memory-probe.js';
 import type { Feeds, OptimizationLevel } from './types.js';
 import type { ProgressListener } from '../progress.js';
 
@@ -43,6 +43,14 @@ function hasFileTensors(model: Model): boolean {
   let found = false;
   forEachTensor(model, (t) => { if (t.externalLocation) found = true; });
   return found;
+}
+
+/**
+ * Commands that end with a load check call this when they start: the check process is then up
+ * (Node started, ONNX Runtime imported) by the time the model is ready for it.
+ */
+export function prepareLoadCheck(): void {
+  prewarmProbe();
 }
 
 /**

@@ -27,7 +27,7 @@ import { lstmBlocker, toDynamicQuantizeLSTM } from './lstm.js';
 import { attentionBlocker, toQAttention } from './attention.js';
 import { quantizeEmbedding } from './embedding.js';
 import { analyzeEmbedding } from '../embedding-table.js';
-import { checkLoadsInChild } from '../../runtime/load-check.js';
+import { checkLoadsInChild, prepareLoadCheck } from '../../runtime/load-check.js';
 
 export type { DynamicQuantizeOptions } from './options.js';
 
@@ -53,6 +53,7 @@ export async function quantizeDynamic(model: Model, options: DynamicQuantizeOpti
   if (o.format === 'onnx' && opset < 11) {
     throw new OptionError(`--format onnx needs DynamicQuantizeLinear (ai.onnx opset 11); ${model.label()} uses opset ${opset}. Use --format contrib`);
   }
+  prepareLoadCheck();
   const engine = options.engine ?? new Engine();
   const target = await resolveTarget(o.target, engine).finally(() => (options.engine ? undefined : engine.close()));
   const encoding = { policy: o.weights, reduceRange: o.reduceRange, u8s8Exact: target.u8s8Exact };

@@ -19,7 +19,7 @@ import { fp16Settings, resolveFp16Options, type Fp16Options } from './options.js
 import { Engine } from '../../runtime/engine.js';
 import { DataType } from '../../ir/data-type.js';
 import { forEachTensor } from '../../onnx/tensors.js';
-import { checkLoadsInChild } from '../../runtime/load-check.js';
+import { checkLoadsInChild, prepareLoadCheck } from '../../runtime/load-check.js';
 
 export type { Fp16Options } from './options.js';
 
@@ -39,6 +39,7 @@ function hasQdq(model: Model): boolean {
 const FP16_FIX = 'keep the ops involved out of the conversion with --exclude, or report the model to slimnet';
 
 export async function convertToFp16(model: Model, options: Fp16Options = {}): Promise<QuantizeResult> {
+  prepareLoadCheck();
   const r = await convertToFp16Unchecked(model, options);
   // The final check: the written model must load (and run) at ORT's default level in a process of
   // its own, so a native crash of ORT on the float16 graph is an error here, not the user's segfault.

@@ -28,7 +28,7 @@ import { describeTarget, resolveTarget, type Target } from '../../target/resolve
 import { wasmFloatReason } from '../../target/wasm-kernels.js';
 import { prepareRecovery, recoveryData } from './recovery/recovery.js';
 import { timingFeeds } from './timing-feeds.js';
-import { checkLoadsInChild } from '../../runtime/load-check.js';
+import { checkLoadsInChild, prepareLoadCheck } from '../../runtime/load-check.js';
 import { DYNAMIC_OPS, dequantizeDynamic, givenAfterPreprocess } from './requantize.js';
 
 /** Calibration samples that weigh the weight store on targets without exact u8 x s8 sums. */
@@ -108,6 +108,7 @@ export async function quantizeStatic(model: Model, options: StaticQuantizeOption
   const given = options.requantize ? dequantizeDynamic(model) : undefined;
   const floatModel = given?.model ?? model;
   refuseQuantized(floatModel);
+  prepareLoadCheck();
   const engine = options.engine ?? new Engine();
   const progress = new ProgressTracker('quantize', 5, options.onProgress);
   let timing: Engine | undefined;
