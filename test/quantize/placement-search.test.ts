@@ -19,11 +19,10 @@ import { clearlyFaster, pickFastest, ratioStats } from '../../src/tune/latency-d
 import { nodeTimesFromEvents, profileNodes, readProfileEvents } from '../../src/quantize/static/node-profile.js';
 import { chargeCosts, labelQdqNodes, nodeKey } from '../../src/quantize/static/region-costs.js';
 import { buildCandidate, searchPlacement } from '../../src/quantize/static/placement-search.js';
-import { settled } from '../../src/tune/paired-timing.js';
+import { MIN_ROUNDS, plainAnswer, settled } from '../../src/tune/paired-timing.js';
 import { accurateEnough } from '../../src/quantize/static/candidate-fidelity.js';
 import type { TensorRange } from '../../src/calibrate/types.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
-import { MIN_ROUNDS, plainAnswer } from '../../src/tune/paired-timing.js';
 
 const engine = new Engine({ intraOpThreads: 1 });
 afterAll(() => engine.close());
