@@ -131,7 +131,13 @@ function park(proc: ChildProcess, waitMs = IDLE_MS): void {
   proc.unref();
   proc.channel?.unref();
   (proc.stderr as { unref?: () => void } | null)?.unref?.();
-  idle = { proc, timer: setTimeout(() => proc.kill(), waitMs).unref() };
+  const timer = setTimeout(() => {
+    // No longer idle from now on, not from its 'exit': a check in this same turn of the event loop
+    // (the timer fired late, after a blocking step) would otherwise be handed a dying process.
+    if (idle?.proc === proc) idle = undefined;
+    proc.kill();
+  }, waitMs).unref();
+  idle = { proc, timer };
 }
 
 /** How long a check process started ahead of time waits for its first check. */
@@ -150,8 +156,12 @@ export function prewarmProbe(): void {
 function takeIdle(): ChildProcess | undefined {
   const taken = idle;
   idle = undefined;
-  if (!taken || !taken.proc.connected) return undefined;
+  if (!taken) return undefined;
   clearTimeout(taken.timer);
+  if (!taken.proc.connected || taken.proc.killed) {
+    taken.proc.kill();
+    return undefined;
+  }
   taken.proc.ref();
   taken.proc.channel?.ref();
   (taken.proc.stderr as { ref?: () => void } | null)?.ref?.();
