@@ -21,6 +21,7 @@ import { chargeCosts, labelQdqNodes, nodeKey } from '../../src/quantize/static/r
 import { buildCandidate, searchPlacement } from '../../src/quantize/static/placement-search.js';
 import { MIN_ROUNDS, plainAnswer, settled } from '../../src/tune/paired-timing.js';
 import { accurateEnough } from '../../src/quantize/static/candidate-fidelity.js';
+import { preciseEnough } from '../../src/quantize/static/candidate-timing.js';
 import type { TensorRange } from '../../src/calibrate/types.js';
 import { Rng } from '../../fixtures/synthetic/random.js';
 
@@ -170,10 +171,13 @@ describe('the search', () => {
     expect(latency!.candidates.length).toBeGreaterThanOrEqual(2);
     expect(latency!.verdict).toMatch(/float32/);
     expect(latency!.regions!.length).toBeGreaterThanOrEqual(2);
+    // When nothing was clearly faster, the last timing is the written 'storage' model's own
+    // (measureLatency), which stops once the ratio is precise rather than plain.
+    const own = chosen.placement === 'storage' ? latency!.candidates.at(-1) : undefined;
     for (const c of latency!.candidates) {
-      // MIN_ROUNDS, or half as many when the first ones already gave a plain answer.
+      // MIN_ROUNDS, or half as many when the first ones already gave a plain (or precise) answer.
       expect(c.ratio!.rounds).toBeGreaterThanOrEqual(MIN_ROUNDS / 2);
-      if (c.ratio!.rounds < MIN_ROUNDS) expect(plainAnswer(c.ratio!)).toBe(true);
+      if (c.ratio!.rounds < MIN_ROUNDS) expect((c === own ? preciseEnough : plainAnswer)(c.ratio!)).toBe(true);
     }
     for (const n of chosen.plan.nodes) if (n.action === 'float') expect(n.detail.length).toBeGreaterThan(10);
     if (chosen.placement === 'storage') expect(chosen.plan.stored.length).toBeGreaterThan(0);

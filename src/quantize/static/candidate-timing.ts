@@ -6,12 +6,14 @@ import type { Model } from '../../ir/model.js';
 import type { Engine } from '../../runtime/engine.js';
 import type { Feeds, Session } from '../../runtime/types.js';
 import { measureSessionTimes } from '../../tune/latency.js';
-import { ratioStats } from '../../tune/latency-decision.js';
+import { ratioStats, type RatioStats } from '../../tune/latency-decision.js';
 import { MIN_ROUNDS, ROUND_CHUNK, TIMING_BUDGET_MS } from '../../tune/paired-timing.js';
 import { rejected, type Candidate, type LatencyCheck, type PlacementTiming } from './placement-search.js';
 
 /** Width of the ratio's 95% interval, relative to the ratio, at which the timing stops. */
 const PRECISE = 0.05;
+/** True when the ratio is known well enough to stop timing (after 10 rounds at the earliest). */
+export const preciseEnough = (r: RatioStats) => r.high - r.low <= PRECISE * r.median;
 
 /**
  * Times the float and one quantized model: paired rounds, 10 at a time, until the ratio's 95%
@@ -38,8 +40,7 @@ export async function measureLatency(pre: Model, candidate: Candidate, engine: E
       const [fs, qs] = await measureSessionTimes(sessions, feeds, { warmup: 0, runs: Math.min(ROUND_CHUNK, maxRuns - f.length) });
       f.push(...fs!);
       q.push(...qs!);
-      const r = ratioStats(q, f);
-      if (r.high - r.low <= PRECISE * r.median) break;
+      if (preciseEnough(ratioStats(q, f))) break;
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const timing: PlacementTiming = { label: candidate.label, medianMs: median(q), ratio: ratioStats(q, f) };
