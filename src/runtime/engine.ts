@@ -194,7 +194,14 @@ export class Engine {
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, settled: false });
       this.updateRef();
-      w.postMessage({ ...req, id }, transfer);
+      try {
+        w.postMessage({ ...req, id }, transfer);
+      } catch (err) {
+        // Not sent (a value that cannot be cloned): nothing will answer, so nothing may wait.
+        this.pending.delete(id);
+        this.updateRef();
+        reject(err);
+      }
     });
   }
 
@@ -259,7 +266,9 @@ export class Engine {
     let created: Omit<SessionInfo, 'notes'> & { failed: string[]; returned?: ArrayBuffer };
     try {
       const wasm = this.runtime === 'wasm' ? this.prepareWasm(sessionOpts, source) : undefined;
-      const transfer = 'bytes' in source ? [source.bytes.buffer as ArrayBuffer] : [];
+      // Only a buffer the bytes fill alone: a small model's bytes are a slice of Node's shared
+      // Buffer pool, which Node 20 copies when listed here and Node 21 and later refuse to send.
+      const transfer = 'bytes' in source && source.bytes.byteLength === source.bytes.buffer.byteLength ? [source.bytes.buffer as ArrayBuffer] : [];
       const returnBytes = 'bytes' in source && this.encodeBuffer.owns(source.bytes);
       created = await this.request(
         { op: 'create', sid, source, providers: usable, options: wasm?.options ?? sessionOpts, ...(wasm?.externalData.length ? { externalData: wasm.externalData } : {}), ...(returnBytes ? { returnBytes } : {}) },

@@ -103,6 +103,14 @@ describe('Engine', () => {
     await s.release();
   });
 
+  it('rejects a request that cannot be sent to the worker, and still closes (nothing left waiting for an answer)', async () => {
+    const own = new Engine({ intraOpThreads: 1 });
+    const s = await own.createSession(relu());
+    await expect(s.run({ x: { type: 'float32', dims: [1], data: (() => 1) as never } })).rejects.toThrow(/could not be cloned/);
+    const closed = await Promise.race([own.close().then(() => 'closed'), new Promise((r) => setTimeout(r, 5000, 'still waiting'))]);
+    expect(closed).toBe('closed');
+  });
+
   it("applies ONNX Runtime's basic optimizations (BatchNorm folded into Conv) and reads the result back", async () => {
     const path = join(SYNTHETIC, 'conv_block.onnx');
     const original = loadModel(path);
