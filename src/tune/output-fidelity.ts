@@ -26,19 +26,27 @@ export async function modelOutputs(engine: Engine, model: Model, samples: Feeds[
   }
 }
 
-/** Output SQNR (dB) of `got` against `ref`, over all outputs and samples. */
+/**
+ * Output SQNR (dB) of `got` against `ref`, over all outputs and samples. Where the float output
+ * itself is NaN or infinite (a Log of zero, an overflow) there is nothing to measure against and
+ * the element is left out; a non-finite value where float is finite is an infinite error
+ * (-Infinity dB). Never NaN: a candidate's accuracy is always comparable.
+ */
 export function sqnrAgainst(ref: SampleOutputs, got: SampleOutputs): number {
   let num = 0;
   let den = 0;
   ref.forEach((outputs, s) => outputs.forEach((r, k) => {
     const g = got[s]![k];
     for (let i = 0; i < r.length; i++) {
-      const e = (g?.[i] ?? 0) - r[i]!;
-      num += e * e;
-      den += r[i]! * r[i]!;
+      const want = r[i]!;
+      if (!Number.isFinite(want)) continue;
+      const e = (g?.[i] ?? 0) - want;
+      num += Number.isFinite(e) ? e * e : Infinity;
+      den += want * want;
     }
   }));
-  return num === 0 ? Infinity : 10 * Math.log10(den / num);
+  if (num === 0) return Infinity;
+  return num === Infinity ? -Infinity : 10 * Math.log10(den / num);
 }
 
 /**

@@ -182,4 +182,18 @@ describe('the search', () => {
     for (const n of chosen.plan.nodes) if (n.action === 'float') expect(n.detail.length).toBeGreaterThan(10);
     if (chosen.placement === 'storage') expect(chosen.plan.stored.length).toBeGreaterThan(0);
   });
+
+  it('compares accuracy where float32 is finite: a sample with NaN in it is judged by the rest', async () => {
+    const { model, ranges } = twoRegions();
+    const withNaN = feeds();
+    for (const i of [5, 300, 1500]) withNaN.input.data[i] = NaN;
+    const sqnr = async (f: ReturnType<typeof feeds>) => {
+      const { latency } = await searchPlacement(model, ranges, resolveStaticOptions({}), engine, f);
+      return new Map(latency!.candidates.filter((c) => c.sqnrDb !== undefined).map((c) => [c.label, c.sqnrDb!]));
+    };
+    const [dirty, clean] = [await sqnr(withNaN), await sqnr(feeds())];
+    expect(dirty.size).toBeGreaterThanOrEqual(1);
+    // About as accurate as on the clean sample (20 dB on these random weights), not NaN.
+    for (const [label, db] of dirty) expect(Math.abs(db - clean.get(label)!)).toBeLessThan(1);
+  });
 });
