@@ -11,6 +11,11 @@
  *   agreement    = fraction of rows along the last axis whose argmax is the same (first maximum
  *                  wins); for integer outputs, the fraction of equal elements; null when the last
  *                  axis has fewer than 2 entries (an argmax of one value agrees trivially)
+ *
+ * Where the reference is NaN or infinite (a Log of zero, a masked score) there is nothing to
+ * measure against: such elements are left out of every sum and counted. Where only the candidate
+ * is, the error is infinite (SQNR -Infinity, MSE and max abs error Infinity), and counted; the
+ * cosine is then over the elements both give as numbers.
  */
 import type { TensorData } from '../runtime/types.js';
 import { DataError } from '../errors.js';
@@ -27,6 +32,10 @@ export interface OutputComparison {
   sqnrDb: number;
   mse: number;
   maxAbsError: number;
+  /** Elements left out because the reference is NaN or infinite there. */
+  referenceNonFinite: number;
+  /** Elements where the reference is finite and the candidate is not (infinite error). */
+  candidateNonFinite: number;
 }
 
 const FLOAT_TYPES = new Set(['float32', 'float64', 'float16']);
@@ -62,6 +71,8 @@ export class OutputComparator {
   private agreeHits = 0;
   private agreeRows = 0;
   private agreementApplicable = true;
+  private referenceNonFinite = 0;
+  private candidateNonFinite = 0;
 
   constructor(readonly name: string) {}
 
@@ -84,12 +95,13 @@ export class OutputComparator {
       const off = s * per;
       for (let i = off; i < off + per; i++) {
         const a = r[i]!, b = c[i]!;
+        if (!Number.isFinite(a)) { this.referenceNonFinite++; continue; }
+        if (!Number.isFinite(b)) { this.candidateNonFinite++; continue; }
         const e = b - a;
         dot += a * b; rr += a * a; cc += b * b;
         this.sumErr2 += e * e;
         const ae = Math.abs(e);
-        // NaN sticks: a NaN in either output must not hide behind a finite maximum.
-        if (!(ae <= this.maxAbs)) this.maxAbs = Number.isNaN(this.maxAbs) ? NaN : ae;
+        if (ae > this.maxAbs) this.maxAbs = ae;
       }
       this.sumRef2 += rr;
       const cos = rr === 0 && cc === 0 ? 1 : rr === 0 || cc === 0 ? 0 : dot / Math.sqrt(rr * cc);
@@ -122,9 +134,11 @@ export class OutputComparator {
       agreement: this.agreementApplicable && this.agreeRows > 0 ? this.agreeHits / this.agreeRows : null,
       cosine: this.samples ? this.cosSum / this.samples : NaN,
       cosineMin: this.samples ? this.cosMin : NaN,
-      sqnrDb: sqnrDb(this.sumRef2, this.sumErr2),
-      mse: this.n ? this.sumErr2 / this.n : NaN,
-      maxAbsError: this.maxAbs,
+      sqnrDb: this.candidateNonFinite ? -Infinity : sqnrDb(this.sumRef2, this.sumErr2),
+      mse: this.candidateNonFinite ? Infinity : this.n > this.referenceNonFinite ? this.sumErr2 / (this.n - this.referenceNonFinite) : NaN,
+      maxAbsError: this.candidateNonFinite ? Infinity : this.maxAbs,
+      referenceNonFinite: this.referenceNonFinite,
+      candidateNonFinite: this.candidateNonFinite,
     };
   }
 }

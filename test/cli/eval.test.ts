@@ -8,6 +8,10 @@ import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
 import { loadModel, saveModel } from '../../src/onnx/io.js';
 import { makeQdqPair } from '../../fixtures/qdq/hand-qdq.js';
 import { soleReaderQuantizers, withBadRange } from '../../fixtures/qdq/bad-range.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/data-type.js';
+import { tensorType } from '../../src/ir/types.js';
+import { encodeNpz } from '../../src/calibrate/data/npz.js';
 import { FIXTURES, TRAINED } from '../helpers.js';
 import { slimnet } from '../helpers.js';
 
@@ -89,6 +93,29 @@ describe('slimnet eval', () => {
     const e = slimnet(['eval', fp32, int8, '--data', data, '--metric', bad]);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/--metric .*not-a-metric.mjs: export a function \(outputs, batch\) => score/);
+  });
+
+  it('leaves out what the reference gives as NaN, counts it, and fails a gate on NaN in the candidate only', () => {
+    // y = log(x·w): the reference reads x0, the candidate x0 - x1/2; on [1, 4] only the candidate
+    // takes the log of a negative, on [-1, 0] both do.
+    const logModel = (w: number[], path: string) => {
+      const b = new GraphBuilder({ opset: 17 });
+      const mm = b.op('MatMul', [b.input('x', DataType.FLOAT, ['n', 2]), b.floats('w', [2, 1], w)]);
+      b.output(b.op('Log', [mm], {}, { outputNames: ['y'] }), tensorType(DataType.FLOAT, ['n', 1]));
+      saveModel(b.model, path);
+      return path;
+    };
+    const ref = logModel([1, 0], join(dir, 'log_ref.onnx'));
+    const cand = logModel([1, -0.5], join(dir, 'log_cand.onnx'));
+    const xs = join(dir, 'log_x.npz');
+    writeFileSync(xs, encodeNpz({ x: { type: 'float32', dims: [4, 2], data: Float32Array.of(2, 0, 1, 4, -1, 0, 3, 1) } }));
+    const r = slimnet(['eval', ref, cand, '--data', xs, '--no-speed', '--fail-if', 'sqnr < 20']);
+    expect(r.stdout).toMatch(/output y: .*SQNR -inf dB \(NaN\/inf: 1 in the candidate only; 1 in the reference, left out\), MSE Infinity, max abs error Infinity/);
+    expect(r.code).toBe(10);
+    const same = slimnet(['eval', ref, ref, '--data', xs, '--no-speed', '--json']);
+    expect(same.code).toBe(0);
+    const y = JSON.parse(same.stdout).outputs.y;
+    expect(y).toMatchObject({ identical: false, sqnr: null, mse: 0, maxAbsError: 0, nonFinite: { reference: 1, candidate: 0 } });
   });
 
   it('gives one clear line and exit 2 for bad flags, before any work', () => {

@@ -46,10 +46,27 @@ describe('reference-vs-candidate comparison', () => {
     expect(sqnrDb(0, 1)).toBe(-Infinity);
   });
 
-  it('lets a NaN in the candidate show in the max error', () => {
+  it('lets a NaN in the candidate show as infinite error, counted', () => {
     const c = new OutputComparator('y');
     c.add(f32([1, 3], [1, 2, 3]), f32([1, 3], [1, NaN, 3]));
-    expect(c.result().maxAbsError).toBeNaN();
+    const r = c.result();
+    expect(r.maxAbsError).toBe(Infinity);
+    expect(r.mse).toBe(Infinity);
+    expect(r.sqnrDb).toBe(-Infinity);
+    expect(r.candidateNonFinite).toBe(1);
+  });
+
+  it('leaves out, and counts, what the reference itself gives as NaN or infinity', () => {
+    const c = new OutputComparator('y');
+    // ref [1, NaN, 3, -inf], cand [1, 5, 2, -inf]: compared on elements 0 and 2 only, error [0, -1]
+    c.add(f32([1, 4], [1, NaN, 3, -Infinity]), f32([1, 4], [1, 5, 2, -Infinity]));
+    const r = c.result();
+    expect(r.referenceNonFinite).toBe(2);
+    expect(r.candidateNonFinite).toBe(0);
+    expect(r.mse).toBeCloseTo(1 / 2, 12);
+    expect(r.maxAbsError).toBe(1);
+    expect(r.sqnrDb).toBeCloseTo(10 * Math.log10(10 / 1), 10);
+    expect(r.cosine).toBeCloseTo(7 / Math.sqrt(10 * 5), 12);
   });
 
   it('compares integer outputs element by element and skips agreement for one-value rows', () => {

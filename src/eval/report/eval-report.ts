@@ -1,7 +1,7 @@
 /**
  * The evaluation report: one plain, JSON-ready object (schema slimnet.eval/1, documented in
  * docs/eval-json.md) that every renderer (text, Markdown, HTML) and the gates read. Non-finite
- * numbers become null in JSON: an SQNR of null means the outputs are identical.
+ * numbers become null in JSON: an SQNR of null with `identical` means the outputs are identical.
  */
 import { VERSION } from '../../version.js';
 import type { EvaluationResult } from '../evaluate.js';
@@ -30,7 +30,13 @@ export interface OutputEntry {
   mse: number;
   maxAbsError: number;
   elements: number;
+  /** Bit-identical wherever the reference gives a number, and it gives one everywhere. */
   identical: boolean;
+  /**
+   * Elements that are NaN or infinite: in the reference (left out of every number above), and in
+   * the candidate only (the reference finite there: infinite error, so sqnr is null and not identical).
+   */
+  nonFinite: { reference: number; candidate: number };
 }
 
 export interface SpeedEntry {
@@ -108,7 +114,9 @@ export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntr
     agreement: primaryOut.agreement,
     sqnr: finite(primaryOut.sqnrDb),
     outputs: Object.fromEntries(e.outputs.map((o) => [o.name, {
-      agreement: o.agreement, cosine: o.cosine, cosineMin: o.cosineMin, sqnr: finite(o.sqnrDb), mse: o.mse, maxAbsError: o.maxAbsError, elements: o.elements, identical: o.sqnrDb === Infinity,
+      agreement: o.agreement, cosine: o.cosine, cosineMin: o.cosineMin, sqnr: finite(o.sqnrDb), mse: o.mse, maxAbsError: o.maxAbsError, elements: o.elements,
+      identical: o.sqnrDb === Infinity && o.referenceNonFinite === 0,
+      nonFinite: { reference: o.referenceNonFinite, candidate: o.candidateNonFinite },
     }])),
     speed: extras.speed ?? null,
     sizeRatio: e.candidate.sizeBytes / e.reference.sizeBytes,

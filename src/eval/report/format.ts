@@ -19,6 +19,14 @@ export function db(x: number | null | undefined): string {
   return `${x.toFixed(1)} dB`;
 }
 
+/** The SQNR of one output, and how many of its elements were NaN or infinite (eval reports). */
+export function outputSqnr(o: { sqnr: number | null; identical: boolean; nonFinite: { reference: number; candidate: number } }): string {
+  const { reference, candidate } = o.nonFinite;
+  const counts = [candidate ? `${candidate} in the candidate only` : '', reference ? `${reference} in the reference, left out` : ''].filter(Boolean);
+  const value = candidate ? '-inf dB' : o.sqnr !== null ? db(o.sqnr) : o.identical ? 'identical' : 'identical where finite';
+  return counts.length ? `${value} (NaN/inf: ${counts.join('; ')})` : value;
+}
+
 export function pct(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(digits)}%`;
 }

@@ -7,7 +7,7 @@ import type { EvalReport } from './eval-report.js';
 import { gateDetail } from '../gate.js';
 import type { LayerAnalysis } from '../per-layer.js';
 import { barChart, esc, rangePlot, responsive, sqnrColor, COMPACT, RANGE_LEGEND, type Bar } from './svg.js';
-import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
+import { bytes, change, db, ms, num, outputSqnr, pct, ratio, score } from './format.js';
 
 export const CSS = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;background:#f5f7fa}
@@ -56,7 +56,7 @@ function variantsSection(r: EvalReport): string {
 
 function outputsSection(r: EvalReport): string {
   const rows: string[][] = [['output', 'agreement', 'cosine (worst sample)', 'SQNR', 'MSE', 'max abs error']];
-  for (const [name, o] of Object.entries(r.outputs)) rows.push([`<code>${esc(name)}</code>`, pct(o.agreement), `${num(o.cosine, 6)} (${num(o.cosineMin, 6)})`, db(o.sqnr), num(o.mse), num(o.maxAbsError)]);
+  for (const [name, o] of Object.entries(r.outputs)) rows.push([`<code>${esc(name)}</code>`, pct(o.agreement), `${num(o.cosine, 6)} (${num(o.cosineMin, 6)})`, outputSqnr(o), num(o.mse), num(o.maxAbsError)]);
   return `<section><h2>Outputs against the reference</h2>${tableHtml(rows)}</section>`;
 }
 
@@ -108,7 +108,7 @@ export function formatEvalHtml(r: EvalReport): string {
     r.speed ? card(ratio(r.speed.speedup), `speedup (${r.speed.provider}, batch ${r.speed.batch})`, r.speed.speedup >= 1 ? 'ok' : 'bad') : '',
     card(ratio(r.sizeRatio), `size (${bytes(r.candidate.sizeBytes as number)})`),
     card(pct(r.agreement), `top-1 agreement on ${r.output}`),
-    card(db(r.sqnr), `output SQNR on ${r.output}`),
+    card(r.outputs[r.output] ? outputSqnr(r.outputs[r.output]!) : db(r.sqnr), `output SQNR on ${r.output}`),
   ].join('');
   const gates = r.gates.length
     ? `<section><h2>Gates: <span class="${r.passed ? 'ok' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</span></h2><ul>${r.gates.map((g) => `<li class="${g.passed ? 'ok' : 'bad'}">${esc(g.gate)}: ${g.passed ? 'passed' : 'failed'} ${esc(gateDetail(g))}</li>`).join('')}</ul></section>`

@@ -1,7 +1,7 @@
 /** The evaluation as GitHub-flavoured Markdown, for pull requests and CI summaries. */
 import type { EvalReport } from './eval-report.js';
 import { gateDetail } from '../gate.js';
-import { bytes, change, db, ms, num, pct, ratio, score } from './format.js';
+import { bytes, change, db, ms, num, outputSqnr, pct, ratio, score } from './format.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 const table = (rows: string[][]) => [rows[0]!, rows[0]!.map(() => '---'), ...rows.slice(1)].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
@@ -20,7 +20,7 @@ export function formatEvalMarkdown(r: EvalReport): string {
   out.push(table(rows));
   out.push('');
   const outRows: string[][] = [['output', 'agreement', 'cosine', 'SQNR', 'MSE', 'max abs error']];
-  for (const [name, o] of Object.entries(r.outputs)) outRows.push([`\`${name}\``, pct(o.agreement), num(o.cosine, 6), db(o.sqnr), num(o.mse), num(o.maxAbsError)]);
+  for (const [name, o] of Object.entries(r.outputs)) outRows.push([`\`${name}\``, pct(o.agreement), num(o.cosine, 6), outputSqnr(o), num(o.mse), num(o.maxAbsError)]);
   out.push(table(outRows));
   if (r.layers) {
     out.push('', `<details><summary>Layers to blame (ranked by ${r.layers.rankBy})</summary>`, '');

@@ -2,7 +2,7 @@
 import type { EvalReport } from './eval-report.js';
 import { gateDetail } from '../gate.js';
 import type { LayerAnalysis } from '../per-layer.js';
-import { bytes, change, columns, db, ms, num, pct, ratio, score } from './format.js';
+import { bytes, change, columns, db, ms, num, outputSqnr, pct, ratio, score } from './format.js';
 
 export function formatEvalText(r: EvalReport): string {
   const lines: string[] = [];
@@ -21,7 +21,7 @@ export function formatEvalText(r: EvalReport): string {
   lines.push(columns(rows));
   lines.push('');
   for (const [name, o] of Object.entries(r.outputs)) {
-    lines.push(`output ${name}: ${o.identical ? 'identical to the reference' : `agreement ${pct(o.agreement)}, cosine ${num(o.cosine, 6)} (worst sample ${num(o.cosineMin, 6)}), SQNR ${db(o.sqnr)}, MSE ${num(o.mse)}, max abs error ${num(o.maxAbsError)}`}`);
+    lines.push(`output ${name}: ${o.identical ? 'identical to the reference' : `agreement ${pct(o.agreement)}, cosine ${num(o.cosine, 6)} (worst sample ${num(o.cosineMin, 6)}), SQNR ${outputSqnr(o)}, MSE ${num(o.mse)}, max abs error ${num(o.maxAbsError)}`}`);
   }
   if (r.speed) lines.push(`speed: ${r.speed.provider}, ${r.speed.threads} thread${r.speed.threads > 1 ? 's' : ''}, batch ${r.speed.batch}, ${r.speed.runs} interleaved runs`);
   if (r.layers) lines.push('', formatLayersText(r.layers, 10));
