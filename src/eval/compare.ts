@@ -15,7 +15,8 @@
  * Where the reference is NaN or infinite (a Log of zero, a masked score) there is nothing to
  * measure against: such elements are left out of every sum and counted. Where only the candidate
  * is, the error is infinite (SQNR -Infinity, MSE and max abs error Infinity), and counted; the
- * cosine is then over the elements both give as numbers.
+ * cosine is then over the elements both give as numbers (samples with none are left out). With no
+ * element left to compare, SQNR, MSE, max abs error and cosine are NaN.
  */
 import type { TensorData } from '../runtime/types.js';
 import { DataError } from '../errors.js';
@@ -67,7 +68,8 @@ export class OutputComparator {
   private maxAbs = 0;
   private cosSum = 0;
   private cosMin = Infinity;
-  private samples = 0;
+  /** Samples with at least one element both outputs give as a number: the cosine's. */
+  private cosSamples = 0;
   private agreeHits = 0;
   private agreeRows = 0;
   private agreementApplicable = true;
@@ -91,24 +93,26 @@ export class OutputComparator {
     if (!(samples > 0) || total % samples !== 0) samples = 1;
     const per = total / samples;
     for (let s = 0; s < samples; s++) {
-      let dot = 0, rr = 0, cc = 0;
+      let dot = 0, rr = 0, cc = 0, compared = 0;
       const off = s * per;
       for (let i = off; i < off + per; i++) {
         const a = r[i]!, b = c[i]!;
         if (!Number.isFinite(a)) { this.referenceNonFinite++; continue; }
         if (!Number.isFinite(b)) { this.candidateNonFinite++; continue; }
         const e = b - a;
+        compared++;
         dot += a * b; rr += a * a; cc += b * b;
         this.sumErr2 += e * e;
         const ae = Math.abs(e);
         if (ae > this.maxAbs) this.maxAbs = ae;
       }
       this.sumRef2 += rr;
+      if (!compared) continue;
       const cos = rr === 0 && cc === 0 ? 1 : rr === 0 || cc === 0 ? 0 : dot / Math.sqrt(rr * cc);
       this.cosSum += cos;
+      this.cosSamples++;
       if (cos < this.cosMin) this.cosMin = cos;
     }
-    this.samples += samples;
     this.n += total;
     this.addAgreement(ref, r, c);
   }
@@ -128,15 +132,17 @@ export class OutputComparator {
   }
 
   result(): OutputComparison {
+    const compared = this.n - this.referenceNonFinite - this.candidateNonFinite;
     return {
       name: this.name,
       elements: this.n,
       agreement: this.agreementApplicable && this.agreeRows > 0 ? this.agreeHits / this.agreeRows : null,
-      cosine: this.samples ? this.cosSum / this.samples : NaN,
-      cosineMin: this.samples ? this.cosMin : NaN,
-      sqnrDb: this.candidateNonFinite ? -Infinity : sqnrDb(this.sumRef2, this.sumErr2),
-      mse: this.candidateNonFinite ? Infinity : this.n > this.referenceNonFinite ? this.sumErr2 / (this.n - this.referenceNonFinite) : NaN,
-      maxAbsError: this.candidateNonFinite ? Infinity : this.maxAbs,
+      cosine: this.cosSamples ? this.cosSum / this.cosSamples : NaN,
+      cosineMin: this.cosSamples ? this.cosMin : NaN,
+      // Nothing compared (every element NaN or infinite): no number to give, NaN.
+      sqnrDb: this.candidateNonFinite ? -Infinity : compared ? sqnrDb(this.sumRef2, this.sumErr2) : NaN,
+      mse: this.candidateNonFinite ? Infinity : compared ? this.sumErr2 / compared : NaN,
+      maxAbsError: this.candidateNonFinite ? Infinity : compared ? this.maxAbs : NaN,
       referenceNonFinite: this.referenceNonFinite,
       candidateNonFinite: this.candidateNonFinite,
     };

@@ -68,6 +68,8 @@ export function topK(k: number, outputName: string): Metric {
             const off = s * classes;
             const y = labels[s]!;
             const target = values[off + y]!;
+            // A NaN score is no prediction: a miss (it would otherwise outrank nothing and hit).
+            if (Number.isNaN(target)) continue;
             let rank = 0;
             for (let j = 0; j < classes; j++) {
               const x = values[off + j]!;

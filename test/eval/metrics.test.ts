@@ -69,6 +69,14 @@ describe('reference-vs-candidate comparison', () => {
     expect(r.cosine).toBeCloseTo(7 / Math.sqrt(10 * 5), 12);
   });
 
+  it('gives no number when nothing is left to compare, rather than "identical"', () => {
+    const c = new OutputComparator('y');
+    c.add(f32([1, 2], [NaN, Infinity]), f32([1, 2], [1, 2]));
+    const r = c.result();
+    expect(r.referenceNonFinite).toBe(2);
+    for (const x of [r.sqnrDb, r.mse, r.maxAbsError, r.cosine, r.cosineMin]) expect(x).toBeNaN();
+  });
+
   it('compares integer outputs element by element and skips agreement for one-value rows', () => {
     const ints = new OutputComparator('ids');
     ints.add({ type: 'int64', dims: [4], data: BigInt64Array.from([1n, 2n, 3n, 4n]) }, { type: 'int64', dims: [4], data: BigInt64Array.from([1n, 2n, 0n, 4n]) });
@@ -96,6 +104,17 @@ describe('task metrics', () => {
     for (const [k, expected] of [[1, 1 / 3], [2, 1], [3, 1]] as const) {
       const acc = topK(k, 'logits').create();
       acc.update({ logits }, batch(labels));
+      expect(acc.result()).toBeCloseTo(expected, 12);
+    }
+  });
+
+  it('counts a NaN score for the label as a miss at every k (it would outrank nothing)', () => {
+    // s1: the label's score is NaN -> miss; s2: another class is NaN, label 0 (2) beaten by 3 only -> rank 1
+    const nan = f32([2, 3], [0.1, NaN, 0.4, 2, NaN, 3]);
+    const two: TensorData = { type: 'int64', dims: [2], data: BigInt64Array.from([1n, 0n]) };
+    for (const [k, expected] of [[1, 0], [2, 1 / 2], [3, 1 / 2]] as const) {
+      const acc = topK(k, 'logits').create();
+      acc.update({ logits: nan }, batch(two, 2));
       expect(acc.result()).toBeCloseTo(expected, 12);
     }
   });

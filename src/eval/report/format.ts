@@ -20,10 +20,11 @@ export function db(x: number | null | undefined): string {
 }
 
 /** The SQNR of one output, and how many of its elements were NaN or infinite (eval reports). */
-export function outputSqnr(o: { sqnr: number | null; identical: boolean; nonFinite: { reference: number; candidate: number } }): string {
+export function outputSqnr(o: { sqnr: number | null; identical: boolean; elements: number; nonFinite: { reference: number; candidate: number } }): string {
   const { reference, candidate } = o.nonFinite;
   const counts = [candidate ? `${candidate} in the candidate only` : '', reference ? `${reference} in the reference, left out` : ''].filter(Boolean);
-  const value = candidate ? '-inf dB' : o.sqnr !== null ? db(o.sqnr) : o.identical ? 'identical' : 'identical where finite';
+  const compared = o.elements - reference - candidate;
+  const value = candidate ? '-inf dB' : !compared ? 'n/a' : o.sqnr !== null ? db(o.sqnr) : o.identical ? 'identical' : 'identical where the reference is finite';
   return counts.length ? `${value} (NaN/inf: ${counts.join('; ')})` : value;
 }
 
