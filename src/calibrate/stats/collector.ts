@@ -174,11 +174,28 @@ export async function collectStatistics(model: Model, data: DataSource | ReadyBa
     if (samples === 0) throw new DataError(`${dataset.source}: no samples to calibrate on (the data set is empty)`);
     notes.push(...dataset.notes);
     const results = new Map<string, StatResult>();
-    for (const [key, r] of reducers) results.set(key, r.result());
+    for (const [key, r] of reducers) {
+      const result = r.result();
+      if ((result.kind === 'xtx' || result.kind === 'gram') && !allFinite(result.gram)) throw nonFiniteMoments(dataset.source, result.tensor);
+      results.set(key, result);
+    }
     return new Statistics(results, samples, batches, hasher.digest(), notes);
   } finally {
     if (!options.engine) await engine.close();
   }
+}
+
+function allFinite(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+/**
+ * GPTQ, SparseGPT and channel reconstruction solve with a tensor's second moments: with a NaN or
+ * infinity among them the solve fails deep inside (not positive definite), so it is said here.
+ */
+function nonFiniteMoments(source: string, tensor: string): DataError {
+  return new DataError(`${source}: tensor '${tensor}' reaches NaN or infinity on this data (or values whose squares overflow), so its second moments, which GPTQ, SparseGPT and channel pruning solve with, cannot be formed. Check the data and the model's weights (slimnet inspect) for NaN, infinity and values far out of range, or use a method that needs no such statistics (--algorithm rtn, --method magnitude)`);
 }
 
 function planTensor(name: string, reducers: Reducer[], info: TensorInfo, sampling: boolean): ProbeRequest {
