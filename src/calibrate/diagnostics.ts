@@ -39,14 +39,18 @@ export function clippedFraction(h: HistogramStat, r: TensorRange): number {
   return Math.min(1, clipped / h.total);
 }
 
-/** How much of the final min/max width appeared in the last 10% of samples (1 when it all did). */
+/**
+ * How much of the final min/max width appeared in the last 10% of samples (1 when it all did). 0
+ * when the first values came in one batch past that point (the whole set in one batch): nothing
+ * then says how the range grew within it.
+ */
 export function lateGrowth(m: MinMaxStat): number {
   const width = m.max - m.min;
   if (!(width > 0)) return 0;
   const cutoff = Math.floor(m.samples * 0.9);
   let before: { min: number; max: number } | undefined;
   for (const w of m.widenings) if (w.samples <= cutoff) before = w;
-  if (!before) return 1;
+  if (!before) return m.widenings.length <= 1 ? 0 : 1;
   return ((before.min - m.min) + (m.max - before.max)) / width;
 }
 

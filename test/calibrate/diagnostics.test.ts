@@ -42,6 +42,14 @@ describe('per-tensor diagnostics', () => {
     expect(d.warnings.join()).toMatch(/range still widening: the last 10% of samples added 67% of it/);
   });
 
+  it('says nothing of widening when the whole set came in one batch (nothing to compare with)', () => {
+    const m = createReducer({ tensor: 't', kind: 'minmax' });
+    m.update({ values: rng.uniforms(1600, -1, 1), dims: [16, 100], samples: 16, seen: 0 });
+    const one = m.result() as MinMaxStat;
+    expect(lateGrowth(one)).toBe(0);
+    expect(diagnoseTensor(one, undefined, { min: one.min, max: one.max }).stillWidening).toBe(false);
+  });
+
   it('measures the clipped fraction and flags extreme outliers', () => {
     const values = rng.normals(100_000);
     values[7] = 400; // one value 100 standard deviations out
