@@ -76,7 +76,8 @@ export function planActivations(a: ActivationInputs): { activations: ActivationQ
     const r = ranges.get(name);
     if (!r) {
       const reader = v.uses[0]?.node.name ?? v.producer?.name ?? '?';
-      throw new DataError(`no calibrated range for tensor '${name}' (read by node '${reader}'): the ranges do not match this model; calibrate this model again (slimnet calibrate) or pass --calib`);
+      // Calibration leaves out rows holding NaN/inf: a tensor with one in every sample has no range either.
+      throw new DataError(`no calibrated range for tensor '${name}' (read by node '${reader}'): the ranges do not match this model (calibrate this model again with slimnet calibrate, or pass --calib), or the tensor was NaN or infinite in every calibration sample (check the model's weights with slimnet inspect, and the data)`);
     }
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
       throw new DataError(`tensor '${name}' reached ${r.min}..${r.max} during calibration: the float model overflows on this data; check the model or the data's preprocessing`);
