@@ -38,6 +38,12 @@ export function syntheticFeeds(model: Model, batch: number, label = model.label(
   return feeds;
 }
 
+/** Samples a synthetic batch holds: the first input's fixed leading dimension when it has one, else `batch`. */
+export function syntheticCount(model: Model, batch: number): number {
+  const first = model.graph.inputs.find((i) => !i.isInitializer)?.shape?.[0];
+  return typeof first === 'number' && first >= 0 ? first : batch;
+}
+
 /** A batch of real samples shaped for the model; `count` may be smaller than asked when the model fixes its batch. */
 export async function dataFeeds(source: DataSource, model: Model, batch: number): Promise<{ feeds: Feeds; count: number }> {
   const data = await openDataset(source, model, { batchSize: batch, limit: batch });

@@ -18,7 +18,7 @@ import { checkSaturation } from './saturation.js';
 import { measureSessions, runsWithinBudget, type LatencyStats } from '../tune/latency.js';
 import { modelRef, type ModelRef } from './model-runs.js';
 import { modelSizeBytes } from './hash.js';
-import { dataFeeds, syntheticFeeds } from './bench-feeds.js';
+import { dataFeeds, syntheticCount, syntheticFeeds } from './bench-feeds.js';
 
 export interface BenchmarkOptions {
   /** Execution providers to time each model on (default ['cpu']). */
@@ -107,7 +107,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
     const feeds: Feeds[] = [];
     const counts: number[] = [];
     for (const r of refs) {
-      const f = options.data ? await dataFeeds(options.data, r.model, batch) : { feeds: syntheticFeeds(r.model, batch, r.label), count: batch };
+      const f = options.data ? await dataFeeds(options.data, r.model, batch) : { feeds: syntheticFeeds(r.model, batch, r.label), count: syntheticCount(r.model, batch) };
       if (f.count !== batch) notes.push(`${r.label} takes batches of ${f.count} sample${f.count > 1 ? 's' : ''}; it was timed on that, not on ${batch}`);
       feeds.push(f.feeds);
       counts.push(f.count);

@@ -8,6 +8,9 @@ import { syntheticFeeds } from '../../src/eval/bench-feeds.js';
 import { explainProviderFailure } from '../../src/runtime/providers.js';
 import { loadModel } from '../../src/onnx/io.js';
 import { NpzDataset } from '../../src/calibrate/data/npz-dataset.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/data-type.js';
+import { tensorType } from '../../src/ir/types.js';
 import { FIXTURES, SYNTHETIC, THIRD_PARTY, TRAINED } from '../helpers.js';
 
 describe('benchmark', () => {
@@ -50,6 +53,15 @@ describe('benchmark', () => {
     expect(new Set(values).size).toBeGreaterThan(700);
     expect(syntheticFeeds(loadModel(join(SYNTHETIC, 'lstm.onnx')), 2).sequence!.dims).toEqual([6, 2, 8]);
     expect(() => syntheticFeeds(loadModel(THIRD_PARTY.ocrRec()), 1)).toThrow(/input 'x' has a symbolic dimension 'p2o.DynamicDimension.1' besides the batch; give sample data with --data/);
+  });
+
+  it('counts the samples a model fixed to batch 1 really ran in its throughput, and says so', async () => {
+    const b = new GraphBuilder({ opset: 17 });
+    b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [1, 64])], {}, { outputNames: ['y'] }), tensorType(DataType.FLOAT, [1, 64]));
+    const r = await benchmark([b.model], { runs: 5, warmup: 1, batch: 4, memory: false });
+    const row = r.rows[0]!;
+    expect(row.throughput).toBeCloseTo(1000 / row.latency!.medianMs, 9);
+    expect(r.notes.join('\n')).toMatch(/takes batches of 1 sample; it was timed on that, not on 4/);
   });
 
   it('explains a provider that is installed but cannot start, in one line with the way out', () => {
