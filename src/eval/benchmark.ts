@@ -108,7 +108,7 @@ export async function benchmark(models: (Model | string)[], options: BenchmarkOp
     const counts: number[] = [];
     for (const r of refs) {
       const f = options.data ? await dataFeeds(options.data, r.model, batch) : { feeds: syntheticFeeds(r.model, batch, r.label), count: syntheticCount(r.model, batch) };
-      if (f.count !== batch) notes.push(`${r.label} takes batches of ${f.count} sample${f.count > 1 ? 's' : ''}; it was timed on that, not on ${batch}`);
+      if (f.count !== batch) notes.push(`${r.label} takes batches of ${f.count} sample${f.count === 1 ? '' : 's'}; it was timed on that, not on ${batch}`);
       feeds.push(f.feeds);
       counts.push(f.count);
     }

@@ -7,7 +7,7 @@ import type { Dim } from '../../ir/types.js';
 import { formatShape } from '../../ir/types.js';
 import { ortType } from '../../runtime/tensor-data.js';
 import type { OrtType } from '../../runtime/types.js';
-import { DataError } from '../../errors.js';
+import { DataError, InvalidModelError } from '../../errors.js';
 
 /** A model input as data must provide it. */
 export interface InputSpec {
@@ -45,6 +45,9 @@ export function modelInputs(model: Model): InputSpec[] {
         type = elem === undefined ? 'float32' : ortType(elem);
       } catch {
         throw new DataError(`${model.label()}: input '${v.name}' has a type ONNX Runtime's Node API cannot feed`);
+      }
+      if (v.shape?.includes(0)) {
+        throw new InvalidModelError(`${model.label()}: input '${v.name}' is declared ${formatShape(v.shape)}: an axis of size 0 holds no values, so no sample fits it; export the model with a symbolic or positive size there`);
       }
       return { name: v.name, type, shape: v.shape ? [...v.shape] : undefined };
     });
