@@ -49,7 +49,7 @@ export class FileDataset implements Dataset {
       if (!want) throw new DataError(`${file}: input '${n}' is not in the first sample ${this.files[0]} (it has: ${this.inputNames.join(', ')})`);
       if (t.type !== want.type) throw new DataError(`${file}: input '${n}' is ${t.type} but the first sample has ${want.type}`);
       if (!sameDims(t.dims, want.dims)) throw new DataError(`${file}: input '${n}' has shape ${formatDims(t.dims)} but the first sample has ${formatDims(want.dims)}; every sample must have the same shape`);
-      if (firstNonFinite(t) >= 0) throw new DataError(`${file}: input '${n}' has a NaN or infinite value; clean the data before calibrating`);
+      if (firstNonFinite(t) >= 0) throw new DataError(`${file}: input '${n}' has a NaN or infinite value; clean the data first (e.g. numpy's np.nan_to_num, or drop those samples)`);
     }
     if ((sample.label !== undefined) !== this.hasLabels) throw new DataError(`${file}: ${this.hasLabels ? 'has no label' : 'has a label'} unlike the first sample`);
   }

@@ -132,7 +132,7 @@ export class ModelDataset implements Dataset {
       if (bad >= 0) {
         const per = l.sampleDims.reduce((x, y) => x * y, 1) || 1;
         const pos = b.first + Math.floor(bad / per);
-        throw new DataError(`${this.source}: input '${l.spec.name}' has a NaN or infinite value in sample ${this.indices?.[pos] ?? pos}; clean the data before calibrating`);
+        throw new DataError(`${this.source}: input '${l.spec.name}' has a NaN or infinite value in sample ${this.indices?.[pos] ?? pos}; clean the data first (e.g. numpy's np.nan_to_num, or drop those samples)`);
       }
       const conversion = this.convert.get(l.spec.name);
       if (conversion === 'float64-to-float32') t = { type: 'float32', dims: t.dims, data: Float32Array.from(t.data as Float64Array) };

@@ -54,7 +54,7 @@ function checkFiniteArrays(path: string, arrays: { name: string; t: import('../.
     const bad = firstNonFinite(t);
     if (bad >= 0) {
       const per = t.dims.slice(1).reduce((a, b) => a * b, 1) || 1;
-      throw new DataError(`${path}: input '${name}' has a NaN or infinite value in sample ${Math.floor(bad / per)}; clean the data before calibrating`);
+      throw new DataError(`${path}: input '${name}' has a NaN or infinite value in sample ${Math.floor(bad / per)}; clean the data first (e.g. numpy's np.nan_to_num, or drop those samples)`);
     }
   }
 }
