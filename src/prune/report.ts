@@ -1,6 +1,7 @@
 /** The prune report: JSON (schema slimnet.prune/1) and the text the CLI prints. */
 import type { PruneSummary } from './types.js';
 import type { PruneCheck } from './check.js';
+import { outputSqnr } from '../eval/report/format.js';
 
 export interface PruneReport {
   schema: 'slimnet.prune/1';
@@ -56,7 +57,8 @@ export function formatPruneReport(r: PruneReport, options: { verbose?: boolean }
     lines.push(`accuracy on ${a.data} (${a.samples} samples): ${a.metric} ${fmtMetric(a.reference)} -> ${fmtMetric(a.pruned)} (drop ${a.drop.toFixed(2)} points)`);
   } else if (k.fidelity) {
     const f = k.fidelity;
-    lines.push(`outputs vs the original on ${f.data} (${f.samples} samples, no labels): SQNR ${f.sqnrDb.toFixed(1)} dB, cosine ${f.cosine.toFixed(4)}${f.agreement !== null ? `, agreement ${pct(f.agreement)}` : ''}`);
+    const sqnr = outputSqnr({ sqnr: Number.isFinite(f.sqnrDb) ? f.sqnrDb : null, identical: f.sqnrDb === Infinity && f.nonFinite.reference === 0, elements: f.elements, nonFinite: f.nonFinite });
+    lines.push(`outputs vs the original on ${f.data} (${f.samples} samples, no labels): SQNR ${sqnr}, cosine ${Number.isFinite(f.cosine) ? f.cosine.toFixed(4) : 'n/a'}${f.agreement !== null ? `, agreement ${pct(f.agreement)}` : ''}`);
   } else lines.push('accuracy: not measured (give --eval-data with labels, or --calib to compare outputs)');
   for (const t of s.search ?? []) lines.push(`  tried sparsity ${t.sparsity}: ${t.metric} drop ${t.drop.toFixed(2)} ${t.withinBudget ? '(within budget)' : '(over budget)'}`);
   lines.push(`hardware: ${s.hardware}`);
