@@ -176,12 +176,23 @@ export async function collectStatistics(model: Model, data: DataSource | ReadyBa
     const results = new Map<string, StatResult>();
     for (const [key, r] of reducers) {
       const result = r.result();
-      if ((result.kind === 'xtx' || result.kind === 'gram') && !allFinite(result.gram)) throw nonFiniteMoments(dataset.source, result.tensor);
+      const weights = solverInput(result);
+      if (weights && !allFinite(weights)) throw nonFiniteMoments(dataset.source, result.tensor);
       results.set(key, result);
     }
     return new Statistics(results, samples, batches, hasher.digest(), notes);
   } finally {
     if (!options.engine) await engine.close();
+  }
+}
+
+/** The values of a statistic that a solver or a pruning score is computed from (NaN there breaks it silently or deep inside). */
+function solverInput(result: StatResult): Float64Array | undefined {
+  switch (result.kind) {
+    case 'xtx': case 'gram': return result.gram;
+    case 'channel-l2': return result.sumSquares;
+    case 'channel-abs-mean': return result.means;
+    default: return undefined;
   }
 }
 
@@ -191,11 +202,12 @@ function allFinite(values: Float64Array): boolean {
 }
 
 /**
- * GPTQ, SparseGPT and channel reconstruction solve with a tensor's second moments: with a NaN or
- * infinity among them the solve fails deep inside (not positive definite), so it is said here.
+ * GPTQ, SparseGPT and channel reconstruction solve with a tensor's second moments, Wanda and AWQ
+ * weigh weights by its channel norms or means: with a NaN or infinity among them the solve fails
+ * deep inside (not positive definite) or the scores silently choose nothing, so it is said here.
  */
 function nonFiniteMoments(source: string, tensor: string): DataError {
-  return new DataError(`${source}: tensor '${tensor}' reaches NaN or infinity on this data (or values whose squares overflow), so its second moments, which GPTQ, SparseGPT and channel pruning solve with, cannot be formed. Check the data and the model's weights (slimnet inspect) for NaN, infinity and values far out of range, or use a method that needs no such statistics (--algorithm rtn, --method magnitude)`);
+  return new DataError(`${source}: tensor '${tensor}' reaches NaN or infinity on this data (or values whose squares overflow), so the statistics GPTQ, AWQ, SparseGPT, Wanda and channel pruning weigh with cannot be formed. Check the data and the model's weights (slimnet inspect) for NaN, infinity and values far out of range, or use a method that needs no such statistics (--algorithm rtn, --method magnitude)`);
 }
 
 function planTensor(name: string, reducers: Reducer[], info: TensorInfo, sampling: boolean): ProbeRequest {
