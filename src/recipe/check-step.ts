@@ -61,7 +61,7 @@ export function checkStep(step: unknown, at: string, fail: Fail, file: string): 
   if (mode === 'static') {
     if (!isObject(q.ranges)) fail(`${where}.ranges`, 'must be an object of tensor: [min, max]');
     for (const [k, v] of Object.entries(q.ranges as object)) {
-      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(`${where}.ranges.${k}`, `must be [min, max] (got ${JSON.stringify(v)})`);
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || v[0] > v[1]) fail(`${where}.ranges.${k}`, `must be [min, max] with min <= max (got ${JSON.stringify(v)})`);
     }
     checkDecisions(q.decisions, `${file}: ${where}`);
   } else if (mode === 'fp16') {

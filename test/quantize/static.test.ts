@@ -119,6 +119,23 @@ describe('static int8 structure', () => {
     expect(sqnrDb(await run(model, feeds), await run(r.model, feeds))).toBeGreaterThan(25);
   });
 
+  it('refuses a range too wide for a float32 scale (an edited ranges file), naming the tensor', async () => {
+    const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
+    const { ranges } = await quantize(model, { calibration: npz(sampleFeeds('conv_block', 8, 1)), engine, placement: 'full' });
+    const [name] = [...ranges.keys()];
+    const edited = new Map(ranges).set(name!, { min: -1e300, max: 1e300 });
+    await expect(quantize(model, { ranges: edited, engine, placement: 'full' })).rejects.toThrow(new RegExp(`tensor '${name}' has the range -1e\\+300\\.\\.1e\\+300, too wide for a float32 quantization scale`));
+  });
+
+  it('refuses name lists that are no lists (an API caller, an edited recipe) with the flag, in every mode', async () => {
+    const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
+    for (const mode of ['static', 'dynamic', 'weight-only', 'fp16'] as const) {
+      await expect(quantize(model, { mode, engine, exclude: 'Conv' as never } as never)).rejects.toThrow(/--exclude must be a list of names \(got "Conv"\)/);
+    }
+    await expect(quantize(model, { engine, opTypes: 'Conv' as never, ranges: new Map() })).rejects.toThrow(/--op-types must be a list of names \(got "Conv"\)/);
+    await expect(quantize(model, { mode: 'dynamic', engine, opTypes: 'MatMul' as never })).rejects.toThrow(/--ops must be a list of names \(got "MatMul"\)/);
+  });
+
   it('QOperator: writes QLinearConv/QGemm and matches the QDQ model', async () => {
     const model = loadModel(join(SYNTHETIC, 'conv_block.onnx'));
     const feeds = sampleFeeds('conv_block', 8, 1);

@@ -51,6 +51,7 @@ describe('recipe files', () => {
     expect(error({ schema: 'slimnet.recipe/2', steps: [{ prune: { options: {}, plan: { ...PLAN, layers: [{ node: 'c', sparsity: 1.5 }] } } }] })).toBe('--recipe R: steps[0].prune.plan.layers[0] must name a node and a sparsity in [0, 1)');
     expect(error({ schema: 'slimnet.recipe/2', steps: [{ prune: { options: {}, plan: { ...PLAN, groups: [{ id: 0, units: 4, drop: [4] }] } } }] })).toBe('--recipe R: steps[0].prune.plan.groups[0] must give id, units and drop (unit indices below units)');
     expect(error({ schema: 'slimnet.recipe/2', steps: [{ prune: { options: {}, plan: PLAN, data: { eval: 'x' } } }] })).toBe('--recipe R: steps[0].prune.data.eval is not data a recipe reads (calibration)');
+    expect(error({ schema: 'slimnet.recipe/2', steps: [{ quantize: { ...STATIC, ranges: { x: [2, -1] } } }] })).toBe('--recipe R: steps[0].quantize.ranges.x must be [min, max] with min <= max (got [2,-1])');
     expect(error({ schema: 'slimnet.recipe/2', steps: [{ distill: {} }] })).toBe('--recipe R: steps[0] must be { quantize: ... } or { prune: ... }');
   });
 

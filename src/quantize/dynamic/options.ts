@@ -4,6 +4,7 @@ import type { ProgressListener } from '../../progress.js';
 import type { Engine } from '../../runtime/engine.js';
 import { checkTargetName } from '../../target/resolve.js';
 import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
+import { nameList } from '../name-list.js';
 
 export type DynamicOpType = 'MatMul' | 'Gemm' | 'LSTM' | 'Attention' | 'Gather' | 'Conv' | 'ConvTranspose';
 export const DYNAMIC_OP_TYPES: readonly DynamicOpType[] = ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Gather', 'Conv', 'ConvTranspose'];
@@ -67,7 +68,7 @@ export interface ResolvedDynamicOptions {
 export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedDynamicOptions {
   const format = o.format ?? 'contrib';
   if (format !== 'contrib' && format !== 'onnx') throw new OptionError(`--format '${String(format)}' is not a dynamic format; use contrib or onnx`);
-  const opTypes = o.opTypes ?? ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Conv', 'ConvTranspose'];
+  const opTypes = nameList(o.opTypes, '--ops') ?? ['MatMul', 'Gemm', 'LSTM', 'Attention', 'Conv', 'ConvTranspose'];
   for (const t of opTypes) {
     if (!DYNAMIC_OP_TYPES.includes(t)) throw new OptionError(`--ops: '${String(t)}' cannot be quantized dynamically; choose from ${DYNAMIC_OP_TYPES.join(', ')}`);
   }
@@ -80,7 +81,7 @@ export function resolveDynamicOptions(o: DynamicQuantizeOptions = {}): ResolvedD
     reduceRange: o.reduceRange ?? false,
     target: checkTargetName(o.target ?? 'host'),
     weights,
-    exclude: o.exclude ?? [],
+    exclude: nameList(o.exclude, '--exclude') ?? [],
     signal: o.signal,
     onProgress: o.onProgress,
   };

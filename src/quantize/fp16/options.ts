@@ -3,6 +3,7 @@ import { OptionError } from '../../errors.js';
 import type { Dataset } from '../../calibrate/data/dataset.js';
 import type { Engine } from '../../runtime/engine.js';
 import type { ProgressListener } from '../../progress.js';
+import { nameList } from '../name-list.js';
 
 export interface Fp16Options {
   /** Keep the model's float32 inputs and outputs, with Casts at the boundary (default true). */
@@ -62,7 +63,7 @@ export function resolveFp16Options(o: Fp16Options = {}): ResolvedFp16Options {
     keepIoTypes: o.keepIoTypes ?? true,
     preprocess: o.preprocess ?? true,
     blockOps: new Set(o.blockOps ?? []),
-    exclude: o.exclude ?? [],
+    exclude: nameList(o.exclude, '--exclude') ?? [],
     calibration: o.calibration,
     calibSize,
     ...(o.beyondFp16 ? { beyondFp16: o.beyondFp16 } : {}),

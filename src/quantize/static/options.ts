@@ -19,6 +19,7 @@ import { WEIGHT_POLICIES, type WeightPolicy } from '../weight-encoding.js';
 import { checkTargetName } from '../../target/resolve.js';
 import { resolveRecovery, type RecoveryOptions, type ResolvedRecovery } from './recovery/options.js';
 import type { RecoveryData } from './recovery/recovery-data.js';
+import { nameList } from '../name-list.js';
 
 export type QuantFormat = 'qdq' | 'qoperator';
 
@@ -195,7 +196,8 @@ export function resolveStaticOptions(o: StaticQuantizeOptions, target: { u8s8Exa
   }
   if (o.percentile !== undefined && !(o.percentile > 0 && o.percentile <= 100)) throw new OptionError(`--percentile must be in (0, 100] (got ${o.percentile})`);
   if (o.calibSize !== undefined && !(Number.isInteger(o.calibSize) && o.calibSize > 0)) throw new OptionError(`--calib-size must be a positive integer (got ${o.calibSize})`);
-  if (o.opTypes !== undefined && o.opTypes.length === 0) throw new OptionError('--op-types needs at least one op type');
+  nameList(o.exclude, '--exclude');
+  if (nameList(o.opTypes, '--op-types')?.length === 0) throw new OptionError('--op-types needs at least one op type');
   if (o.maxDrop !== undefined) {
     if (!Number.isFinite(o.maxDrop)) throw new OptionError(`--max-drop must be a number (got ${o.maxDrop})`);
     if (o.evalData === undefined) throw new OptionError('--max-drop needs evaluation data to measure the drop on: --eval-data DATA (.npz with labels for top-1, or any data for --metric agreement)');

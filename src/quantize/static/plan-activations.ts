@@ -82,6 +82,10 @@ export function planActivations(a: ActivationInputs): { activations: ActivationQ
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
       throw new DataError(`tensor '${name}' reached ${r.min}..${r.max} during calibration: the float model overflows on this data; check the model or the data's preprocessing`);
     }
+    // A float32 scale (width / 255 or / 65535) must be finite: wider than ~1e38 it is not.
+    if (!Number.isFinite(Math.fround((r.max - r.min) / 255))) {
+      throw new DataError(`tensor '${name}' has the range ${r.min}..${r.max}, too wide for a float32 quantization scale; calibrate again, or correct the range given for it`);
+    }
     if (relu?.opType === 'Clip') {
       const b = clipBounds(relu, opset)!;
       return { min: Math.max(r.min, b.min), max: Math.min(r.max, b.max) };

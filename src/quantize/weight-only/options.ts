@@ -6,6 +6,7 @@ import { checkTargetName } from '../../target/resolve.js';
 import type { ProgressListener } from '../../progress.js';
 import type { SpillFile } from '../../onnx/spill.js';
 import { checkBlockSize, formatLayerRule, resolveLayerWeights, type LayerWeightRule, type ResolvedLayerRule } from './layer-weights.js';
+import { nameList } from '../name-list.js';
 
 export type { LayerWeightRule } from './layer-weights.js';
 
@@ -143,7 +144,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
   const dampPercent = o.dampPercent ?? 0.01;
   if (!(dampPercent > 0 && dampPercent < 1)) throw new OptionError(`--damp ${String(dampPercent)}: give a fraction between 0 and 1 (e.g. 0.01)`);
   if (o.partBytes !== undefined && !(Number.isFinite(o.partBytes) && o.partBytes >= 0)) throw new OptionError(`partBytes ${String(o.partBytes)}: give a number of bytes (0 runs the model whole)`);
-  const opTypes = o.opTypes ?? WEIGHT_ONLY_OP_TYPES;
+  const opTypes = nameList(o.opTypes, '--op-types') ?? WEIGHT_ONLY_OP_TYPES;
   for (const t of opTypes) {
     if (!WEIGHT_ONLY_OP_TYPES.includes(t)) throw new OptionError(`--op-types: '${String(t)}' cannot be quantized weight-only; choose from ${WEIGHT_ONLY_OP_TYPES.join(', ')}`);
   }
@@ -151,7 +152,7 @@ export function resolveWeightOnlyOptions(o: WeightOnlyOptions = {}): ResolvedWei
     opTypes: new Set(opTypes),
     bits,
     blockSize, layers, symmetric: o.symmetric ?? false, algorithm, accuracyLevel, accuracyLevelGiven: o.accuracyLevel !== undefined, format, activations,
-    calibration: o.calibration, calibSize, dampPercent, partBytes: o.partBytes ?? -1, exclude: o.exclude ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
+    calibration: o.calibration, calibSize, dampPercent, partBytes: o.partBytes ?? -1, exclude: nameList(o.exclude, '--exclude') ?? [], target: checkTargetName(o.target ?? 'host'), spill: o.spill, engine: o.engine, signal: o.signal, onProgress: o.onProgress,
   };
 }
 
