@@ -122,20 +122,36 @@ function checkShape(node: MathNode, expression: string): void {
 }
 
 async function parseExpression(expression: string): Promise<{ node: MathNode; used: Set<string> }> {
+  // A gate is a condition of a few terms; mathjs parses and walks it recursively (a 15 KB chain
+  // of '+' overflowed the stack).
+  if (expression.length > MAX_EXPRESSION) {
+    throw new OptionError(`--fail-if: the expression is ${expression.length} characters long; a gate is a condition of a few terms (at most ${MAX_EXPRESSION} characters), such as "drop > 0.5 or speedup < 1.5"`);
+  }
   const { parse } = await import('mathjs');
   let node: MathNode;
   try {
     node = parse(expression);
   } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(expression);
     throw new OptionError(`--fail-if "${expression}" is not a valid expression: ${mathMessage(err)}; write a condition such as "drop > 0.5 or speedup < 1.5"`);
   }
-  checkShape(node, expression);
   const used = new Set<string>();
-  node.traverse((n, path, parent) => {
-    if ((n as { isSymbolNode?: boolean }).isSymbolNode && !((parent as { isFunctionNode?: boolean } | null)?.isFunctionNode && path === 'fn')) used.add((n as unknown as { name: string }).name);
-  });
+  try {
+    checkShape(node, expression);
+    node.traverse((n, path, parent) => {
+      if ((n as { isSymbolNode?: boolean }).isSymbolNode && !((parent as { isFunctionNode?: boolean } | null)?.isFunctionNode && path === 'fn')) used.add((n as unknown as { name: string }).name);
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(expression);
+    throw err;
+  }
   return { node, used };
 }
+
+const tooDeep = (expression: string) => new OptionError(`--fail-if "${expression}": nested too deeply; a gate is a condition of a few terms`);
+
+/** Longest --fail-if expression accepted. */
+const MAX_EXPRESSION = 1000;
 
 function unknownVariable(name: string, expression: string, known: string[], describe: (k: string) => string | undefined): OptionError {
   return new OptionError(`--fail-if: unknown variable '${name}' in "${expression}"; known: ${known.map((k) => { const d = describe(k); return d ? `${k} (${d})` : k; }).join(', ')}`);
