@@ -103,7 +103,13 @@ export function parsePipeline(text: string, file: string): Pipeline {
     throw new OptionError(`${file}:${lines.linePos(e.pos[0]).line}: not valid YAML or JSON (${e.message.split('\n')[0]})`);
   }
   const c = new Checker(file, doc, lines);
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    // Aliases resolve here: an undefined one, or too many (a "billion laughs" file), throw.
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new OptionError(`${file}: not a pipeline slimnet can read (${(err as Error).message.split('\n')[0]}); write each value out, or use fewer YAML aliases`);
+  }
   if (!root || typeof root !== 'object' || Array.isArray(root)) c.fail([], `must be a map with model and steps (schema ${PIPELINE_SCHEMA})`);
   const r = root as Record<string, unknown>;
   for (const key of Object.keys(r)) if (!['schema', 'model', 'steps', 'save-recipe'].includes(key)) c.fail([key], 'is not a pipeline key (schema, model, steps, save-recipe)');
