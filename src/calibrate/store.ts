@@ -80,7 +80,12 @@ export function loadRanges(path: string, model?: Model, options: LoadRangesOptio
   }
   if (doc?.schema !== RANGES_SCHEMA) throw new DataError(`${path}: not a slimnet ranges file (schema '${String(doc?.schema)}', expected '${RANGES_SCHEMA}')`);
   if (!RANGE_METHODS.includes(doc.method)) throw new DataError(`${path}: unknown method '${doc.method}'`);
-  for (const [name, r] of Object.entries(doc.ranges ?? {})) {
+  if (typeof doc.ranges !== 'object' || doc.ranges === null || Array.isArray(doc.ranges)) throw new DataError(`${path}: 'ranges' must be an object of tensor name: {min, max} (got ${JSON.stringify(doc.ranges) ?? 'nothing'})`);
+  if (typeof doc.model?.sha256 !== 'string') throw new DataError(`${path}: 'model.sha256' must name the model the ranges were computed for (as slimnet calibrate writes it)`);
+  for (const key of ['notes', 'diagnostics'] as const) {
+    if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new DataError(`${path}: '${key}' must be a list (got ${JSON.stringify(doc[key])})`);
+  }
+  for (const [name, r] of Object.entries(doc.ranges)) {
     if (!isRange(r)) throw new DataError(`${path}: the range of '${name}' is not {min, max} with finite min <= max`);
   }
   if (model) {

@@ -1,6 +1,6 @@
 /** calibrate() and collectStatistics() on trained and synthetic models through the real runtime. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate } from '../../src/calibrate/calibrate.js';
@@ -89,6 +89,17 @@ describe('calibrate', () => {
     writeFileSync(join(dir, 'junk.json'), '{"schema": "something else"}');
     expect(() => loadRanges(join(dir, 'junk.json'))).toThrow(/junk\.json: not a slimnet ranges file/);
     expect(() => loadRanges(join(dir, 'none.json'))).toThrow(/none\.json: no such file/);
+    // Hand-edited files: each broken field named (these were TypeErrors).
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const edited = (name: string, change: Record<string, unknown>) => {
+      const p = join(dir, name);
+      writeFileSync(p, JSON.stringify({ ...doc, ...change }));
+      return () => loadRanges(p);
+    };
+    expect(edited('no-ranges.json', { ranges: undefined })).toThrow(/no-ranges\.json: 'ranges' must be an object of tensor name: \{min, max\} \(got nothing\)/);
+    expect(edited('null-ranges.json', { ranges: null })).toThrow(/'ranges' must be an object .* \(got null\)/);
+    expect(edited('notes.json', { notes: 5 })).toThrow(/notes\.json: 'notes' must be a list \(got 5\)/);
+    expect(edited('no-model.json', { model: undefined })).toThrow(/no-model\.json: 'model\.sha256' must name the model/);
   });
 
   it('rejects unknown tensors and weights by name', async () => {
