@@ -85,12 +85,30 @@ export function makeLock(i: LockInput): RecipeLock {
 /** The lock of a recipe: the file next to it, or (slimnet.recipe/1) the one inside; undefined when neither exists. */
 export function readLock(recipePath: string, embedded?: RecipeLock): RecipeLock | undefined {
   const path = lockPathFor(recipePath);
-  if (!existsSync(path)) return embedded;
+  if (!existsSync(path)) return embedded === undefined ? undefined : checkLock(embedded, `${recipePath}: lock`);
+  let lock: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RecipeLock;
+    lock = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new OptionError(`${path}: not a readable lock file (${(err as Error).message.split('\n')[0]}); delete it or save the recipe again`);
   }
+  return checkLock(lock, path);
+}
+
+/** The fields a replay compares, checked: an edited lock is one clear error, not a TypeError. */
+function checkLock(lock: unknown, where: string): RecipeLock {
+  const bad = (field: string, want: string) => new OptionError(`${where}: ${field} must be ${want}; delete the lock or save the recipe again`);
+  const l = lock as Record<string, unknown> | null;
+  if (typeof l !== 'object' || l === null || Array.isArray(l)) throw bad('the lock', 'an object');
+  for (const key of ['modelSha256', 'slimnet', 'onnxruntimeNode']) if (typeof l[key] !== 'string') throw bad(key, 'a string');
+  if (l.data !== undefined) {
+    if (typeof l.data !== 'object' || l.data === null) throw bad('data', 'an object of role: {path, sha256}');
+    for (const [role, d] of Object.entries(l.data)) {
+      const e = d as Record<string, unknown> | null;
+      if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || typeof e.sha256 !== 'string') throw bad(`data.${role}`, '{path, sha256}');
+    }
+  }
+  return l as unknown as RecipeLock;
 }
 
 /** What differs between the lock and this replay: `hashes` (model or data, which change the result) and `notes` (versions, CPU). */

@@ -43,6 +43,14 @@ describe('recipe files', () => {
     expect(() => replayStep(v2, r, r.steps[0]!, undefined, { locked: true })).toThrow(/--locked: no lock file next to \S+v2\.json \(\S+v2\.lock\.json\)/);
   });
 
+  it('refuses an edited lock file with the field at fault', () => {
+    const recipe = write('locked.json', { schema: 'slimnet.recipe/2', steps: [{ quantize: STATIC }] });
+    for (const [lock, field] of [[{}, 'modelSha256 must be a string'], [{ modelSha256: 5 }, 'modelSha256 must be a string'], [{ modelSha256: 'a', slimnet: '1', onnxruntimeNode: '1', data: { calibration: { path: 'c.npz' } } }, 'data.calibration must be \\{path, sha256\\}']] as const) {
+      write('locked.lock.json', lock);
+      expect(() => readLock(recipe)).toThrow(new RegExp(`locked\\.lock\\.json: ${field}; delete the lock or save the recipe again`));
+    }
+  });
+
   it('names the key at fault', () => {
     expect(error({ schema: 'slimnet.recipe/3', steps: [] })).toBe("--recipe R: schema must be 'slimnet.recipe/2' (or 'slimnet.recipe/1'; got \"slimnet.recipe/3\")");
     expect(error({ schema: 'slimnet.recipe/1', steps: [{ quantize: { ...STATIC, mode: 'dynamic', options: {} } }] })).toBe('--recipe R: steps of a slimnet.recipe/1 recipe must hold one static quantize step');
