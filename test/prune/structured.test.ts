@@ -70,6 +70,13 @@ describe('channel pruning on small graphs', () => {
     for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(x[i]!)));
   });
 
+  it("refuses a plan whose groups are not this model's (edited, or made for another model) with one clear error", async () => {
+    const model = residual(2);
+    const r = await prune(model, { sparsity: 0.5, method: 'channel', channelMultiple: 1, engine });
+    const edited = { ...r.plan, groups: r.plan.groups!.map((g, i) => (i === 0 ? { ...g, units: g.units + 1 } : g)) };
+    await expect(prune(model, { sparsity: 0.5, method: 'channel', channelMultiple: 1, plan: edited, engine })).rejects.toThrow(/the pruning plan's group \d+ does not match this model's channel groups \(that group has \d+ units, not \d+\): the plan was made for another model or edited; make it again with --plan-out/);
+  });
+
   it('a residual Add ties both producers: the same channels leave the branch, its BatchNorm and the shortcut', async () => {
     const model = residual(2);
     const r = await prune(model, { sparsity: 0.5, method: 'channel', channelMultiple: 1, engine });

@@ -3,6 +3,7 @@
  * for scores and reconstruction), decide which units each group loses, then apply to a copy:
  * reconstruct the layers that lose inputs, cut every member, and count the MACs saved.
  */
+import { OptionError } from '../../errors.js';
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { cloneModel } from '../../ir/clone.js';
@@ -121,7 +122,10 @@ export async function applyChannels(ctx: ChannelContext, plan: PrunePlan): Promi
   const consumers = new Map<Node, Set<number>>();
   for (const gp of plan.groups ?? []) {
     const g = groups[gp.id];
-    if (!g || g.units.length !== gp.units || g.blocked) throw new Error(`plan group ${gp.id} does not match this model's dependency groups`);
+    if (!g || g.units.length !== gp.units || g.blocked) {
+      const found = !g ? `this model has ${groups.length} groups` : g.blocked ? 'that group cannot be pruned here' : `that group has ${g.units.length} units, not ${gp.units}`;
+      throw new OptionError(`the pruning plan's group ${gp.id} does not match this model's channel groups (${found}): the plan was made for another model or edited; make it again with --plan-out`);
+    }
     for (const u of gp.drop) dropped.add(g.units[u]!);
     if (gp.drop.length) for (const m of g.members) if (m.role === 'input') consumers.set(m.node, new Set([...(consumers.get(m.node) ?? []), gp.id]));
     results.push({ id: g.id, members: gp.members, unit: gp.unit, before: gp.units, after: gp.units - gp.drop.length, reconstructed: [] });
