@@ -10,6 +10,7 @@ import { closeSync, existsSync, openSync, realpathSync, rmSync, statSync } from 
 import { dirname, resolve } from 'node:path';
 import { OptionError } from '../src/errors.js';
 import { tempPathFor } from '../src/onnx/atomic-write.js';
+import { lockPathFor } from '../src/recipe/lock.js';
 
 export interface OutputPath {
   /** The flag that names it, for messages ('-o', '--plan-out', '--report'). */
@@ -86,4 +87,9 @@ export function checkOutputs(outputs: OutputPath[], inputs: InputPath[], options
       throw new OptionError(`${o.flag} ${o.path}: is ${input.what}; writing there would replace it: ${way}`);
     }
   }
+}
+
+/** A recipe read as input, and the lock beside it that its replay reads too: neither may be written over. */
+export function recipeInputs(path: string, what = 'the recipe (--recipe)'): InputPath[] {
+  return [{ what, path }, { what: `the lock of ${what}`, path: lockPathFor(path) }];
 }

@@ -14,7 +14,7 @@ import { lockPathFor } from '../src/recipe/lock.js';
 import type { QuantizeMode } from '../src/quantize/types.js';
 import type { Pipeline, PipelineStep, StepKind } from '../src/recipe/pipeline/schema.js';
 import { MODE_FLAGS } from './commands/quantize-modes.js';
-import { checkOutputs, type InputPath, type OutputPath } from './outputs.js';
+import { checkOutputs, type InputPath, type OutputPath, recipeInputs } from './outputs.js';
 import { runPruneStep, runQuantizeStep, type ModelStepResult, type StepContext } from './pipeline-steps.js';
 import { recipeFiles } from '../src/recipe/replay.js';
 import { loadModel } from '../src/onnx/io.js';
@@ -42,7 +42,7 @@ function checkRecipeStep(s: PipelineStep, kind: 'quantize' | 'prune', inputs: In
   if (extra.length) throw new OptionError(`${s.keyWhere[extra[0]!]}: a recipe holds the options already; give only recipe and output (and calib for a step that reads data)`);
   const path = s.options['recipe'] as string;
   onlyStep(readRecipe(path), path, kind);
-  inputs.push({ what: `the recipe of ${s.where}`, path });
+  inputs.push(...recipeInputs(path, `the recipe of ${s.where}`));
 }
 
 /** Everything that can be checked before work: keys per mode, prune options, recipes, gates, candidates, outputs. */

@@ -24,7 +24,7 @@ import { onlyStep, readRecipe, type Recipe } from '../../src/recipe/recipe.js';
 import { outputDifference, recipeFiles, replayStep, stepData, type StepReplay } from '../../src/recipe/replay.js';
 import { pruneStep } from '../../src/recipe/prune-recipe.js';
 import { lockPathFor } from '../../src/recipe/lock.js';
-import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
+import { checkOutputs, type InputPath, type OutputPath, recipeInputs } from '../outputs.js';
 import { EXIT_BUDGET_MISSED } from './quantize.js';
 import { terminalProgress } from '../progress.js';
 
@@ -209,7 +209,7 @@ function checkPruneOutputs(model: Model, modelPath: string, flags: PruneFlags): 
   const inputs: InputPath[] = modelFiles(model, modelPath).map((path, i) => ({ what: i === 0 ? 'the input model' : "the input model's external data", path }));
   if (flags.calib) inputs.push({ what: 'the calibration data (--calib)', path: flags.calib });
   if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
-  if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
+  if (flags.recipe) inputs.push(...recipeInputs(flags.recipe));
   checkOutputs(outputs, inputs);
 }
 

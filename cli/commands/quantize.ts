@@ -25,7 +25,7 @@ import { examplesText } from '../examples.js';
 import { action } from '../run-command.js';
 import { terminalProgress } from '../progress.js';
 import { note, print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
-import { checkOutputs, type InputPath, type OutputPath } from '../outputs.js';
+import { checkOutputs, type InputPath, type OutputPath, recipeInputs } from '../outputs.js';
 import { refuseConflicts, type FlagRule } from '../conflicts.js';
 
 interface QuantizeFlags extends ModeFlags {
@@ -346,7 +346,7 @@ function loadAndCheckOutputs(modelPath: string, flags: QuantizeFlags): { model: 
   if (flags.ranges) inputs.push({ what: 'the ranges file (--ranges)', path: flags.ranges });
   if (flags.evalData) inputs.push({ what: 'the evaluation data (--eval-data)', path: flags.evalData });
   if (flags.metric && /\.[cm]?js$/.test(flags.metric)) inputs.push({ what: 'the --metric module', path: flags.metric });
-  if (flags.recipe) inputs.push({ what: 'the recipe (--recipe)', path: flags.recipe });
+  if (flags.recipe) inputs.push(...recipeInputs(flags.recipe));
   checkOutputs(outputs, inputs, { force: flags.force ?? false });
   // The model file and every external data file it reads: the weights are mostly there.
   const files = modelFiles(model, modelPath);

@@ -17,7 +17,7 @@ import { print, printJson, QUIET_HELP, VERBOSE_HELP } from '../output.js';
 import { terminalProgress } from '../progress.js';
 import { checkPipeline, runPipeline, type StepReport } from '../pipeline.js';
 import { replayChain } from '../replay-chain.js';
-import { checkOutputs } from '../outputs.js';
+import { checkOutputs, recipeInputs } from '../outputs.js';
 
 interface RunFlags {
   model?: string;
@@ -87,7 +87,7 @@ pipeline.yaml (save-recipe: one recipe of the prune and quantize steps, replayed
         if (isSavedRecipe(file) && readRecipe(file).steps.length > 1) {
           if (!flags.model || !flags.output) throw new OptionError(`${file} is a saved recipe: give the model to replay it on and where to write it: --model MODEL.onnx -o OUT.onnx`);
           if (flags.calib) throw new OptionError(`--calib: ${file} has several steps, each with its own data; replay them on the data they name`);
-          checkOutputs([{ flag: '-o', path: flags.output }], [{ what: 'the model (--model)', path: flags.model }, { what: 'the recipe', path: file }]);
+          checkOutputs([{ flag: '-o', path: flags.output }], [{ what: 'the model (--model)', path: flags.model }, ...recipeInputs(file, 'the recipe')]);
           return replayChain(file, flags.model, flags.output, { locked: flags.locked ?? false, ...(progress ? { onProgress: progress } : {}) }, show);
         }
         if (isSavedRecipe(file)) pipeline = recipePipeline(file, flags);

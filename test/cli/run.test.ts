@@ -174,5 +174,13 @@ steps:
     const missing = slimnet(['run', join(dir, 'q.recipe.json')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/is a saved recipe: give the model to replay it on and where to write it: --model MODEL\.onnx -o OUT\.onnx/);
+    // The lock beside the recipe is read by the replay: never written over.
+    const lock = readFileSync(join(dir, 'q.recipe.lock.json'));
+    for (const args of [['run', join(dir, 'q.recipe.json'), '--model', join(dir, 'model.onnx')], ['quantize', join(dir, 'model.onnx'), '--recipe', join(dir, 'q.recipe.json')]]) {
+      const over = slimnet([...args, '-o', join(dir, 'q.recipe.lock.json')]);
+      expect(over.code).toBe(2);
+      expect(over.stderr).toMatch(/q\.recipe\.lock\.json: is the lock of the recipe.*; writing there would replace it: give another name/);
+    }
+    expect(readFileSync(join(dir, 'q.recipe.lock.json')).equals(lock)).toBe(true);
   });
 });
