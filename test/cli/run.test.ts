@@ -85,6 +85,7 @@ steps:
     expect(parseError('model: m.onnx\nsteps:\n  - distill: {}\n')).toMatch(/^p\.yaml:3: steps\[0\] must have exactly one key, the step: quantize, prune, eval, bench \(got distill\)$/);
     expect(parseError('model: m.onnx\nsteps:\n  - prune: {}\n')).toBe("p.yaml:3: steps[0].prune needs 'output': where to write the pruned model (-o)");
     expect(parseError('model: m.onnx\nsteps:\n  - prune:\n      output: o.onnx\n      sparsity: 150%\n')).toBe("p.yaml:5: steps[0].prune.sparsity must be a fraction in [0, 1) such as 0.5, or a percentage such as \"50%\" (got '150%')");
+    expect(parseError('model: m.onnx\nsteps:\n  - bench:\n      constructor: 1\n')).toMatch(/^p\.yaml:4: steps\[0\]\.bench\.constructor is not a bench option \(models, runs/);
     expect(parseError('model: m.onnx\nstep: []\n')).toBe('p.yaml:2: step is not a pipeline key (schema, model, steps, save-recipe)');
     expect(parseError('steps: []\n')).toMatch(/^p\.yaml:1: model must be the path/);
     expect(parseError('model: m.onnx\nsteps:\n  - eval: {data: t.npz\n')).toMatch(/^p\.yaml:\d: not valid YAML or JSON/);

@@ -84,7 +84,8 @@ function step(c: Checker, i: number, raw: unknown, dir: string): PipelineStep {
   const specs: Record<string, KeySpec> = STEP_KEYS[kind];
   const options: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
-    const spec = specs[key];
+    // Own keys only: 'constructor' or 'toString' would otherwise find Object.prototype's.
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     if (!spec) c.fail([...at, kind, key], `is not a ${kind} option (${Object.keys(specs).join(', ')})`);
     const checked = value(c, [...at, kind, key], spec, v, dir);
     options[spec.api ?? camel(key)] = spec.parse ? parsed(c, [...at, kind, key], spec.parse, checked as string[]) : checked;
