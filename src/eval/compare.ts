@@ -33,6 +33,8 @@ export interface OutputComparison {
   sqnrDb: number;
   mse: number;
   maxAbsError: number;
+  /** Equal wherever compared, and nothing left out: every element of the reference is a number. */
+  identical: boolean;
   /** Elements left out because the reference is NaN or infinite there. */
   referenceNonFinite: number;
   /** Elements where the reference is finite and the candidate is not (infinite error). */
@@ -133,6 +135,7 @@ export class OutputComparator {
 
   result(): OutputComparison {
     const compared = this.n - this.referenceNonFinite - this.candidateNonFinite;
+    const sqnr = this.candidateNonFinite ? -Infinity : compared ? sqnrDb(this.sumRef2, this.sumErr2) : NaN;
     return {
       name: this.name,
       elements: this.n,
@@ -140,9 +143,10 @@ export class OutputComparator {
       cosine: this.cosSamples ? this.cosSum / this.cosSamples : NaN,
       cosineMin: this.cosSamples ? this.cosMin : NaN,
       // Nothing compared (every element NaN or infinite): no number to give, NaN.
-      sqnrDb: this.candidateNonFinite ? -Infinity : compared ? sqnrDb(this.sumRef2, this.sumErr2) : NaN,
+      sqnrDb: sqnr,
       mse: this.candidateNonFinite ? Infinity : compared ? this.sumErr2 / compared : NaN,
       maxAbsError: this.candidateNonFinite ? Infinity : compared ? this.maxAbs : NaN,
+      identical: sqnr === Infinity && this.referenceNonFinite === 0,
       referenceNonFinite: this.referenceNonFinite,
       candidateNonFinite: this.candidateNonFinite,
     };

@@ -28,7 +28,7 @@ export interface PruneCheck {
   /** On labelled data: the primary metric (top-1 for classifiers) of both models. */
   accuracy?: { data: string; metric: string; reference: number; pruned: number; drop: number; samples: number };
   /** Without labels: output agreement with the original. */
-  fidelity?: { data: string; samples: number; sqnrDb: number; cosine: number; agreement: number | null; elements: number; nonFinite: { reference: number; candidate: number } };
+  fidelity?: { data: string; samples: number; sqnrDb: number; cosine: number; agreement: number | null; identical: boolean; elements: number; nonFinite: { reference: number; candidate: number } };
   notes: string[];
 }
 
@@ -79,7 +79,7 @@ export async function checkPruned(original: Model, pruned: Model, o: CheckOption
         const out = e.outputs[0];
         check.fidelity = {
           data: source, samples: e.samples, sqnrDb: out.sqnrDb, cosine: out.cosine, agreement: out.agreement,
-          elements: out.elements, nonFinite: { reference: out.referenceNonFinite, candidate: out.candidateNonFinite },
+          identical: out.identical, elements: out.elements, nonFinite: { reference: out.referenceNonFinite, candidate: out.candidateNonFinite },
         };
       }
     }

@@ -2,6 +2,7 @@
 import type { PruneSummary } from './types.js';
 import type { PruneCheck } from './check.js';
 import { outputSqnr } from '../eval/report/format.js';
+import { finite } from '../eval/report/eval-report.js';
 
 export interface PruneReport {
   schema: 'slimnet.prune/1';
@@ -57,7 +58,7 @@ export function formatPruneReport(r: PruneReport, options: { verbose?: boolean }
     lines.push(`accuracy on ${a.data} (${a.samples} samples): ${a.metric} ${fmtMetric(a.reference)} -> ${fmtMetric(a.pruned)} (drop ${a.drop.toFixed(2)} points)`);
   } else if (k.fidelity) {
     const f = k.fidelity;
-    const sqnr = outputSqnr({ sqnr: Number.isFinite(f.sqnrDb) ? f.sqnrDb : null, identical: f.sqnrDb === Infinity && f.nonFinite.reference === 0, elements: f.elements, nonFinite: f.nonFinite });
+    const sqnr = outputSqnr({ ...f, sqnr: finite(f.sqnrDb) });
     lines.push(`outputs vs the original on ${f.data} (${f.samples} samples, no labels): SQNR ${sqnr}, cosine ${Number.isFinite(f.cosine) ? f.cosine.toFixed(4) : 'n/a'}${f.agreement !== null ? `, agreement ${pct(f.agreement)}` : ''}`);
   } else lines.push('accuracy: not measured (give --eval-data with labels, or --calib to compare outputs)');
   for (const t of s.search ?? []) lines.push(`  tried sparsity ${t.sparsity}: ${t.metric} drop ${t.drop.toFixed(2)} ${t.withinBudget ? '(within budget)' : '(over budget)'}`);

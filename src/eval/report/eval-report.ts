@@ -115,7 +115,7 @@ export function buildEvalReport(e: EvaluationResult, extras: { speed?: SpeedEntr
     sqnr: finite(primaryOut.sqnrDb),
     outputs: Object.fromEntries(e.outputs.map((o) => [o.name, {
       agreement: o.agreement, cosine: o.cosine, cosineMin: o.cosineMin, sqnr: finite(o.sqnrDb), mse: o.mse, maxAbsError: o.maxAbsError, elements: o.elements,
-      identical: o.sqnrDb === Infinity && o.referenceNonFinite === 0,
+      identical: o.identical,
       nonFinite: { reference: o.referenceNonFinite, candidate: o.candidateNonFinite },
     }])),
     speed: extras.speed ?? null,
